@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter.js';
+
+export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
+export interface BackendSelection { readonly name: 'tensorflow' | 'wasm' | 'cpu'; readonly reason: string }
+
+const require = createRequire(import.meta.url);
+
+async function tryNode(): Promise<string | null> {
+  try {
+    // Optional dependency: its install downloads libtensorflow, which fails offline.
+    await import('@tensorflow/tfjs-node' as string);
+    return null;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+async function useWasm(): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const dir = require.resolve('@tensorflow/tfjs-backend-wasm/package.json').replace(/package\.json$/, 'dist/');
+  wasm.setWasmPaths(dir);
+  registerWasmConv2DBackpropFilter();
+  await tf.setBackend('wasm');
+  await tf.ready();
+}
+
+/** Picks the fastest available tfjs backend, or the one asked for, and says why. */
+export async function selectBackend(choice: BackendChoice): Promise<BackendSelection> {
+  if (choice === 'node' || choice === 'auto') {
+    const failure = await tryNode();
+    if (failure === null) {
+      await tf.setBackend('tensorflow');
+      return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed (native libtensorflow)' };
+    }
+    if (choice === 'node') throw new Error(`--backend node: @tensorflow/tfjs-node cannot load: ${failure}`);
+    const why = `@tensorflow/tfjs-node unavailable (${failure.slice(0, 80)})`;
+    try {
+      await useWasm();
+      return { name: 'wasm', reason: `${why}; using @tensorflow/tfjs-backend-wasm with a composed Conv2DBackpropFilter kernel` };
+    } catch (e) {
+      await tf.setBackend('cpu');
+      return { name: 'cpu', reason: `${why}; wasm failed (${(e as Error).message}); using the slow pure-JS cpu backend` };
+    }
+  }
+  if (choice === 'wasm') {
+    await useWasm();
+    return { name: 'wasm', reason: '--backend wasm' };
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { name: 'cpu', reason: '--backend cpu' };
+}
