@@ -1,5 +1,8 @@
-import { argmax, type DigitSet } from '../data/index.js';
-import { loadModel, predictFloatLogits, selectBackend, type BackendChoice } from '../train/index.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { argmax } from '../data/index.js';
+import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
+import { loadModel, modelHash, predictFloatLogits, selectBackend, type BackendChoice } from '../train/index.js';
 import { CliError } from './command.js';
 
 /** Every engine answers the same question: 10 logits per 28×28 image. */
@@ -15,13 +18,27 @@ export interface EngineOptions {
   readonly log: (s: string) => void;
 }
 
-export const ENGINE_NAMES = ['float'] as const;
-export type EngineName = (typeof ENGINE_NAMES)[number];
+export const ENGINE_NAMES = ['float', 'sim'] as const;
 
-function predictions(logits: ArrayLike<number>, count: number): Uint8Array {
+export function predictions(logits: ArrayLike<number>, count: number): Uint8Array {
   const p = new Uint8Array(count);
   for (let i = 0; i < count; i++) p[i] = argmax(logits, i * 10, 10);
   return p;
+}
+
+/** True when the path is an int8 artifact rather than a float tfjs model. */
+export function isArtifact(model: string): boolean {
+  if (model.endsWith('.int8.json')) return true;
+  if (!model.endsWith('.json')) return false;
+  try {
+    return readFileSync(model, 'utf8').slice(0, 200).includes('"edge-digits-int8"');
+  } catch {
+    return false;
+  }
+}
+
+export function defaultEngine(model: string): string {
+  return isArtifact(model) ? 'sim' : 'float';
 }
 
 export async function runFloat(model: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
@@ -33,10 +50,35 @@ export async function runFloat(model: string, images: Uint8Array, count: number,
   return { engine: 'float', logits, predicted: predictions(logits, count), seconds: (performance.now() - t0) / 1000 };
 }
 
-export async function runEngine(engine: string, model: string, set: Pick<DigitSet, 'images' | 'count'>, o: EngineOptions): Promise<EngineRun> {
+export function runSim(artifact: Int8Model, images: Uint8Array, count: number): EngineRun {
+  const sim = new Simulator(artifact);
+  const t0 = performance.now();
+  const { logits, digits } = sim.classifyMany(images, count);
+  return { engine: 'sim', logits, predicted: digits, seconds: (performance.now() - t0) / 1000 };
+}
+
+function requireArtifact(model: string, engine: string): Int8Model {
+  if (!isArtifact(model)) throw new CliError(`--engine ${engine} runs an int8 artifact (model.int8.json); '${model}' is a float model — run 'edge-digits quantize --model ${model}' first`);
+  return loadArtifact(model);
+}
+
+/** The float model an artifact was made from, if it is still where the artifact says and unchanged. */
+export function floatSourceOf(artifactPath: string, artifact: Int8Model): string | null {
+  const dir = path.resolve(path.dirname(artifactPath), artifact.source.model);
+  try {
+    return modelHash(dir) === artifact.source.sha256 ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function runEngine(engine: string, model: string, set: { images: Uint8Array; count: number }, o: EngineOptions): Promise<EngineRun> {
   switch (engine) {
     case 'float':
+      if (isArtifact(model)) throw new CliError(`--engine float runs a float model folder; '${model}' is an int8 artifact (use --engine sim)`);
       return runFloat(model, set.images, set.count, o);
+    case 'sim':
+      return runSim(requireArtifact(model, engine), set.images, set.count);
     default:
       throw new CliError(`unknown engine '${engine}'; engines: ${ENGINE_NAMES.join(', ')}`);
   }

@@ -1,8 +1,10 @@
 import { CliError, helpText, runCommand, type Command } from './command.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
+import { quantizeCommand } from './commands/quantize.js';
+import { predictCommand } from './commands/predict.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evalCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
