@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  augmentImage, argmax, classificationReport, createRng, shuffledIndices, DEFAULT_AUGMENT,
+  augmentImage, argmax, classificationReport, createRng, shuffledIndices, DEFAULT_AUGMENT, IMAGE_SIZE,
   type AugmentOptions, type ClassificationReport, type DigitSet,
 } from '../data/index.js';
 import { buildModel } from './model.js';
@@ -62,7 +62,17 @@ export function evaluateFloat(model: tf.LayersModel, set: DigitSet): Classificat
   return classificationReport(set.labels, pred);
 }
 
+/** The batching below slices 784-pixel images; any other geometry would train on misaligned garbage. */
+function requireDigitGeometry(set: DigitSet, role: string): void {
+  if (set.rows !== IMAGE_SIZE || set.cols !== IMAGE_SIZE) {
+    throw new Error(`${role} set ${set.source}: images are ${set.rows}×${set.cols}, the models take ${IMAGE_SIZE}×${IMAGE_SIZE}`);
+  }
+  if (set.count === 0) throw new Error(`${role} set ${set.source}: no images`);
+}
+
 export async function trainModel(o: TrainOptions): Promise<TrainResult> {
+  requireDigitGeometry(o.train, 'training');
+  requireDigitGeometry(o.test, 'test');
   const { params, macs } = modelCost(o.preset.layers);
   const model = buildModel(o.preset.layers, o.seed);
   const optimizer = new ScheduledAdam(o.learningRate, 0.9, 0.999, 1e-7);
@@ -74,6 +84,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const tmp = new Float32Array(784);
   const started = Date.now();
   let step = 0;
+  let test: ClassificationReport | null = null;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const order = shuffledIndices(o.train.count, rng);
     const bar = new EpochProgress(`epoch ${epoch}/${o.epochs}`, o.progress);
@@ -120,7 +131,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       bar.update({ done: seen, total: o.train.count, loss: lossSum / seen, accuracy: correct / seen, startedAt: epochStart });
     }
     const seconds = (Date.now() - epochStart) / 1000;
-    const test = evaluateFloat(model, o.test);
+    test = evaluateFloat(model, o.test);
     const rec: EpochRecord = {
       epoch, loss: lossSum / seen, trainAccuracy: correct / seen, testAccuracy: test.accuracy,
       learningRate: lr, seconds, samplesPerSecond: seen / seconds,
@@ -128,8 +139,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     history.push(rec);
     bar.finish(`loss ${rec.loss.toFixed(4)} train ${(rec.trainAccuracy * 100).toFixed(2)}% test ${(rec.testAccuracy * 100).toFixed(2)}% ${seconds.toFixed(1)}s (${rec.samplesPerSecond.toFixed(0)} img/s)`);
   }
-  const test = evaluateFloat(model, o.test);
-  return { model, history, test, params, macs, wallSeconds: (Date.now() - started) / 1000 };
+  // The Adam moments live in the tfjs engine until disposed; repeated runs in one process would pile them up.
+  optimizer.dispose();
+  return { model, history, test: test ?? evaluateFloat(model, o.test), params, macs, wallSeconds: (Date.now() - started) / 1000 };
 }
 
 export { DEFAULT_AUGMENT };
