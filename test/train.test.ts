@@ -1,0 +1,171 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDigitSet, type DigitSet } from '../src/data/index.js';
+import {
+  buildModel, EpochProgress, evaluateFloat, getPreset, layerCosts, learningRateAt, loadModel, modelCost, modelHash,
+  predictFloatLogits, PRESETS, saveModel, selectBackend, trainModel, type TrainResult,
+} from '../src/train/index.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-train-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function silentTraining(preset: string, train: DigitSet, test: DigitSet, o: { lr: number; batch: number; seed: number }): Promise<TrainResult> {
+  return trainModel({
+    preset: getPreset(preset), epochs: 1, batchSize: o.batch, learningRate: o.lr, seed: o.seed, augment: null,
+    train, test, progress: { write: () => undefined },
+  });
+}
+
+describe('learningRateAt (warm-up then cosine decay)', () => {
+  const base = 2e-3;
+  const total = 1000;
+
+  it('warms up linearly to the base rate', () => {
+    const warm = 50; // min(200, total / 20)
+    expect(learningRateAt(base, 0, total)).toBeCloseTo(base / warm, 12);
+    expect(learningRateAt(base, warm - 1, total)).toBeCloseTo(base, 12);
+    expect(learningRateAt(base, warm, total)).toBeCloseTo(base, 12);
+  });
+
+  it('decays monotonically to base/50 at the end', () => {
+    let prev = Infinity;
+    for (let step = 50; step < total; step++) {
+      const lr = learningRateAt(base, step, total);
+      expect(lr).toBeLessThanOrEqual(prev);
+      prev = lr;
+    }
+    expect(learningRateAt(base, total, total)).toBeCloseTo(base / 50, 12);
+  });
+
+  it('caps the warm-up at 200 steps and skips it on tiny runs', () => {
+    expect(learningRateAt(base, 199, 100_000)).toBeCloseTo(base, 12);
+    expect(learningRateAt(base, 100, 100_000)).toBeCloseTo((base * 101) / 200, 12);
+    expect(learningRateAt(base, 0, 10)).toBe(base);
+  });
+});
+
+describe('presets as data', () => {
+  for (const name of Object.keys(PRESETS)) {
+    it(`${name}: layerCosts agree with the tfjs model built from the same list`, () => {
+      const preset = getPreset(name);
+      const model = buildModel(preset.layers, 1);
+      const costs = layerCosts(preset.layers);
+      expect(model.layers.length).toBe(costs.length);
+      model.layers.forEach((layer, i) => {
+        expect((layer.outputShape as number[]).slice(1), `layer ${i} (${layer.name}) output`).toEqual(costs[i].outShape);
+        expect(layer.countParams(), `layer ${i} (${layer.name}) params`).toBe(costs[i].params);
+      });
+      expect(modelCost(preset.layers).params).toBe(model.countParams());
+      model.dispose();
+    });
+  }
+
+  it('cnn MACs: Σ outH·outW·filters·k²·inC plus the dense layer', () => {
+    // 26·26·16·9·1 + 11·11·32·9·16 + 3·3·64·9·32 + 576·10
+    expect(modelCost(getPreset('cnn').layers).macs).toBe(97344 + 557568 + 165888 + 5760);
+  });
+
+  it('unknown preset names the known ones', () => {
+    expect(() => getPreset('resnet')).toThrow("unknown preset 'resnet'; known presets: cnn, mlp");
+  });
+});
+
+describe('trainModel on the wasm backend', () => {
+  let train: DigitSet;
+  let test: DigitSet;
+
+  beforeAll(async () => {
+    const backend = await selectBackend('wasm');
+    expect(backend.name).toBe('wasm');
+    train = loadDigitSet('mnist:train', 4000);
+    test = loadDigitSet('mnist:test', 1000);
+  });
+
+  it('the cnn preset learns MNIST: > 90 % on 1,000 test images after one epoch of 4,000', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    // A larger peak rate and batch 32 than the preset's defaults: 125 steps must do what 15 epochs do slowly.
+    const r = await silentTraining('cnn', train, test, { lr: 5e-3, batch: 32, seed: 1 });
+    console.log(`cnn, 4000 images, 1 epoch: test accuracy ${(r.test.accuracy * 100).toFixed(1)} %, ${r.history[0].samplesPerSecond.toFixed(0)} img/s`);
+    expect(r.test.accuracy).toBeGreaterThan(0.9);
+    expect(r.test.n).toBe(1000);
+    expect(r.test.confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(r.history).toHaveLength(1);
+    const h = r.history[0];
+    expect(h.epoch).toBe(1);
+    expect(h.loss).toBeLessThan(Math.log(10)); // below the loss of a uniform guess
+    expect(h.trainAccuracy).toBeGreaterThan(0.5);
+    expect(h.testAccuracy).toBe(r.test.accuracy);
+    expect(h.learningRate).toBeLessThan(5e-3 / 10); // the cosine schedule has run down
+    expect(h.samplesPerSecond).toBeGreaterThan(0);
+    expect({ params: r.params, macs: r.macs }).toEqual(modelCost(getPreset('cnn').layers));
+    // Only the model's own weights may survive the run (no per-step or optimizer leaks).
+    expect(tf.memory().numTensors - tensorsBefore).toBe(r.model.weights.length);
+
+    // The evaluation helpers and a save/load round trip agree with what training reported.
+    expect(evaluateFloat(r.model, test)).toEqual(r.test);
+    await saveModel(r.model, tmp);
+    const json = JSON.parse(readFileSync(path.join(tmp, 'model.json'), 'utf8')) as { format: string; weightsManifest: { paths: string[] }[] };
+    expect(json.format).toBe('layers-model');
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    const loaded = await loadModel(tmp);
+    const first100 = test.images.subarray(0, 100 * 784);
+    expect(Array.from(predictFloatLogits(loaded, first100, 100))).toEqual(Array.from(predictFloatLogits(r.model, first100, 100)));
+    expect(modelHash(tmp)).toMatch(/^[0-9a-f]{64}$/);
+    expect(modelHash(path.join(tmp, 'model.json'))).toBe(modelHash(tmp));
+    r.model.dispose();
+    loaded.dispose();
+  }, 90_000);
+
+  it('is reproducible from the seed (mlp preset)', async () => {
+    const small = loadDigitSet('mnist:train', 1000);
+    const weights = async (seed: number): Promise<number[]> => {
+      const r = await silentTraining('mlp', small, test, { lr: 3e-3, batch: 32, seed });
+      const w = r.model.getWeights().flatMap((t) => Array.from(t.dataSync()));
+      r.model.dispose();
+      return w;
+    };
+    const a = await weights(7);
+    expect(await weights(7)).toEqual(a);
+    expect(await weights(8)).not.toEqual(a);
+  }, 30_000);
+
+  it('rejects images that are not 28×28, naming the set', async () => {
+    const odd: DigitSet = { count: 2, rows: 32, cols: 32, images: new Uint8Array(2 * 32 * 32), labels: new Uint8Array(2), source: 'emnist-32' };
+    await expect(silentTraining('mlp', odd, test, { lr: 1e-3, batch: 2, seed: 1 }))
+      .rejects.toThrow('training set emnist-32: images are 32×32, the models take 28×28');
+  });
+
+  it('loadModel on a missing folder names it', async () => {
+    await expect(loadModel(path.join(tmp, 'nothing-here'))).rejects.toThrow(`${path.join(tmp, 'nothing-here')}: no such model folder or file`);
+  });
+});
+
+describe('EpochProgress', () => {
+  it('without a TTY prints at most one line per tenth of the epoch plus the summary', () => {
+    const lines: string[] = [];
+    let now = 0;
+    const bar = new EpochProgress('epoch 1/1', { write: (s) => lines.push(s), isTTY: false }, () => now);
+    for (let done = 100; done <= 10_000; done += 100) {
+      now += 10;
+      bar.update({ done, total: 10_000, loss: 0.5, accuracy: 0.9, startedAt: 0 });
+    }
+    bar.finish('done');
+    expect(lines).toHaveLength(11);
+    expect(lines[0]).toBe('epoch 1/1 100/10000 loss 0.5000 acc 90.00% 10000 img/s ETA 1s\n');
+    expect(lines[9]).toMatch(/^epoch 1\/1 9000\/10000 /);
+    expect(lines[10]).toBe('epoch 1/1 done\n');
+    expect(lines.every((l) => !l.includes('\r'))).toBe(true);
+  });
+
+  it('on a TTY redraws one line in place', () => {
+    const out: string[] = [];
+    const bar = new EpochProgress('e', { write: (s) => out.push(s), isTTY: true }, () => 1000);
+    bar.update({ done: 10, total: 10, loss: 1, accuracy: 0.5, startedAt: 0 });
+    bar.finish('ok');
+    expect(out[0].startsWith('\re [')).toBe(true);
+    expect(out[out.length - 1]).toBe('\re ok\x1b[K\n');
+  });
+});
