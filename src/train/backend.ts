@@ -35,7 +35,9 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
       return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed (native libtensorflow)' };
     }
     if (choice === 'node') throw new Error(`--backend node: @tensorflow/tfjs-node cannot load: ${failure}`);
-    const why = `@tensorflow/tfjs-node unavailable (${failure.slice(0, 80)})`;
+    // The usual failure is "Cannot find package … imported from <long path>": say that plainly, not a cut path.
+    const cause = /Cannot find (package|module)/.test(failure) ? 'not installed' : failure.slice(0, 160);
+    const why = `@tensorflow/tfjs-node unavailable (${cause})`;
     try {
       await useWasm();
       return { name: 'wasm', reason: `${why}; using @tensorflow/tfjs-backend-wasm with a composed Conv2DBackpropFilter kernel` };
