@@ -69,7 +69,7 @@ function roundHalfUpNonNegative(v: number): number {
  * x ≠ 0 (UB in TFLite's C++). We reject it instead of returning a pair that cannot be used.
  */
 export function quantizeMultiplier(real: number): QuantizedMultiplier {
-  if (Number.isNaN(real) || !Number.isFinite(real) || real < 0) {
+  if (!Number.isFinite(real) || real < 0) {
     throw new RangeError(`quantizeMultiplier: expected a finite real multiplier >= 0, got ${real}`);
   }
   if (real === 0) return { multiplier: 0, shift: 0 };
