@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getPreset, modelCost } from '../src/train/index.js';
+
+const BIN = fileURLToPath(new URL('../bin/edge-digits.js', import.meta.url));
+const REPO = path.dirname(path.dirname(BIN));
+const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface CliRun { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+function cli(...args: string[]): Promise<CliRun> {
+  const env = { ...process.env };
+  delete env.EDGE_DIGITS_DEBUG; // it adds stack traces to stderr
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
+
+/** A failed run: non-zero exit, and the problem as exactly one `edge-digits: …` line, no stack trace. */
+function expectOneErrorLine(r: CliRun, code: number, message: string | RegExp): void {
+  expect(r.code, `exit code; stderr: ${r.stderr}`).toBe(code);
+  const err = lines(r.stderr);
+  expect(err, `stderr: ${r.stderr}`).toHaveLength(1);
+  expect(err[0].startsWith('edge-digits: ')).toBe(true);
+  if (typeof message === 'string') expect(err[0]).toBe(`edge-digits: ${message}`);
+  else expect(err[0]).toMatch(message);
+}
+
+let topHelp: Promise<CliRun> | undefined;
+/** `edge-digits --help`, spawned once: several tests read it (each spawn costs ~2 s of CPU loading tfjs). */
+const topLevelHelp = (): Promise<CliRun> => (topHelp ??= cli('--help'));
+
+describe('edge-digits --help', () => {
+  it('top level lists the commands and exits 0', async () => {
+    const r = await topLevelHelp();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('usage: edge-digits <command> [options]');
+    expect(r.stdout).toMatch(/\ncommands:\n {2}train {2,}\S/);
+    expect(r.stderr).toBe('');
+  }, 60_000);
+
+  it('every listed command has --help with its usage and options, exit 0', async () => {
+    const names = (await topLevelHelp()).stdout.split('commands:\n')[1].split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+    expect(names).toEqual(expect.arrayContaining(['train', 'eval']));
+    const runs = await Promise.all(names.map((name) => cli(name, '--help')));
+    runs.forEach((r, i) => {
+      expect(r.code, `${names[i]} --help`).toBe(0);
+      expect(r.stdout, `${names[i]} --help`).toMatch(new RegExp(`^edge-digits ${names[i]} — `));
+      expect(r.stdout).toContain(`usage: edge-digits ${names[i]}`);
+      expect(r.stdout).toContain('-h, --help');
+      expect(r.stderr).toBe('');
+    });
+    expect(runs[names.indexOf('train')].stdout).toMatch(/--limit <N>\s+use only the first N training images/);
+    expect(runs[names.indexOf('eval')].stdout).toMatch(/--model <path>/);
+  }, 90_000);
+});
+
+describe('edge-digits bad input: non-zero exit and one stderr line naming the problem', () => {
+  it('unknown command', async () => {
+    expectOneErrorLine(await cli('bogus'), 2, /^edge-digits: unknown command 'bogus'; commands: train, eval(, [a-z-]+)*$/);
+  }, 60_000);
+
+  it('unknown option', async () => {
+    expectOneErrorLine(await cli('eval', '--model', 'x', '--frobnicate'), 2, "Unknown option '--frobnicate'; see 'edge-digits eval --help'");
+  }, 60_000);
+
+  it('missing --model', async () => {
+    expectOneErrorLine(await cli('eval', '--limit', '10'), 2, '--model is required');
+  }, 60_000);
+
+  it('bad --limit', async () => {
+    expectOneErrorLine(await cli('eval', '--model', 'x', '--limit', 'many'), 2, "--limit expects an integer ≥ 1, got 'many'");
+  }, 60_000);
+
+  it('nonexistent model path', async () => {
+    const missing = path.join(tmp, 'no-such-model');
+    const r = await cli('eval', '--model', missing, '--limit', '10');
+    // eval reports its backend on stderr before it opens the model; that diagnostic is the only other line allowed.
+    const r2: CliRun = { ...r, stderr: lines(r.stderr).filter((l) => !l.startsWith('backend: ')).join('\n') };
+    expectOneErrorLine(r2, 1, `${missing}: no such model folder or file`);
+    expect(lines(r.stderr).at(-1)).toBe(`edge-digits: ${missing}: no such model folder or file`);
+  }, 60_000);
+});
+
+describe('edge-digits train → eval', () => {
+  const out = path.join(tmp, 'quick');
+  let train: CliRun;
+
+  beforeAll(async () => {
+    train = await cli('train', '--limit', '2000', '--epochs', '1', '--test-limit', '500', '--out', out, '--json');
+  }, 180_000);
+
+  it('train exits 0 and prints its report as one JSON line', () => {
+    expect(train.code, train.stderr).toBe(0);
+    expect(lines(train.stdout)).toHaveLength(1);
+    const printed = JSON.parse(train.stdout) as unknown;
+    expect(printed).toEqual(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')));
+    expect(train.stderr).toMatch(/^backend: /);
+    expect(train.stderr).toMatch(/epoch 1\/1 .*test \d+\.\d+%/);
+  });
+
+  it('writes model.json, weights.bin, report.json, training.png and confusion.png', () => {
+    for (const f of ['model.json', 'weights.bin', 'report.json', 'training.png', 'confusion.png']) {
+      expect(existsSync(path.join(out, f)), f).toBe(true);
+    }
+  });
+
+  it('report.json has params, macs and the epoch history', () => {
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+      preset: string; params: number; macs: number; trainImages: number; testImages: number; epochs: number;
+      history: { epoch: number; loss: number; trainAccuracy: number; testAccuracy: number; samplesPerSecond: number }[];
+      float: { testAccuracy: number; confusion: number[][] };
+    };
+    expect(report.preset).toBe('cnn');
+    expect({ params: report.params, macs: report.macs }).toEqual(modelCost(getPreset('cnn').layers));
+    expect([report.trainImages, report.testImages, report.epochs]).toEqual([2000, 500, 1]);
+    expect(report.history).toHaveLength(1);
+    const h = report.history[0];
+    expect(h.epoch).toBe(1);
+    expect(h.loss).toBeGreaterThan(0);
+    expect(h.loss).toBeLessThan(Math.log(10));
+    expect(h.samplesPerSecond).toBeGreaterThan(0);
+    expect(h.testAccuracy).toBe(report.float.testAccuracy);
+    expect(report.float.confusion.flat().reduce((a, b) => a + b, 0)).toBe(500);
+  });
+
+  it('the PNG charts decode and are not blank', async () => {
+    for (const f of ['training.png', 'confusion.png']) {
+      const img = sharp(path.join(out, f));
+      const meta = await img.metadata();
+      expect(meta.format, f).toBe('png');
+      expect(meta.width, f).toBeGreaterThan(300);
+      expect(meta.height, f).toBeGreaterThan(200);
+      const stats = await img.stats();
+      // Drawn lines and text: the darkest pixel is far from the white background.
+      expect(Math.min(...stats.channels.slice(0, 3).map((c) => c.min)), f).toBeLessThan(128);
+    }
+  });
+
+  it('eval --json on the trained model: accuracy, n, engine float, a 10×10 confusion summing to n', async () => {
+    const r = await cli('eval', '--model', out, '--limit', '500', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toHaveLength(1);
+    const e = JSON.parse(r.stdout) as { accuracy: number; n: number; engine: string; confusion: number[][]; per_class_accuracy: number[]; seconds: number };
+    expect(e.engine).toBe('float');
+    expect(e.n).toBe(500);
+    expect(e.accuracy).toBeGreaterThanOrEqual(0);
+    expect(e.accuracy).toBeLessThanOrEqual(1);
+    expect(e.confusion).toHaveLength(10);
+    for (const row of e.confusion) expect(row).toHaveLength(10);
+    expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(500);
+    expect(e.accuracy).toBeCloseTo(e.confusion.reduce((a, row, i) => a + row[i], 0) / 500, 12);
+    expect(e.per_class_accuracy).toHaveLength(10);
+    expect(typeof e.seconds).toBe('number');
+    // The saved model reloads to the same predictions training measured on the same 500 test images.
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { float: { testAccuracy: number } };
+    expect(e.accuracy).toBe(report.float.testAccuracy);
+    // 32 steps of a fresh CNN: far from done, but far above the 10 % of a guess.
+    expect(e.accuracy).toBeGreaterThan(0.3);
+  }, 60_000);
+});
