@@ -72,7 +72,7 @@ export function loadDigitSet(spec: string, limit?: number): DigitSet {
   };
 }
 
-/** The first n entries whose order is fixed by a seeded shuffle (for calibration or quick evaluation subsets). */
+/** Image i of a set as a view (no copy) of its rows × cols pixels. */
 export function imageAt(set: DigitSet, i: number): Uint8Array {
   const px = set.rows * set.cols;
   return set.images.subarray(i * px, (i + 1) * px);
