@@ -4,6 +4,7 @@ import { argmax } from '../data/index.js';
 import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
 import { loadModel, modelHash, predictFloatLogits, selectBackend, type BackendChoice } from '../train/index.js';
 import { CliError } from './command.js';
+import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../../firmware-gen/index.js';
 
 /** Every engine answers the same question: 10 logits per 28×28 image. */
 export interface EngineRun {
@@ -18,7 +19,7 @@ export interface EngineOptions {
   readonly log: (s: string) => void;
 }
 
-export const ENGINE_NAMES = ['float', 'sim'] as const;
+export const ENGINE_NAMES = ['float', 'sim', 'c'] as const;
 
 export function predictions(logits: ArrayLike<number>, count: number): Uint8Array {
   const p = new Uint8Array(count);
@@ -57,6 +58,18 @@ export function runSim(artifact: Int8Model, images: Uint8Array, count: number): 
   return { engine: 'sim', logits, predicted: digits, seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * The generated C engine compiled for this machine (gcc -O2, cached by a hash of the generated sources) and run
+ * on the images in one process; its logits must equal the simulator's bit for bit.
+ */
+export function runC(artifactPath: string, images: Uint8Array, count: number, o: EngineOptions): EngineRun {
+  const fw = generateFromArtifactFile(artifactPath, 'host');
+  const exe = buildHostEngine(fw, { main: HOST_BATCH_MAIN, optimization: '-O2' });
+  o.log(`c engine: ${exe}`);
+  const r = runHostEngine(exe, images, count);
+  return { engine: 'c', logits: r.logits, predicted: r.digits, seconds: r.seconds };
+}
+
 function requireArtifact(model: string, engine: string): Int8Model {
   if (!isArtifact(model)) throw new CliError(`--engine ${engine} runs an int8 artifact (model.int8.json); '${model}' is a float model — run 'edge-digits quantize --model ${model}' first`);
   return loadArtifact(model);
@@ -79,6 +92,9 @@ export async function runEngine(engine: string, model: string, set: { images: Ui
       return runFloat(model, set.images, set.count, o);
     case 'sim':
       return runSim(requireArtifact(model, engine), set.images, set.count);
+    case 'c':
+      requireArtifact(model, engine);
+      return runC(model, set.images, set.count, o);
     default:
       throw new CliError(`unknown engine '${engine}'; engines: ${ENGINE_NAMES.join(', ')}`);
   }

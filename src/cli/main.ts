@@ -3,8 +3,9 @@ import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { predictCommand } from './commands/predict.js';
+import { firmwareCommand } from './commands/firmware.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand, firmwareCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** firmware-gen/ in this checkout: the engine C files and the size-probe startup live under it. */
+export const FIRMWARE_GEN_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const ENGINE_DIR = path.join(FIRMWARE_GEN_DIR, 'engine');
+
+/** The engine files every target ships, in include order. */
+export const ENGINE_FILES = ['ed_fixedpoint.h', 'ed_engine.h', 'ed_kernels.h', 'ed_engine.c'] as const;
+
+/** Marks a generated or copied file, so a later generation may replace or remove it (and nothing else). */
+export const GENERATED_MARKER = 'edge-digits firmware-gen';
+
+/**
+ * An engine file as shipped: the original text under a one-line note saying where it came from, so nobody edits
+ * the copy. The note carries no version or date, keeping output byte-identical across runs.
+ */
+export function engineFile(name: (typeof ENGINE_FILES)[number]): string {
+  const text = readFileSync(path.join(ENGINE_DIR, name), 'utf8');
+  return `/* Copied by ${GENERATED_MARKER} from firmware-gen/engine/${name}; edit the original, not this copy. */\n${text}`;
+}
+
+/** The package.json version, stamped into generated banners as the generator version. */
+export function generatorVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(FIRMWARE_GEN_DIR, '..', 'package.json'), 'utf8')) as { version?: unknown };
+  if (typeof pkg.version !== 'string') throw new Error(`${path.join(FIRMWARE_GEN_DIR, '..', 'package.json')}: "version" must be a string`);
+  return pkg.version;
+}

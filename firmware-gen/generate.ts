@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadDigitSet } from '../src/data/index.js';
+import { loadArtifact, type Int8Model } from '../src/quantize/index.js';
+import { cIdentifier } from './c-syntax.js';
+import { emitModelHeader, emitModelSource, modelHeaderName, modelSourceName, type ModelEmitContext } from './emit-model.js';
+import { ENGINE_FILES, engineFile, GENERATED_MARKER, generatorVersion } from './engine-files.js';
+import { chooseExampleDigit, type ExampleDigit } from './example-digit.js';
+import { assertArenaPlanValid, checkAccumulatorBounds, layerMacs, layerParams, planArena, type ArenaPlan } from './plan.js';
+import {
+  ARDUINO_EXAMPLE_PATH, ARDUINO_UMBRELLA_HEADER, emitExampleSketch, emitLibraryProperties, emitUmbrellaHeader,
+} from './targets/arduino/library.js';
+
+export const FIRMWARE_TARGETS = ['host', 'arduino'] as const;
+export type FirmwareTarget = (typeof FIRMWARE_TARGETS)[number];
+
+/** One output file, path relative to the output folder, always '/'-separated. */
+export interface GeneratedFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface FirmwareOptions {
+  /** sha256 (hex) of the artifact file, stamped into the banner and ed_model_describe(). */
+  readonly artifactSha256: string;
+  readonly target?: FirmwareTarget;
+  /** Defaults to package.json's version. */
+  readonly generatorVersion?: string;
+  /** Required for the arduino target: the digit its example sketch classifies. */
+  readonly exampleDigit?: ExampleDigit;
+}
+
+export interface GeneratedFirmware {
+  readonly target: FirmwareTarget;
+  readonly prefix: string;
+  readonly files: readonly GeneratedFile[];
+  readonly plan: ArenaPlan;
+  readonly params: number;
+  readonly macs: number;
+  /** Paths (within files) of the C translation units and the folder holding all headers. */
+  readonly cSources: readonly string[];
+  readonly includeDir: string;
+}
+
+/**
+ * Generates C for a validated artifact: pure (no I/O beyond reading the engine sources), deterministic
+ * (no dates, no absolute paths), so generating twice gives byte-identical files.
+ */
+export function generateFirmware(model: Int8Model, options: FirmwareOptions): GeneratedFirmware {
+  if (!/^[0-9a-f]{64}$/.test(options.artifactSha256)) throw new TypeError(`generateFirmware: artifactSha256 must be 64 lower-case hex digits, got '${options.artifactSha256}'`);
+  const target = options.target ?? 'host';
+  if (!(FIRMWARE_TARGETS as readonly string[]).includes(target)) throw new TypeError(`generateFirmware: target must be one of ${FIRMWARE_TARGETS.join(', ')}, got '${String(target)}'`);
+  checkAccumulatorBounds(model);
+  const plan = planArena(model);
+  assertArenaPlanValid(model, plan);
+  const version = options.generatorVersion ?? generatorVersion();
+  const prefix = cIdentifier(model.name);
+  const ctx: ModelEmitContext = { model, prefix, artifactSha256: options.artifactSha256, generatorVersion: version, plan };
+  const cFiles: GeneratedFile[] = [
+    ...ENGINE_FILES.map((name) => ({ path: name, content: engineFile(name) })),
+    { path: modelHeaderName(prefix), content: emitModelHeader(ctx) },
+    { path: modelSourceName(prefix), content: emitModelSource(ctx) },
+  ];
+  const cSources = cFiles.filter((f) => f.path.endsWith('.c')).map((f) => f.path);
+  const facts = { prefix, plan, params: model.layers.reduce((a, l) => a + layerParams(l), 0), macs: model.layers.reduce((a, l) => a + layerMacs(l), 0) };
+  if (target === 'host') return { target, files: cFiles, cSources, includeDir: '.', ...facts };
+
+  if (!options.exampleDigit) throw new TypeError('generateFirmware: the arduino target needs options.exampleDigit (see chooseExampleDigit)');
+  const files: GeneratedFile[] = [
+    { path: 'library.properties', content: emitLibraryProperties(model, version, options.artifactSha256) },
+    ...cFiles.map((f) => ({ path: `src/${f.path}`, content: f.content })),
+    { path: `src/${ARDUINO_UMBRELLA_HEADER}`, content: emitUmbrellaHeader(modelHeaderName(prefix), version) },
+    { path: ARDUINO_EXAMPLE_PATH, content: emitExampleSketch(model, options.exampleDigit, version) },
+  ];
+  return { target, files, cSources: cSources.map((p) => `src/${p}`), includeDir: 'src', ...facts };
+}
+
+export const sha256Hex = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Loads, validates and hashes an artifact file, picks the example digit when needed, and generates. */
+export function generateFromArtifactFile(artifactPath: string, target: FirmwareTarget = 'host'): GeneratedFirmware & { readonly model: Int8Model } {
+  const model = loadArtifact(artifactPath);
+  const artifactSha256 = sha256Hex(readFileSync(artifactPath));
+  const exampleDigit = target === 'arduino' ? chooseExampleDigit(model, loadDigitSet('mnist:test', 1000)) : undefined;
+  return { ...generateFirmware(model, { artifactSha256, target, ...(exampleDigit ? { exampleDigit } : {}) }), model };
+}
+
+function listFiles(dir: string, base = ''): string[] {
+  let entries;
+  try {
+    entries = readdirSync(path.join(dir, base), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const rel = base ? `${base}/${e.name}` : e.name;
+    return e.isDirectory() ? listFiles(dir, rel) : e.isFile() ? [rel] : [];
+  });
+}
+
+function isGeneratedFile(file: string): boolean {
+  try {
+    const firstLine = readFileSync(file, 'utf8').slice(0, 300).split('\n', 1)[0];
+    return firstLine.includes(GENERATED_MARKER);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes the files under `dir`, leaving unchanged files untouched, and removes files an earlier generation left
+ * there (a model renamed from a to b would otherwise leave a_model.c to be linked twice). Only files whose first
+ * line carries the generator's marker are ever removed.
+ */
+export function writeGeneratedFiles(dir: string, files: readonly GeneratedFile[]): { written: string[]; unchanged: string[]; removed: string[] } {
+  const wanted = new Set(files.map((f) => f.path));
+  const removed: string[] = [];
+  for (const rel of listFiles(dir)) {
+    if (!wanted.has(rel) && isGeneratedFile(path.join(dir, rel))) {
+      rmSync(path.join(dir, rel));
+      removed.push(rel);
+    }
+  }
+  const written: string[] = [];
+  const unchanged: string[] = [];
+  for (const f of files) {
+    const target = path.join(dir, ...f.path.split('/'));
+    let old: string | null = null;
+    try {
+      old = readFileSync(target, 'utf8');
+    } catch {
+      old = null;
+    }
+    if (old === f.content) {
+      unchanged.push(f.path);
+      continue;
+    }
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, f.content);
+    written.push(f.path);
+  }
+  return { written, unchanged, removed };
+}

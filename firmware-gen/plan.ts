@@ -1,0 +1,110 @@
+import type { Int8Model, QuantLayer } from '../src/quantize/index.js';
+
+/** A model the C engine cannot run exactly (the simulator may still run it). */
+export class FirmwareGenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FirmwareGenError';
+  }
+}
+
+const INT32_MAX = 2147483647;
+const INPUT_PIXELS = 784;
+
+export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Weights + biases, as Keras counts parameters. */
+export function layerParams(l: QuantLayer): number {
+  return l.op === 'maxpool' ? 0 : l.weights.length + l.bias.length;
+}
+
+/** Multiply-accumulates per image: one per weight use. */
+export function layerMacs(l: QuantLayer): number {
+  if (l.op === 'conv2d') return elementCount(l.outShape) * l.kernel[0] * l.kernel[1] * l.inShape[2];
+  if (l.op === 'dense') return l.weights.length;
+  return 0;
+}
+
+/**
+ * TFLite Micro's kernels accumulate in int32 and overflow is undefined behaviour in C, so before emitting a
+ * model we bound every accumulator: |x − zp| ≤ max(127 − zp, zp + 128) and every partial sum is at most
+ * |bias| + Σ|w|·that. Real models sit far below 2^31; a hand-made artifact with a near-int32 bias would not.
+ */
+export function checkAccumulatorBounds(model: Int8Model): void {
+  model.layers.forEach((l, i) => {
+    if (l.op === 'maxpool') return;
+    const zp = l.input.zeroPoint;
+    const maxInput = Math.max(127 - zp, zp + 128);
+    const channels = l.bias.length;
+    const perChannel = l.weights.length / channels;
+    for (let c = 0; c < channels; c++) {
+      let sumAbs = 0;
+      for (let k = c * perChannel; k < (c + 1) * perChannel; k++) sumAbs += Math.abs(l.weights[k]);
+      const bound = Math.abs(l.bias[c]) + sumAbs * maxInput;
+      if (bound > INT32_MAX) {
+        throw new FirmwareGenError(
+          `layers[${i}] (${l.name}): output channel ${c} can accumulate up to ${bound} (|bias| ${Math.abs(l.bias[c])} + ` +
+            `${sumAbs}·${maxInput}), beyond int32; the C engine would overflow, so no C is generated for this model`,
+        );
+      }
+    }
+  });
+}
+
+/** Where a tensor lives in the activation arena. Tensor 0 is the quantized input, tensor i+1 layer i's output. */
+export interface TensorSlot {
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+export interface ArenaPlan {
+  readonly bytes: number;
+  readonly tensors: readonly TensorSlot[];
+  /** Layers whose output overwrites their input (max-pool without padding). */
+  readonly inPlace: readonly boolean[];
+  /** What plain ping-pong buffers would need: max(in) + max(out)-style bound, for comparison. */
+  readonly pingPongBytes: number;
+}
+
+/**
+ * Max-pool may run in place when each output element is written only after every later window stopped needing
+ * it: output index o = (oy·outW + ox)·C + c, earliest later read (oy·sh·inW + ox·sw)·C + c ≥ o, which holds
+ * when sh·inW ≥ outW and sw ≥ 1 (see ed_max_pool_s8).
+ */
+export function poolCanRunInPlace(l: Extract<QuantLayer, { op: 'maxpool' }>): boolean {
+  return l.stride[0] * l.inShape[1] >= l.outShape[1] && l.stride[1] >= 1;
+}
+
+/**
+ * Static arena offsets. A layer's input and output must not overlap (except in-place pooling), and only those
+ * two tensors are alive while it runs, so each output is placed first-fit next to its input: at offset 0 when it
+ * fits below the input, else right after it. The arena is the highest end used.
+ */
+export function planArena(model: Int8Model): ArenaPlan {
+  const tensors: TensorSlot[] = [{ offset: 0, bytes: INPUT_PIXELS }];
+  const inPlace: boolean[] = [];
+  model.layers.forEach((l, i) => {
+    const input = tensors[i];
+    const bytes = elementCount(l.outShape);
+    const reuse = l.op === 'maxpool' && poolCanRunInPlace(l) && bytes <= input.bytes;
+    inPlace.push(reuse);
+    if (reuse) tensors.push({ offset: input.offset, bytes });
+    else tensors.push({ offset: bytes <= input.offset ? 0 : input.offset + input.bytes, bytes });
+  });
+  const bytes = Math.max(...tensors.map((t) => t.offset + t.bytes));
+  const sizes = tensors.map((t) => t.bytes);
+  const pingPongBytes = Math.max(...sizes.filter((_, i) => i % 2 === 0)) + Math.max(...sizes.filter((_, i) => i % 2 === 1));
+  return { bytes, tensors, inPlace, pingPongBytes };
+}
+
+/** Checks the invariant the C kernels rely on; a failure is a planner bug, not a user error. */
+export function assertArenaPlanValid(model: Int8Model, plan: ArenaPlan): void {
+  model.layers.forEach((l, i) => {
+    const a = plan.tensors[i];
+    const b = plan.tensors[i + 1];
+    const overlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+    if (overlap && !(plan.inPlace[i] && a.offset === b.offset)) {
+      throw new Error(`arena plan: layers[${i}] (${l.name}) input [${a.offset}, +${a.bytes}) overlaps output [${b.offset}, +${b.bytes})`);
+    }
+  });
+}
