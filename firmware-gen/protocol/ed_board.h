@@ -3,7 +3,7 @@
  *
  * The core knows neither the transport nor the inference engine: the HAL hands it bytes (ed_board_feed) and a
  * table of callbacks (ed_board_io); everything the board says goes out through io.write. Portable C99, no
- * malloc, no float, no recursion; all state lives in the caller-owned ed_board (about 1.2 KB, most of it the
+ * malloc, no float, no recursion; all state lives in the caller-owned ed_board (about 1.3 KB, most of it the
  * receive buffer sized for the largest request, ED_MAX_SYSEX_BODY_LEN).
  *
  * Not reentrant: call ed_board_feed / ed_board_poll / ed_board_announce from one execution context (e.g. the
