@@ -20,7 +20,9 @@ import {
   FIXTURE_DIR,
   buildFixtures,
   renderFixture,
+  sevenPixels,
   toFixtureMessage,
+  zeroPixels,
   type FixtureBoard,
   type FixtureCase,
   type FixtureFile,
@@ -64,7 +66,7 @@ describe('protocol fixtures', () => {
     for (const k of ['version', 'firmware', 'capability', 'analog-mapping', 'pin-state', 'digital', 'analog', 'classify-reply', 'protocol-info', 'error-reply']) {
       expect(kinds, k).toContain(k);
     }
-    const reasons = new Set(messages.filter((m) => m.kind === 'error-reply').map((m) => m.reason));
+    const reasons = new Set(messages.flatMap((m) => (m.kind === 'error-reply' ? [m.reason] : [])));
     expect([...reasons].sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -73,14 +75,20 @@ describe('protocol fixtures', () => {
   });
 
   it('carry well-formed classify requests whose pixels and seq decode back', () => {
-    for (const name of ['classify-seven', 'classify-zero', 'classify-all-white-max-seq']) {
+    const patterns: Record<string, Uint8Array> = {
+      'classify-seven': sevenPixels(),
+      'classify-zero': zeroPixels(),
+      'classify-all-white-max-seq': new Uint8Array(Layout.PIXEL_COUNT).fill(0xff),
+    };
+    for (const [name, pixels] of Object.entries(patterns)) {
       const step = caseNamed(name).steps[0];
       if (!('feed' in step)) throw new Error(`${name} starts without bytes`);
       const frame = bytesOf(step.feed);
       expect(frame.length).toBe(Layout.CLASSIFY_REQUEST_BODY_LEN + 3);
-      const { seq } = decodeEdSysexBody(EdSysex.CLASSIFY_REQUEST, frame.subarray(2, -1), Layout.PIXEL_COUNT);
+      const { seq, payload } = decodeEdSysexBody(EdSysex.CLASSIFY_REQUEST, frame.subarray(2, -1), Layout.PIXEL_COUNT);
+      expect(Buffer.from(payload).equals(Buffer.from(pixels)), name).toBe(true);
       const reply = caseNamed(name).messages[0];
-      expect(reply.seq).toBe(seq);
+      expect(reply.kind === 'classify-reply' && reply.seq).toBe(seq);
     }
   });
 });
