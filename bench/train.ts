@@ -3,7 +3,7 @@
  * projects for the full default training. Runs the real training loop (trainModel: augmentation, batching,
  * forward, backward, Adam) on the first N MNIST training images.
  *
- *   npm run bench:train -- [--images 2000] [--preset cnn] [--with-cpu] [--cpu-images 256] [--eval-images 1000]
+ *   npm run bench:train -- [--images 2000] [--preset cnn] [--with-cpu] [--cpu-images 128] [--eval-images 1000]
  *
  * Progress goes to stderr; the last line of stdout is one JSON object.
  */
@@ -54,7 +54,7 @@ function parseOptions(argv: string[]): BenchOptions {
   return {
     preset: getPreset(values.preset ?? 'cnn'),
     images: positiveInt(values.images, 'images', 2000),
-    cpuImages: positiveInt(values['cpu-images'], 'cpu-images', 256),
+    cpuImages: positiveInt(values['cpu-images'], 'cpu-images', 128),
     evalImages: positiveInt(values['eval-images'], 'eval-images', 1000),
     withCpu: values['with-cpu'] === true,
   };
@@ -101,7 +101,7 @@ async function benchBackend(choice: BackendChoice, images: number, o: BenchOptio
     return { backend: choice === 'node' ? 'tensorflow' : choice, available: false, reason: (e as Error).message };
   }
   log(`\n== ${selected.name}: ${selected.reason}; warm-up, then ${images} images`);
-  await trainingRate(o.preset, train, firstImages(test, 10), Math.min(images, o.preset.defaults.batchSize * 2));
+  await trainingRate(o.preset, train, firstImages(test, 10), Math.min(images, o.preset.defaults.batchSize));
   const run = await trainingRate(o.preset, train, firstImages(test, 10), images);
   const inference = inferenceRate(o.preset, firstImages(test, o.evalImages));
   const epochs = o.preset.defaults.epochs;
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const test = loadDigitSet('mnist:test', o.evalImages);
   const results: BackendResult[] = [await benchBackend('wasm', Math.min(o.images, train.count), o, train, test)];
   if (o.withCpu) results.push(await benchBackend('cpu', Math.min(o.cpuImages, train.count), o, train, test));
-  else results.push({ backend: 'cpu', available: false, reason: 'skipped: pass --with-cpu (the pure-JS backend trains at ~30 img/s)' });
+  else results.push({ backend: 'cpu', available: false, reason: 'skipped: pass --with-cpu (the pure-JS backend trains this model at a few to ~30 img/s)' });
   results.push(await benchBackend('node', Math.min(o.images, train.count), o, train, test));
   const cost = modelCost(o.preset.layers);
   const cpus = os.cpus();
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     results,
     augmentMsPerImage: round(augmentMsPerImage(train, 2000), 4),
     units: {
-      samplesPerSecond: 'training images per second over one pass (augmentation, forward, backward, Adam update), after a 2-batch warm-up',
+      samplesPerSecond: 'training images per second over one pass (augmentation, forward, backward, Adam update), after a one-batch warm-up run',
       inferenceImagesPerSecond: 'float predictions per second, batches of 500',
       projectedTrainSeconds: 'defaultEpochs × fullTrainImages / samplesPerSecond',
       projectedTrainWithEvalSeconds: 'projectedTrainSeconds + defaultEpochs × fullTestImages / inferenceImagesPerSecond',
