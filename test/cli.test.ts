@@ -101,7 +101,7 @@ describe('edge-digits --help', () => {
 
 describe('edge-digits bad input: non-zero exit and one stderr line naming the problem', () => {
   it('unknown command', async () => {
-    expectOneErrorLine(await cli('bogus'), 2, /^edge-digits: unknown command 'bogus'; commands: train, eval(, [a-z-]+)*$/);
+    expectOneErrorLine(await cli('bogus'), 2, /^edge-digits: unknown command 'bogus'; commands: ([a-z-]+, )*train(, [a-z-]+)*$/);
   }, 60_000);
 
   it('unknown option', async () => {
