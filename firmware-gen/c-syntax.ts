@@ -3,22 +3,16 @@
  * piece of generated C goes through one of these, so formatting and escaping live in one place.
  */
 
-const C_KEYWORDS = new Set([
-  'auto', 'break', 'case', 'char', 'const', 'continue', 'default', 'do', 'double', 'else', 'enum', 'extern', 'float',
-  'for', 'goto', 'if', 'inline', 'int', 'long', 'register', 'restrict', 'return', 'short', 'signed', 'sizeof',
-  'static', 'struct', 'switch', 'typedef', 'union', 'unsigned', 'void', 'volatile', 'while', '_Bool', '_Complex',
-  '_Imaginary',
-]);
-
 /**
  * A lower-case C identifier prefix for a model name: runs of other characters become '_', and it always starts
- * with a letter. Names the engine reserves (`ed`, `ed_…`) and keywords get an `m_` in front, so model symbols
- * such as `<prefix>_arena` can never collide with engine symbols (`ed_model_info`, …).
+ * with a letter. It is only ever used followed by '_' and a suffix (so a keyword such as `default` is fine), but
+ * `ed` / `ed_…` get an `m_` in front so model symbols (`<prefix>_info`) never collide with the engine's
+ * (`ed_model_info`).
  */
 export function cIdentifier(name: string): string {
   let id = name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
   if (id === '') id = 'model';
-  if (!/^[a-z]/.test(id) || id === 'ed' || id.startsWith('ed_') || C_KEYWORDS.has(id)) id = `m_${id}`;
+  if (!/^[a-z]/.test(id) || id === 'ed' || id.startsWith('ed_')) id = `m_${id}`;
   return id;
 }
 

@@ -101,8 +101,8 @@ function listFiles(dir: string, base = ''): string[] {
 
 function isGeneratedFile(file: string): boolean {
   try {
-    const firstLine = readFileSync(file, 'utf8').slice(0, 300).split('\n', 1)[0];
-    return firstLine.includes(GENERATED_MARKER);
+    // Every generated or copied file names the generator in its first two lines (block comments open on line 1).
+    return readFileSync(file, 'utf8').split('\n', 2).join('\n').includes(GENERATED_MARKER);
   } catch {
     return false;
   }
@@ -111,7 +111,7 @@ function isGeneratedFile(file: string): boolean {
 /**
  * Writes the files under `dir`, leaving unchanged files untouched, and removes files an earlier generation left
  * there (a model renamed from a to b would otherwise leave a_model.c to be linked twice). Only files whose first
- * line carries the generator's marker are ever removed.
+ * two lines carry the generator's marker are ever removed.
  */
 export function writeGeneratedFiles(dir: string, files: readonly GeneratedFile[]): { written: string[]; unchanged: string[]; removed: string[] } {
   const wanted = new Set(files.map((f) => f.path));

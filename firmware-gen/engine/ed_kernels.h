@@ -28,7 +28,7 @@
 #if ED_SPECIALIZE && defined(__GNUC__)
 #define ED_KERNEL static inline __attribute__((always_inline))
 #elif defined(__GNUC__)
-#define ED_KERNEL static __attribute__((noinline))
+#define ED_KERNEL static __attribute__((noinline, unused))
 #else
 #define ED_KERNEL static
 #endif
