@@ -1,0 +1,12 @@
+// Flash and RAM of the generated engine + model on the Nano 33 BLE's Cortex-M4F (arm-none-eabi-gcc -Os,
+// --gc-sections, linked with a minimal startup): the same JSON as `edge-digits firmware --size`.
+//   tsx bench/firmware-size.ts [artifact=models/default/model.int8.json]
+import { generateFromArtifactFile, measureFirmwareSize } from '../firmware-gen/index.js';
+
+const artifactPath = process.argv[2] ?? 'models/default/model.int8.json';
+const fw = generateFromArtifactFile(artifactPath, 'host');
+const size = measureFirmwareSize(fw);
+console.log(JSON.stringify({
+  bench: 'firmware-size', model: artifactPath, params: fw.params, macs_per_image: fw.macs, ...size,
+  units: 'bytes', date: new Date().toISOString(),
+}));
