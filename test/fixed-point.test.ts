@@ -268,6 +268,17 @@ describe('properties against the BigInt references (100,000 cases each)', () => 
     );
   }, PROPERTY_TIMEOUT_MS);
 
+  it('saturatingRoundingDoublingHighMul equals gemmlowp for accumulator-sized a (its exact-double fast path, |a| < 2^21, and its edge)', () => {
+    const accumulator = fc.oneof(
+      fc.integer({ min: -(2 ** 21) + 1, max: 2 ** 21 - 1 }),
+      fc.constantFrom(2 ** 21 - 1, -(2 ** 21) + 1, 2 ** 21, -(2 ** 21), 0, 1, -1),
+    );
+    fc.assert(
+      fc.property(accumulator, int32, (a, b) => saturatingRoundingDoublingHighMul(a, b) === referenceSrdhm(a, b)),
+      RUNS,
+    );
+  }, PROPERTY_TIMEOUT_MS);
+
   it('saturatingRoundingDoublingHighMul is a·b / 2^31 rounded to nearest with ties up (VQRDMULH)', () => {
     fc.assert(
       fc.property(int32, int32, (a, b) => {

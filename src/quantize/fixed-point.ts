@@ -12,6 +12,7 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const TWO_POW_15 = 32768;
 const TWO_POW_16 = 65536;
+const TWO_POW_21 = 2097152;
 const TWO_POW_30 = 1073741824;
 const TWO_POW_31 = 2147483648;
 
@@ -117,6 +118,12 @@ export function checkQuantizedMultiplier(multiplier: number, shift: number, wher
  * Divisions by powers of two and Math.floor are exact on doubles, and every value above is an integer < 2^53.
  */
 export function saturatingRoundingDoublingHighMul(a: number, b: number): number {
+  if (a < TWO_POW_21 && a > -TWO_POW_21) {
+    // Fast path for accumulator-sized a (the common case in inference): |a·b| < 2^52, so the product and the
+    // nudged sum are exact doubles and Math.trunc is C's truncating division.
+    const ab = a * b;
+    return Math.trunc((ab + (ab >= 0 ? TWO_POW_30 : 1 - TWO_POW_30)) / TWO_POW_31) | 0;
+  }
   if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
   // The rounded double product is zero only when the exact one is, and has the exact one's sign.
   const nudge = a * b >= 0 ? TWO_POW_30 : 1 - TWO_POW_30;
