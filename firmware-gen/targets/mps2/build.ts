@@ -1,0 +1,172 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FIRMWARE_GEN_DIR } from '../../engine-files.js';
+import { writeGeneratedFiles, type GeneratedFile, type GeneratedFirmware } from '../../generate.js';
+import { STRICT_C_FLAGS } from '../../host-engine.js';
+import { CORTEX_M4_FLAGS, SIZE_SECTION_FLAGS, parseSizeSections } from '../../size.js';
+
+/**
+ * The QEMU board: the generated engine + model and the protocol core, with the MPS2 AN386 HAL in this folder,
+ * cross-compiled into one ELF that `qemu-system-arm -M mps2-an386 -kernel` boots.
+ */
+export const MPS2_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const QEMU_MACHINE = 'mps2-an386';
+const PROTOCOL_DIR = path.join(FIRMWARE_GEN_DIR, 'protocol');
+
+const HAL_FILES = ['mps2_hw.h', 'mps2_uart.h', 'mps2_uart.c', 'mps2_clock.h', 'mps2_clock.c', 'startup.c'] as const;
+const PROTOCOL_FILES = ['ed_protocol_ids.h', 'ed_codec.h', 'ed_codec.c', 'ed_board.h', 'ed_board.c'] as const;
+const LINKER_SCRIPT = 'mps2.ld';
+
+/**
+ * How the instruction count is read and turned into a latency estimate; compiled into the firmware as
+ * -D definitions (mps2_clock.h) and used by the host to read the numbers back.
+ */
+export interface InstructionClock {
+  /** `-icount shift=N`: every instruction advances QEMU's virtual clock by 2^N ns. */
+  readonly icountShift: number;
+  /** Clock of the core the latency is estimated for. */
+  readonly cpuMhz: number;
+  /** Cycles per instruction assumed for that estimate, as a fraction. */
+  readonly cpiNum: number;
+  readonly cpiDen: number;
+}
+
+/**
+ * shift 6: timer0 (25 MHz) advances 1.6 ticks per instruction, finer than one instruction. 64 MHz: the Nano 33
+ * BLE's nRF52840. CPI 5/4: see docs/m4-cost.md (static cycle count of the hot loops from the Cortex-M4 TRM).
+ */
+export const DEFAULT_INSTRUCTION_CLOCK: InstructionClock = { icountShift: 6, cpuMhz: 64, cpiNum: 5, cpiDen: 4 };
+
+/** timer0 runs at the 25 MHz system clock: 40 ns per tick. */
+export const TIMER_NS_PER_TICK = 40;
+
+export function timerTicksPerInstruction(clock: InstructionClock): number {
+  return 2 ** clock.icountShift / TIMER_NS_PER_TICK;
+}
+
+export function assertInstructionClock(clock: InstructionClock): void {
+  const ok = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!ok(clock.icountShift, 0, 10)) throw new TypeError(`instruction clock: icountShift must be an integer 0..10, got ${clock.icountShift}`);
+  if (!ok(clock.cpuMhz, 1, 1000)) throw new TypeError(`instruction clock: cpuMhz must be an integer 1..1000, got ${clock.cpuMhz}`);
+  if (!ok(clock.cpiNum, 1, 64) || !ok(clock.cpiDen, 1, 64)) throw new TypeError(`instruction clock: CPI must be a fraction of integers 1..64, got ${clock.cpiNum}/${clock.cpiDen}`);
+}
+
+function clockDefines(clock: InstructionClock): string[] {
+  return [
+    `-DED_MPS2_ICOUNT_SHIFT=${clock.icountShift}`, `-DED_MPS2_CPU_MHZ=${clock.cpuMhz}`,
+    `-DED_MPS2_CPI_NUM=${clock.cpiNum}`, `-DED_MPS2_CPI_DEN=${clock.cpiDen}`,
+  ];
+}
+
+export interface Mps2BuildOptions {
+  readonly clock?: InstructionClock;
+  readonly compiler?: string;
+  /** Where built images are kept, one folder per hash of everything that goes into the build. */
+  readonly cacheDir?: string;
+}
+
+export interface Mps2Image {
+  readonly elf: string;
+  /** Hash of compiler, flags and sources: the cache key. */
+  readonly key: string;
+  readonly clock: InstructionClock;
+}
+
+function defaultCacheDir(): string {
+  const inRepo = path.join(FIRMWARE_GEN_DIR, '..', 'node_modules', '.cache', 'edge-digits', 'mps2');
+  try {
+    mkdirSync(inRepo, { recursive: true });
+    return inRepo;
+  } catch {
+    return path.join(os.tmpdir(), 'edge-digits-mps2');
+  }
+}
+
+function run(tool: string, args: readonly string[], what: string, cwd?: string): string {
+  const r = spawnSync(tool, args, { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
+  if (r.error || r.status !== 0) {
+    const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    const detail = missing ? `${tool} is not installed (Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)` : (r.error?.message ?? r.stderr.split('\n').slice(0, 40).join('\n'));
+    throw new Error(`${what} failed: ${tool} ${args.join(' ')}\n${detail}`);
+  }
+  return r.stdout;
+}
+
+const fileFrom = (dir: string, name: string): GeneratedFile => ({ path: name, content: readFileSync(path.join(dir, name), 'utf8') });
+
+/** Compiles and links `files` (flat, one folder) into an ELF, cached by content hash; returns the ELF path. */
+function buildImage(files: readonly GeneratedFile[], name: string, o: Mps2BuildOptions): Mps2Image {
+  const clock = o.clock ?? DEFAULT_INSTRUCTION_CLOCK;
+  assertInstructionClock(clock);
+  const gcc = o.compiler ?? 'arm-none-eabi-gcc';
+  const flags = [...CORTEX_M4_FLAGS, ...STRICT_C_FLAGS, ...SIZE_SECTION_FLAGS, ...clockDefines(clock)];
+  const linkFlags = ['--specs=nano.specs', '-nostartfiles', '-Wl,--gc-sections', '-T', LINKER_SCRIPT];
+  const hash = createHash('sha256').update(run(gcc, ['--version'], 'asking the cross compiler its version').split('\n', 1)[0]);
+  hash.update('\0').update(flags.join(' ')).update('\0').update(linkFlags.join(' '));
+  for (const f of files) hash.update('\0').update(f.path).update('\0').update(f.content);
+  const key = hash.digest('hex').slice(0, 24);
+  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const finalDir = path.join(cacheDir, key);
+  const elf = path.join(finalDir, `${name}.elf`);
+  if (existsSync(elf)) return { elf, key, clock };
+
+  const work = path.join(cacheDir, `${key}.tmp-${process.pid}-${Date.now()}`);
+  rmSync(work, { recursive: true, force: true });
+  try {
+    writeGeneratedFiles(work, files);
+    const sources = files.filter((f) => f.path.endsWith('.c')).map((f) => f.path);
+    run(gcc, [...flags, ...linkFlags, '-I', '.', ...sources, '-o', `${name}.elf`, `-Wl,-Map=${name}.map`], `building ${name}.elf for ${QEMU_MACHINE}`, work);
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
+  try {
+    renameSync(work, finalDir);
+  } catch {
+    // Another process published the same build first; theirs is identical.
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { elf, key, clock };
+}
+
+/** Every file of the board image: generated engine + model, protocol core, HAL, main, linker script. */
+export function mps2FirmwareFiles(fw: GeneratedFirmware): GeneratedFile[] {
+  if (fw.target !== 'host') throw new TypeError(`mps2FirmwareFiles: expects the generator's 'host' file set (engine + model), got target '${fw.target}'`);
+  return [
+    ...fw.files,
+    ...PROTOCOL_FILES.map((n) => fileFrom(PROTOCOL_DIR, n)),
+    ...[...HAL_FILES, 'main.c', LINKER_SCRIPT].map((n) => fileFrom(MPS2_DIR, n)),
+  ];
+}
+
+/** The board firmware for one generated model. Needs gcc-arm-none-eabi + libnewlib-arm-none-eabi. */
+export function buildMps2Firmware(fw: GeneratedFirmware, o: Mps2BuildOptions = {}): Mps2Image {
+  return buildImage(mps2FirmwareFiles(fw), 'edge-digits-mps2', o);
+}
+
+/** The calibration program (calibrate_main.c): same startup, UART and clock, no engine. */
+export function buildMps2Calibration(o: Mps2BuildOptions = {}): Mps2Image {
+  const files = [...HAL_FILES, 'calibrate_main.c', LINKER_SCRIPT].map((n) => fileFrom(MPS2_DIR, n));
+  return buildImage(files, 'edge-digits-mps2-calibrate', o);
+}
+
+export interface ImageSize {
+  /** Vector table, code, constants and .data initialisers: what a real board keeps in flash. */
+  readonly flash_bytes: number;
+  /** .data + .bss (arena, receive buffer, board state). The stack (16 KB reserved by mps2.ld) comes on top. */
+  readonly ram_bytes: number;
+  readonly sections: Readonly<Record<string, number>>;
+}
+
+/** Section sizes of a linked image from `arm-none-eabi-size -A -d`. */
+export function measureImageSize(elf: string, sizeTool = 'arm-none-eabi-size'): ImageSize {
+  const sections = parseSizeSections(run(sizeTool, ['-A', '-d', elf], `reading the section sizes of ${elf}`));
+  const get = (n: string): number => sections.get(n) ?? 0;
+  const flash = get('.isr_vector') + get('.text') + get('.rodata') + get('.ARM.exidx') + get('.data');
+  const loaded = ['.isr_vector', '.text', '.rodata', '.ARM.exidx', '.data', '.bss'].map((n) => [n, get(n)] as const);
+  return { flash_bytes: flash, ram_bytes: get('.data') + get('.bss'), sections: Object.fromEntries(loaded) };
+}

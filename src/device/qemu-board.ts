@@ -1,0 +1,268 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateFromArtifactFile } from '../../firmware-gen/index.js';
+import {
+  buildMps2Calibration, buildMps2Firmware, DEFAULT_INSTRUCTION_CLOCK, QEMU_MACHINE, timerTicksPerInstruction,
+  type InstructionClock, type Mps2Image,
+} from '../../firmware-gen/targets/mps2/build.js';
+
+/** QEMU failed to start, print its pty, or finish a run; the message carries its command line and output. */
+export class QemuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QemuError';
+  }
+}
+
+export const QEMU_BINARY = 'qemu-system-arm';
+
+/**
+ * `-icount shift=N` makes virtual time count instructions (see mps2_clock.h); `-serial pty` gives the host a
+ * serial port; no display, no monitor, so nothing but the board reads or writes the terminal.
+ */
+export function qemuArgs(elf: string, clock: InstructionClock, serial: 'pty' | 'stdio'): string[] {
+  return [
+    '-M', QEMU_MACHINE, '-display', 'none', '-monitor', 'none', '-serial', serial,
+    '-icount', `shift=${clock.icountShift}`, '-kernel', elf,
+  ];
+}
+
+/** The pty QEMU attached UART0 to, from its "char device redirected to /dev/pts/N (label serial0)" line. */
+export function parsePtyPath(output: string): string | null {
+  const m = /char device redirected to (\/dev\/\S+) \(label serial0\)/.exec(output);
+  return m ? m[1] : null;
+}
+
+export interface QemuBoardOptions {
+  /** int8 artifact (model.int8.json) to build the firmware from. */
+  readonly artifact: string;
+  readonly clock?: InstructionClock;
+  readonly qemu?: string;
+  /** How long QEMU may take to print its pty path (it prints it before the guest runs). */
+  readonly startTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface QemuBoard {
+  /** The pty to open like any serial board (any baud rate). */
+  readonly port: string;
+  readonly elf: string;
+  readonly clock: InstructionClock;
+  readonly pid: number;
+  /** Multiply-accumulates per image of the model in the firmware. */
+  readonly macs: number;
+  /** Stops QEMU (SIGTERM, then SIGKILL after 2 s) and resolves when it has exited. */
+  close(): Promise<void>;
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code}`;
+}
+
+/** Kills a child when this process exits, so an aborted run does not leave QEMU holding a pty. */
+function killOnExit(child: ChildProcess): () => void {
+  const kill = (): void => { child.kill('SIGKILL'); };
+  process.once('exit', kill);
+  return () => { process.removeListener('exit', kill); };
+}
+
+function stopChild(child: ChildProcess, forget: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      forget();
+      resolve();
+      return;
+    }
+    const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      forget();
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts QEMU on an already built image and waits for its pty path. */
+export function launchQemu(image: Mps2Image, o: { readonly qemu?: string; readonly startTimeoutMs?: number; readonly macs: number; readonly log?: (s: string) => void }): Promise<QemuBoard> {
+  const qemu = o.qemu ?? QEMU_BINARY;
+  const args = qemuArgs(image.elf, image.clock, 'pty');
+  const commandLine = `${qemu} ${args.join(' ')}`;
+  o.log?.(`qemu: ${commandLine}`);
+  const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forget = killOnExit(child);
+  let output = '';
+  return new Promise<QemuBoard>((resolve, reject) => {
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      void stopChild(child, forget).then(() => reject(new QemuError(`${why}\n  command: ${commandLine}\n  output: ${output.trim() || '(none)'}`)));
+    };
+    const timer = setTimeout(() => fail(`QEMU did not report its serial pty within ${o.startTimeoutMs ?? 10000} ms`), o.startTimeoutMs ?? 10000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const port = parsePtyPath(output);
+      if (!port) return;
+      clearTimeout(timer);
+      child.stdout?.removeListener('data', onData);
+      child.stderr?.removeListener('data', onData);
+      // Keep draining QEMU's own messages so a full pipe never blocks it; show them when asked.
+      child.stdout?.on('data', (c: Buffer) => o.log?.(`qemu: ${c.toString('utf8').trim()}`));
+      child.stderr?.on('data', (c: Buffer) => o.log?.(`qemu: ${c.toString('utf8').trim()}`));
+      child.removeListener('exit', onExit);
+      resolve({
+        port, elf: image.elf, clock: image.clock, pid: child.pid ?? -1, macs: o.macs,
+        close: () => stopChild(child, forget),
+      });
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      clearTimeout(timer);
+      forget();
+      reject(new QemuError(`QEMU stopped before reporting its serial pty (${describeExit(code, signal)})\n  command: ${commandLine}\n  output: ${output.trim() || '(none)'}`));
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      forget();
+      reject(new QemuError(e.code === 'ENOENT' ? `${qemu} is not installed (Debian: apt-get install qemu-system-arm)` : `cannot start ${qemu}: ${e.message}`));
+    });
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * Builds the board firmware for an artifact (cached by a hash of every source) and boots it in QEMU. The board
+ * answers Firmata queries at any time, so the host starts the handshake once it holds the pty open (QEMU drops
+ * UART output while nobody does).
+ */
+export async function startQemuBoard(o: QemuBoardOptions): Promise<QemuBoard> {
+  const fw = generateFromArtifactFile(o.artifact, 'host');
+  const image = buildMps2Firmware(fw, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
+  o.log?.(`mps2 firmware: ${image.elf}`);
+  return launchQemu(image, { macs: fw.macs, ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}), ...(o.log ? { log: o.log } : {}) });
+}
+
+// ---- reading the numbers back ------------------------------------------------------------------------------
+
+/**
+ * Instructions of one inference from the classify reply's timing field on this board, which carries
+ * floor(instructions · CPI / MHz) µs. Exact up to the floor: ± MHz / CPI instructions (51 at 64 MHz, CPI 5/4).
+ */
+export function instructionsFromMicros(micros: number, clock: InstructionClock): number {
+  return (micros * clock.cpuMhz * clock.cpiDen) / clock.cpiNum;
+}
+
+export interface CalibrationLoop {
+  readonly name: string;
+  readonly instructionsPerIteration: number;
+  readonly points: readonly { readonly iterations: number; readonly instructions: number; readonly ticks: number }[];
+  /** Least-squares fit ticks = slope · instructions + intercept. */
+  readonly slope: number;
+  readonly intercept: number;
+  /** Largest |ticks − fit| over the points, in ticks. */
+  readonly maxResidualTicks: number;
+}
+
+export interface CalibrationReport {
+  readonly clock: InstructionClock;
+  /** 2^shift / 40: what the slope of every loop should be. */
+  readonly expectedTicksPerInstruction: number;
+  readonly loops: readonly CalibrationLoop[];
+  /** Largest relative deviation of a loop's slope from the expected one. */
+  readonly maxSlopeError: number;
+  /** Instructions between the two timer reads of micros() → classify() → micros() besides the classify body. */
+  readonly timingOverheadInstructions: number;
+  readonly seconds: number;
+}
+
+interface RawLoop { kind: 'loop'; name: string; instructions_per_iteration: number; iterations: number; ticks: number }
+
+function fitLine(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  const slope = sxy / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+
+/** Parses the calibration program's JSON lines (calibrate_main.c) and fits each loop. */
+export function analyseCalibration(text: string, clock: InstructionClock, seconds = 0): CalibrationReport {
+  const loops = new Map<string, RawLoop[]>();
+  let overheadTicks: number | null = null;
+  let done = false;
+  text.split('\n').forEach((line, i) => {
+    const t = line.trim();
+    if (!t.startsWith('{')) return;
+    let o: { kind?: unknown; name?: unknown; ticks?: unknown };
+    try {
+      o = JSON.parse(t) as typeof o;
+    } catch {
+      throw new QemuError(`calibration output line ${i + 1}: not JSON: ${t}`);
+    }
+    if (o.kind === 'loop') {
+      const r = o as RawLoop;
+      loops.set(r.name, [...(loops.get(r.name) ?? []), r]);
+    } else if (o.kind === 'timing-overhead' && typeof o.ticks === 'number') overheadTicks = o.ticks;
+    else if (o.kind === 'done') done = true;
+  });
+  if (!done) throw new QemuError(`calibration output ended before {"kind":"done"}:\n${text.slice(-500)}`);
+  if (overheadTicks === null || loops.size === 0) throw new QemuError('calibration output has no loop or timing-overhead lines');
+  const expected = timerTicksPerInstruction(clock);
+  const fitted: CalibrationLoop[] = [...loops.values()].map((raw) => {
+    const points = raw.map((r) => ({ iterations: r.iterations, instructions: r.iterations * r.instructions_per_iteration, ticks: r.ticks }));
+    const { slope, intercept } = fitLine(points.map((p) => p.instructions), points.map((p) => p.ticks));
+    const maxResidualTicks = Math.max(...points.map((p) => Math.abs(p.ticks - (slope * p.instructions + intercept))));
+    return { name: raw[0].name, instructionsPerIteration: raw[0].instructions_per_iteration, points, slope, intercept, maxResidualTicks };
+  });
+  return {
+    clock,
+    expectedTicksPerInstruction: expected,
+    loops: fitted,
+    maxSlopeError: Math.max(...fitted.map((l) => Math.abs(l.slope / expected - 1))),
+    timingOverheadInstructions: (overheadTicks as number) / expected,
+    seconds,
+  };
+}
+
+/** Boots the calibration program with UART0 on stdio and collects its report (a second or two). */
+export async function runQemuCalibration(o: { readonly clock?: InstructionClock; readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<CalibrationReport> {
+  const image = buildMps2Calibration({ clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
+  const qemu = o.qemu ?? QEMU_BINARY;
+  const args = qemuArgs(image.elf, image.clock, 'stdio');
+  const t0 = performance.now();
+  const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forget = killOnExit(child);
+  let out = '';
+  let err = '';
+  const text = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stopChild(child, forget).then(() => reject(new QemuError(`calibration did not finish within ${o.timeoutMs ?? 30000} ms\n  command: ${qemu} ${args.join(' ')}\n  output: ${out.slice(-500)}${err}`)));
+    }, o.timeoutMs ?? 30000);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      forget();
+      reject(new QemuError(e.code === 'ENOENT' ? `${qemu} is not installed (Debian: apt-get install qemu-system-arm)` : `cannot start ${qemu}: ${e.message}`));
+    });
+    child.stderr?.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      // The program halts in WFI after its last line; QEMU never exits by itself.
+      if (out.includes('{"kind":"done"}')) {
+        clearTimeout(timer);
+        void stopChild(child, forget).then(() => resolve(out));
+      }
+    });
+    child.once('exit', (code, signal) => {
+      if (out.includes('{"kind":"done"}')) return;
+      clearTimeout(timer);
+      forget();
+      reject(new QemuError(`QEMU stopped during calibration (${describeExit(code, signal)})\n  command: ${qemu} ${args.join(' ')}\n  output: ${out.slice(-500)}${err}`));
+    });
+  });
+  return analyseCalibration(text, image.clock, (performance.now() - t0) / 1000);
+}
