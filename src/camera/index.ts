@@ -1,0 +1,27 @@
+export { abortError, type Frame, type FrameSource, type Polarity, type Rect } from './frame.js';
+export { ffmpegInfo, resolveFfmpeg, findOnPath, FfmpegNotFoundError, type FfmpegInfo, type FfmpegOrigin, type FfmpegLookup } from './ffmpeg.js';
+export { readRawGrayFrames, FfmpegProcessError, type DeliveryMode, type RawFrameReadOptions, type SpawnFunction } from './raw-frames.js';
+export { videoFrames, probeVideo, parseFfprobeJson, parseFfmpegBanner, type VideoProbe, type VideoSourceOptions } from './video-source.js';
+export { writeGrayVideo, VIDEO_EXTENSIONS, type VideoWriteOptions, type VideoWriteResult } from './video-writer.js';
+export {
+  cameraFrames, listCameras, cameraInputArgs, parseAvfoundationDevices, parseDshowDevices,
+  type CameraDevice, type CameraOptions,
+} from './camera-source.js';
+export {
+  imageFrames, listImageFiles, labelFromFilename, decodeGrayImage, isGlobPattern, IMAGE_EXTENSIONS, type ImageSourceOptions,
+} from './image-source.js';
+export { naturalCompare } from './natural-compare.js';
+export { mnistFrames, type MnistFrameOptions } from './mnist-source.js';
+export { openFrameSource, sourceKind, SOURCE_SPEC_HELP, type OpenSourceOptions, type SourceKind } from './open-source.js';
+export {
+  synthesizeCameraFrame, frameSeed, DEFAULT_CAMERA_LIKE,
+  type CameraLikeOptions, type SynthesizedFrame, type SynthesisTruth, type Range,
+} from './synthesize.js';
+export {
+  preprocess, DEFAULT_PREPROCESS,
+  type PreprocessOptions, type PreprocessResult, type FrameGeometry, type DigitGeometry, type NoDigitCode,
+} from './preprocess.js';
+export { resolveRoi, DEFAULT_ROI, type RoiSpec } from './roi.js';
+export { otsuLevel, type ThresholdMethod, type ThresholdSummary } from './threshold.js';
+export { MNIST_BOX, MNIST_CENTRE, type ResizeKernel } from './mnist-layout.js';
+export { renderAscii } from './ascii.js';
