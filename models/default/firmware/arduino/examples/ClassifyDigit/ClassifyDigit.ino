@@ -45,10 +45,11 @@ static const int8_t kExpectedLogits[ED_NUM_CLASSES] = {
 
 void setup() {
   Serial.begin(115200);
-  // USB serial: give the host a few seconds to open the port, then run anyway.
-  while (!Serial && millis() < 4000) {
-  }
+}
 
+// Classifies and reports every few seconds, so the result shows up whenever the serial monitor is opened
+// (USB serial drops what is printed before the host opens the port).
+void loop() {
   int8_t logits[ED_NUM_CLASSES];
   uint8_t digit = 0;
   const unsigned long start = micros();
@@ -57,26 +58,23 @@ void setup() {
   if (status != ED_OK) {
     Serial.print("ed_classify failed with status ");
     Serial.println((int)status);
-    return;
+  } else {
+    Serial.print("predicted ");
+    Serial.print((int)digit);
+    Serial.print(", label ");
+    Serial.println(kDigitLabel);
+    bool same = true;
+    Serial.print("logits");
+    for (int i = 0; i < ED_NUM_CLASSES; ++i) {
+      Serial.print(' ');
+      Serial.print((int)logits[i]);
+      if (logits[i] != kExpectedLogits[i]) same = false;
+    }
+    Serial.println();
+    Serial.println(same ? "logits match the TypeScript simulator" : "logits DIFFER from the TypeScript simulator");
+    Serial.print("inference took ");
+    Serial.print(elapsed);
+    Serial.println(" us");
   }
-
-  Serial.print("predicted ");
-  Serial.print((int)digit);
-  Serial.print(", label ");
-  Serial.println(kDigitLabel);
-  bool same = true;
-  Serial.print("logits");
-  for (int i = 0; i < ED_NUM_CLASSES; ++i) {
-    Serial.print(' ');
-    Serial.print((int)logits[i]);
-    if (logits[i] != kExpectedLogits[i]) same = false;
-  }
-  Serial.println();
-  Serial.println(same ? "logits match the TypeScript simulator" : "logits DIFFER from the TypeScript simulator");
-  Serial.print("inference took ");
-  Serial.print(elapsed);
-  Serial.println(" us");
-}
-
-void loop() {
+  delay(3000);
 }
