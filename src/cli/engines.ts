@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { argmax } from '../data/index.js';
 import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
-import { loadModel, modelHash, predictFloatLogits, selectBackend, type BackendChoice } from '../train/index.js';
+import { loadModel, modelHash, predictFloatLogits, resolveModelJson, selectBackend, type BackendChoice } from '../train/index.js';
 import { CliError } from './command.js';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../../firmware-gen/index.js';
 
@@ -43,6 +43,7 @@ export function defaultEngine(model: string): string {
 }
 
 export async function runFloat(model: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
+  resolveModelJson(model); // a missing model is reported before any backend chatter
   const b = await selectBackend(o.backend);
   o.log(`backend: ${b.name} — ${b.reason}`);
   const m = await loadModel(model);
