@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateFromArtifactFile } from '../../firmware-gen/index.js';
 import {
-  buildMps2Calibration, buildMps2Firmware, DEFAULT_INSTRUCTION_CLOCK, QEMU_MACHINE, timerTicksPerInstruction,
+  buildMps2Calibration, buildMps2Firmware, buildMps2LayerProbe, DEFAULT_INSTRUCTION_CLOCK, QEMU_MACHINE, timerTicksPerInstruction,
   type InstructionClock, type Mps2Image,
 } from '../../firmware-gen/targets/mps2/build.js';
 
@@ -171,6 +171,8 @@ export interface CalibrationReport {
   readonly maxSlopeError: number;
   /** Instructions between the two timer reads of micros() → classify() → micros() besides the classify body. */
   readonly timingOverheadInstructions: number;
+  /** Instructions between two back-to-back mps2_clock_ticks() reads: the subs-bne fit's intercept. */
+  readonly readOverheadInstructions: number;
   readonly seconds: number;
 }
 
@@ -225,15 +227,22 @@ export function analyseCalibration(text: string, clock: InstructionClock, second
     loops: fitted,
     maxSlopeError: Math.max(...fitted.map((l) => Math.abs(l.slope / expected - 1))),
     timingOverheadInstructions: (overheadTicks as number) / expected,
+    readOverheadInstructions: fitted[0].intercept / expected,
     seconds,
   };
 }
 
-/** Boots the calibration program with UART0 on stdio and collects its report (a second or two). */
-export async function runQemuCalibration(o: { readonly clock?: InstructionClock; readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<CalibrationReport> {
-  const image = buildMps2Calibration({ clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
+const DONE_LINE = '{"kind":"done"}';
+
+/**
+ * Boots a program that reports on UART0 and halts (calibration, layer probe) with UART0 on stdio, and returns
+ * its output once it printed {"kind":"done"} (QEMU never exits by itself: the program ends in WFI).
+ */
+export async function runQemuToDone(image: Mps2Image, o: { readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<{ text: string; seconds: number }> {
   const qemu = o.qemu ?? QEMU_BINARY;
   const args = qemuArgs(image.elf, image.clock, 'stdio');
+  const commandLine = `${qemu} ${args.join(' ')}`;
+  const timeoutMs = o.timeoutMs ?? 60_000;
   const t0 = performance.now();
   const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = killOnExit(child);
@@ -241,8 +250,8 @@ export async function runQemuCalibration(o: { readonly clock?: InstructionClock;
   let err = '';
   const text = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
-      void stopChild(child, forget).then(() => reject(new QemuError(`calibration did not finish within ${o.timeoutMs ?? 30000} ms\n  command: ${qemu} ${args.join(' ')}\n  output: ${out.slice(-500)}${err}`)));
-    }, o.timeoutMs ?? 30000);
+      void stopChild(child, forget).then(() => reject(new QemuError(`${image.elf} did not print ${DONE_LINE} within ${timeoutMs} ms\n  command: ${commandLine}\n  output: ${out.slice(-500)}${err}`)));
+    }, timeoutMs);
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       forget();
@@ -251,18 +260,77 @@ export async function runQemuCalibration(o: { readonly clock?: InstructionClock;
     child.stderr?.on('data', (c: Buffer) => { err += c.toString('utf8'); });
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString('utf8');
-      // The program halts in WFI after its last line; QEMU never exits by itself.
-      if (out.includes('{"kind":"done"}')) {
+      if (out.includes(DONE_LINE)) {
         clearTimeout(timer);
         void stopChild(child, forget).then(() => resolve(out));
       }
     });
     child.once('exit', (code, signal) => {
-      if (out.includes('{"kind":"done"}')) return;
+      if (out.includes(DONE_LINE)) return;
       clearTimeout(timer);
       forget();
-      reject(new QemuError(`QEMU stopped during calibration (${describeExit(code, signal)})\n  command: ${qemu} ${args.join(' ')}\n  output: ${out.slice(-500)}${err}`));
+      reject(new QemuError(`QEMU stopped before ${DONE_LINE} (${describeExit(code, signal)})\n  command: ${commandLine}\n  output: ${out.slice(-500)}${err}`));
     });
   });
-  return analyseCalibration(text, image.clock, (performance.now() - t0) / 1000);
+  return { text, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Builds and runs the calibration program (a second or two). */
+export async function runQemuCalibration(o: { readonly clock?: InstructionClock; readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<CalibrationReport> {
+  const image = buildMps2Calibration({ clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
+  const { text, seconds } = await runQemuToDone(image, o);
+  return analyseCalibration(text, image.clock, seconds);
+}
+
+/** JSON lines of a probe program, each an object; anything else (a fault report) is an error naming the line. */
+function jsonLines(text: string, what: string): Record<string, unknown>[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).map((l, i) => {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      throw new QemuError(`${what} output line ${i + 1} is not JSON: ${l}`);
+    }
+  });
+}
+
+export interface ProbedLayer {
+  readonly index: number;
+  readonly op: string;
+  /** Instructions of the kernel call, the two clock reads around it subtracted. */
+  readonly instructions: number;
+}
+
+export interface ProbedImage {
+  readonly layers: readonly ProbedLayer[];
+  /** ed_classify as the probe ran it, per-layer clock reads included. */
+  readonly classifyInstructions: number;
+  readonly digit: number;
+  readonly logits: Int8Array;
+}
+
+/** Parses the layer probe's JSON lines (layer_probe_main.c). readOverheadInstructions: see CalibrationReport. */
+export function analyseLayerProbe(text: string, clock: InstructionClock, readOverheadInstructions: number): ProbedImage[] {
+  const tpi = timerTicksPerInstruction(clock);
+  const lines = jsonLines(text, 'layer probe');
+  const fail = lines.find((l) => l.kind === 'error');
+  if (fail) throw new QemuError(`layer probe: ${String(fail.message)}`);
+  if (!lines.some((l) => l.kind === 'done')) throw new QemuError(`layer probe output ended before ${DONE_LINE}`);
+  const images: ProbedImage[] = [];
+  let layers: ProbedLayer[] = [];
+  for (const l of lines) {
+    if (l.kind === 'layer') layers.push({ index: Number(l.index), op: String(l.op), instructions: Number(l.ticks) / tpi - readOverheadInstructions });
+    else if (l.kind === 'classify') {
+      images.push({ layers, classifyInstructions: Number(l.ticks) / tpi - readOverheadInstructions, digit: Number(l.digit), logits: Int8Array.from(l.logits as number[]) });
+      layers = [];
+    }
+  }
+  return images;
+}
+
+/** Builds the layer probe for an artifact with `count` images compiled in, runs it, and returns its counts. */
+export async function runQemuLayerProbe(artifact: string, images: Uint8Array, count: number, o: { readonly clock?: InstructionClock; readonly readOverheadInstructions: number; readonly qemu?: string; readonly timeoutMs?: number }): Promise<ProbedImage[]> {
+  const fw = generateFromArtifactFile(artifact, 'host');
+  const image = buildMps2LayerProbe(fw, images, count, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
+  const { text } = await runQemuToDone(image, o);
+  return analyseLayerProbe(text, image.clock, o.readOverheadInstructions);
 }

@@ -18,28 +18,16 @@
 #include "mps2_clock.h"
 #include "mps2_uart.h"
 
-static void put_u64(uint64_t v)
-{
-    char text[21];
-    int at = (int)sizeof text - 1;
-    text[at] = '\0';
-    do {
-        text[--at] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0u);
-    mps2_uart_put_text(&text[at]);
-}
-
 static void report_loop(const char *name, uint32_t per_iteration, uint32_t iterations, uint64_t ticks)
 {
     mps2_uart_put_text("{\"kind\":\"loop\",\"name\":\"");
     mps2_uart_put_text(name);
     mps2_uart_put_text("\",\"instructions_per_iteration\":");
-    put_u64(per_iteration);
+    mps2_uart_put_u64(per_iteration);
     mps2_uart_put_text(",\"iterations\":");
-    put_u64(iterations);
+    mps2_uart_put_u64(iterations);
     mps2_uart_put_text(",\"ticks\":");
-    put_u64(ticks);
+    mps2_uart_put_u64(ticks);
     mps2_uart_put_text("}\n");
 }
 
@@ -129,7 +117,7 @@ int main(void)
         }
     }
     mps2_uart_put_text("{\"kind\":\"timing-overhead\",\"ticks\":");
-    put_u64(timing_overhead());
+    mps2_uart_put_u64(timing_overhead());
     mps2_uart_put_text("}\n{\"kind\":\"done\"}\n");
     return 0;
 }

@@ -25,6 +25,24 @@ void mps2_uart_put_text(const char *text)
     while (*text != '\0') mps2_uart_put((uint8_t)*text++);
 }
 
+void mps2_uart_put_u64(uint64_t v)
+{
+    char text[21];
+    size_t at = sizeof text - 1u;
+    text[at] = '\0';
+    do {
+        text[--at] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    mps2_uart_put_text(&text[at]);
+}
+
+void mps2_uart_put_i32(int32_t v)
+{
+    if (v < 0) mps2_uart_put((uint8_t)'-');
+    mps2_uart_put_u64(v < 0 ? (uint64_t)(-(int64_t)v) : (uint64_t)v);
+}
+
 int mps2_uart_get(uint8_t *byte)
 {
     if (!(MPS2_UART0_STATE & MPS2_UART_STATE_RX_FULL)) return 0;

@@ -17,6 +17,9 @@ void mps2_uart_init(void);
 void mps2_uart_put(uint8_t byte);
 void mps2_uart_write(const uint8_t *bytes, size_t n);
 void mps2_uart_put_text(const char *text);
+/* Decimal text, for the calibration and probe programs' JSON lines. */
+void mps2_uart_put_u64(uint64_t v);
+void mps2_uart_put_i32(int32_t v);
 /* 1 and *byte set when a received byte was waiting, else 0. */
 int mps2_uart_get(uint8_t *byte);
 /* Clears the RX interrupt status so the next received byte pends a new wake-up. */
