@@ -296,20 +296,20 @@ function jsonLines(text: string, what: string): Record<string, unknown>[] {
 export interface ProbedLayer {
   readonly index: number;
   readonly op: string;
-  /** Instructions of the kernel call, the two clock reads around it subtracted. */
+  /** Instructions from this kernel's stamp to the next (a stamp is ~8 instructions; see layer_probe.h). */
   readonly instructions: number;
 }
 
 export interface ProbedImage {
   readonly layers: readonly ProbedLayer[];
-  /** ed_classify as the probe ran it, per-layer clock reads included. */
+  /** The whole ed_classify call, stamps included. */
   readonly classifyInstructions: number;
   readonly digit: number;
   readonly logits: Int8Array;
 }
 
-/** Parses the layer probe's JSON lines (layer_probe_main.c). readOverheadInstructions: see CalibrationReport. */
-export function analyseLayerProbe(text: string, clock: InstructionClock, readOverheadInstructions: number): ProbedImage[] {
+/** Parses the layer probe's JSON lines (layer_probe_main.c). */
+export function analyseLayerProbe(text: string, clock: InstructionClock): ProbedImage[] {
   const tpi = timerTicksPerInstruction(clock);
   const lines = jsonLines(text, 'layer probe');
   const fail = lines.find((l) => l.kind === 'error');
@@ -318,9 +318,9 @@ export function analyseLayerProbe(text: string, clock: InstructionClock, readOve
   const images: ProbedImage[] = [];
   let layers: ProbedLayer[] = [];
   for (const l of lines) {
-    if (l.kind === 'layer') layers.push({ index: Number(l.index), op: String(l.op), instructions: Number(l.ticks) / tpi - readOverheadInstructions });
+    if (l.kind === 'layer') layers.push({ index: Number(l.index), op: String(l.op), instructions: Number(l.ticks) / tpi });
     else if (l.kind === 'classify') {
-      images.push({ layers, classifyInstructions: Number(l.ticks) / tpi - readOverheadInstructions, digit: Number(l.digit), logits: Int8Array.from(l.logits as number[]) });
+      images.push({ layers, classifyInstructions: Number(l.ticks) / tpi, digit: Number(l.digit), logits: Int8Array.from(l.logits as number[]) });
       layers = [];
     }
   }
@@ -328,9 +328,9 @@ export function analyseLayerProbe(text: string, clock: InstructionClock, readOve
 }
 
 /** Builds the layer probe for an artifact with `count` images compiled in, runs it, and returns its counts. */
-export async function runQemuLayerProbe(artifact: string, images: Uint8Array, count: number, o: { readonly clock?: InstructionClock; readonly readOverheadInstructions: number; readonly qemu?: string; readonly timeoutMs?: number }): Promise<ProbedImage[]> {
+export async function runQemuLayerProbe(artifact: string, images: Uint8Array, count: number, o: { readonly clock?: InstructionClock; readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<ProbedImage[]> {
   const fw = generateFromArtifactFile(artifact, 'host');
   const image = buildMps2LayerProbe(fw, images, count, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
   const { text } = await runQemuToDone(image, o);
-  return analyseLayerProbe(text, image.clock, o.readOverheadInstructions);
+  return analyseLayerProbe(text, image.clock);
 }

@@ -1,8 +1,10 @@
 /*
  * layer_probe_main.c — runs ed_classify on the images in layer_probe_images.h and reports, as JSON lines on
  * UART0 (run with -serial stdio):
- *   {"kind":"layer","image":k,"index":i,"op":"conv2d","ticks":t}   one per kernel call, in model order
- *   {"kind":"classify","image":k,"ticks":t,"digit":d,"logits":[...]}  the whole call, timing included
+ *   {"kind":"layer","image":k,"index":i,"op":"conv2d","ticks":t}   one per kernel call, in model order: timer0
+ *        ticks from this kernel's stamp to the next one (the last: to ed_classify's return, so it includes
+ *        copying the logits and the argmax)
+ *   {"kind":"classify","image":k,"ticks":t,"digit":d,"logits":[...]}  the whole ed_classify call
  *   {"kind":"done"}
  * The logits let the host check the probe computed what the simulator does.
  */
@@ -12,40 +14,33 @@
 #include "ed_engine.h"
 #include "layer_probe.h"
 #include "layer_probe_images.h"
+#include "mps2_clock.h"
+#include "mps2_hw.h"
 #include "mps2_uart.h"
 
-#define MAX_LAYERS 64u
+const char *layer_probe_ops[LAYER_PROBE_MAX_STAMPS];
+uint32_t layer_probe_values[LAYER_PROBE_MAX_STAMPS];
+uint32_t layer_probe_count;
 
-static const char *layer_ops[MAX_LAYERS];
-static uint64_t layer_ticks[MAX_LAYERS];
-static uint32_t layer_count;
-
-void layer_probe_record(const char *op, uint64_t ticks)
+static void report_image(uint32_t image, uint32_t start, uint32_t end, const int8_t *logits, uint8_t digit)
 {
-    if (layer_count < MAX_LAYERS) {
-        layer_ops[layer_count] = op;
-        layer_ticks[layer_count] = ticks;
-    }
-    layer_count++;
-}
-
-static void report_image(uint32_t image, uint64_t ticks, const int8_t *logits, uint8_t digit)
-{
-    for (uint32_t i = 0; i < layer_count && i < MAX_LAYERS; i++) {
+    uint32_t stamps = layer_probe_count < LAYER_PROBE_MAX_STAMPS ? layer_probe_count : LAYER_PROBE_MAX_STAMPS;
+    for (uint32_t i = 0; i < stamps; i++) {
+        uint32_t next = i + 1u < stamps ? layer_probe_values[i + 1u] : end;
         mps2_uart_put_text("{\"kind\":\"layer\",\"image\":");
         mps2_uart_put_u64(image);
         mps2_uart_put_text(",\"index\":");
         mps2_uart_put_u64(i);
         mps2_uart_put_text(",\"op\":\"");
-        mps2_uart_put_text(layer_ops[i]);
+        mps2_uart_put_text(layer_probe_ops[i]);
         mps2_uart_put_text("\",\"ticks\":");
-        mps2_uart_put_u64(layer_ticks[i]);
+        mps2_uart_put_u64((uint32_t)(layer_probe_values[i] - next)); /* counts down; one wrap is harmless */
         mps2_uart_put_text("}\n");
     }
     mps2_uart_put_text("{\"kind\":\"classify\",\"image\":");
     mps2_uart_put_u64(image);
     mps2_uart_put_text(",\"ticks\":");
-    mps2_uart_put_u64(ticks);
+    mps2_uart_put_u64((uint32_t)(start - end));
     mps2_uart_put_text(",\"digit\":");
     mps2_uart_put_u64(digit);
     mps2_uart_put_text(",\"logits\":[");
@@ -63,16 +58,18 @@ int main(void)
     for (uint32_t image = 0; image < LAYER_PROBE_IMAGE_COUNT; image++) {
         int8_t logits[ED_NUM_CLASSES];
         uint8_t digit = 0u;
-        uint64_t t0;
-        uint64_t ticks;
-        layer_count = 0u;
-        t0 = mps2_clock_ticks();
-        if (ed_classify(layer_probe_images[image], logits, &digit) != ED_OK) {
+        uint32_t start;
+        uint32_t end;
+        ed_status status;
+        layer_probe_count = 0u;
+        start = MPS2_TIMER_VALUE(MPS2_TIMER0_BASE);
+        status = ed_classify(layer_probe_images[image], logits, &digit);
+        end = MPS2_TIMER_VALUE(MPS2_TIMER0_BASE);
+        if (status != ED_OK) {
             mps2_uart_put_text("{\"kind\":\"error\",\"message\":\"ed_classify failed\"}\n");
             return 1;
         }
-        ticks = mps2_clock_ticks() - t0;
-        report_image(image, ticks, logits, digit);
+        report_image(image, start, end, logits, digit);
     }
     mps2_uart_put_text("{\"kind\":\"done\"}\n");
     return 0;
