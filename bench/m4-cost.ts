@@ -1,0 +1,115 @@
+// Cost of one inference on an emulated Cortex-M4 (QEMU mps2-an386, -icount): instructions per inference and per
+// MAC, per layer, an estimated latency at 64 MHz, and the flash/RAM of the ARM image. QEMU counts instructions,
+// not cycles; see docs/m4-cost.md for the method, its error and the CPI assumed for the latency.
+//   tsx bench/m4-cost.ts [artifact=models/default/model.int8.json] [images=50]
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { SerialPort } from 'serialport';
+import { generateFromArtifactFile, layerMacs, sha256Hex } from '../firmware-gen/index.js';
+import { measureImageSize, QEMU_MACHINE } from '../firmware-gen/targets/mps2/build.js';
+import { loadDigitSet } from '../src/data/index.js';
+import { BoardMessageDecoder, encodeClassifyRequest, type ClassifyReply } from '../src/device/protocol/index.js';
+import {
+  instructionsFromMicros, QEMU_BINARY, runQemuCalibration, runQemuLayerProbe, startQemuBoard, type QemuBoard,
+} from '../src/device/qemu-board.js';
+import { Simulator } from '../src/quantize/index.js';
+
+const PIXELS = 784;
+const PROBE_IMAGES = 4;
+const artifactPath = process.argv[2] ?? 'models/default/model.int8.json';
+const imageCount = Number(process.argv[3] ?? 50);
+if (!Number.isInteger(imageCount) || imageCount < 1) throw new TypeError(`images must be a positive integer, got '${process.argv[3]}'`);
+
+/** One request at a time over the pty, as the protocol asks; the reply's timing field is the board's count. */
+async function classifyOnBoard(board: QemuBoard, images: Uint8Array, count: number): Promise<ClassifyReply[]> {
+  const port = await new Promise<SerialPort>((resolve, reject) => {
+    const p = new SerialPort({ path: board.port, baudRate: 115200 }, (e) => (e ? reject(e) : resolve(p)));
+  });
+  const decoder = new BoardMessageDecoder();
+  const replies: ClassifyReply[] = [];
+  port.on('data', (chunk: Buffer) => {
+    for (const r of decoder.push(chunk)) if (r.ok && r.message.kind === 'classify-reply') replies.push(r.message);
+  });
+  try {
+    for (let i = 0; i < count; i++) {
+      port.write(Buffer.from(encodeClassifyRequest(i, images.subarray(i * PIXELS, (i + 1) * PIXELS))));
+      const t0 = performance.now();
+      while (replies.length <= i) {
+        if (performance.now() - t0 > 10_000) throw new Error(`board: no classify reply to image ${i} within 10 s`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      if (replies[i].seq !== i || replies[i].status !== 0) throw new Error(`board: image ${i} got seq ${replies[i].seq} status ${replies[i].status}`);
+    }
+  } finally {
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+  return replies;
+}
+
+const firstLine = (tool: string, args: string[]): string => spawnSync(tool, args, { encoding: 'utf8' }).stdout?.split('\n', 1)[0] ?? '';
+const round = (v: number, digits = 2): number => Number(v.toFixed(digits));
+
+const fw = generateFromArtifactFile(artifactPath, 'host');
+const set = loadDigitSet('mnist:test', imageCount);
+const expected = new Simulator(fw.model).classifyMany(set.images, set.count);
+
+const calibration = await runQemuCalibration();
+const board = await startQemuBoard({ artifact: artifactPath });
+let replies: ClassifyReply[];
+try {
+  replies = await classifyOnBoard(board, set.images, set.count);
+} finally {
+  await board.close();
+}
+replies.forEach((r, i) => {
+  const want = Array.from(expected.logits.subarray(i * 10, i * 10 + 10));
+  if (Array.from(r.logits).join() !== want.join()) throw new Error(`board logits differ from the simulator on image ${i}: ${Array.from(r.logits).join()} vs ${want.join()}`);
+});
+const clock = board.clock;
+const perImage = replies.map((r) => instructionsFromMicros(r.inferenceMicros, clock) - calibration.timingOverheadInstructions);
+const mean = perImage.reduce((a, b) => a + b, 0) / perImage.length;
+
+const probe = await runQemuLayerProbe(artifactPath, set.images, Math.min(PROBE_IMAGES, set.count));
+probe.forEach((p, i) => {
+  if (Array.from(p.logits).join() !== Array.from(expected.logits.subarray(i * 10, i * 10 + 10)).join()) throw new Error(`layer probe logits differ from the simulator on image ${i}`);
+});
+// Layer 0 of the probe is the input quantization; the rest follow the artifact's layers in order.
+const layerMacsList = [0, ...fw.model.layers.map(layerMacs)];
+const layers = probe[0].layers.map((l, i) => {
+  const instructions = probe.reduce((a, p) => a + p.layers[i].instructions, 0) / probe.length;
+  const macs = layerMacsList[i] ?? 0;
+  return { index: i, op: l.op, macs, instructions: Math.round(instructions), instructions_per_mac: macs ? round(instructions / macs) : null };
+});
+const probeMean = probe.reduce((a, p) => a + p.classifyInstructions, 0) / probe.length;
+const size = measureImageSize(board.elf);
+const cpi = clock.cpiNum / clock.cpiDen;
+
+console.log(JSON.stringify({
+  bench: 'm4-cost',
+  model: artifactPath,
+  artifact_sha256: sha256Hex(readFileSync(artifactPath)),
+  machine: `${QEMU_BINARY} -M ${QEMU_MACHINE} (Cortex-M4F) -icount shift=${clock.icountShift}: counts instructions, not Cortex-M4 cycles`,
+  path: 'portable C (ed_kernels.h), arm-none-eabi-gcc -Os',
+  images: set.count,
+  bit_exact_with_simulator: true,
+  instructions_per_inference: Math.round(mean),
+  instructions_per_inference_range: [Math.round(Math.min(...perImage)), Math.round(Math.max(...perImage))],
+  instructions_per_inference_layer_probe: Math.round(probeMean),
+  macs: fw.macs,
+  instructions_per_mac: round(mean / fw.macs),
+  target_instructions_per_mac: 3,
+  estimated_latency_ms_at_64mhz: round((mean * cpi) / (clock.cpuMhz * 1000)),
+  assumed_cpi: cpi,
+  layers,
+  calibration: {
+    expected_ticks_per_instruction: calibration.expectedTicksPerInstruction,
+    max_slope_error: calibration.maxSlopeError,
+    max_residual_ticks: round(Math.max(...calibration.loops.map((l) => l.maxResidualTicks))),
+    timing_overhead_instructions: round(calibration.timingOverheadInstructions),
+  },
+  arm_image: { elf: board.elf, ...size, stack_reserved_bytes: 16 * 1024 },
+  toolchain: { gcc: firstLine('arm-none-eabi-gcc', ['--version']), qemu: firstLine(QEMU_BINARY, ['--version']) },
+  host: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
+  date: new Date().toISOString(),
+}));
