@@ -1,0 +1,197 @@
+/**
+ * One open serial connection to a board: a serialport v13 `SerialPort`, firmata-io's `Firmata` on it, and a
+ * johnny-five `Board` on that — the usual johnny-five stack, so users drive pins as they always do.
+ *
+ * Why not `new Board({ port })`: johnny-five 2.1 (2021, unmaintained) bundles serialport 8, which has no
+ * prebuilt binary for current Node and waits firmata's 5 s default version timeout. We open the port with
+ * serialport v13 ourselves and hand johnny-five a ready-made firmata-io instance (docs/board-link.md).
+ *
+ * Classify-extension replies arrive as sysex. firmata-io's `sysexResponse(cmd, handler)` registers one handler
+ * per command byte for the whole Firmata class (registering twice throws), calling it with `this` = the Firmata
+ * instance; so the handlers are installed once per process and dispatch to the right connection by instance.
+ */
+import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { SerialPort } from 'serialport';
+import { TimeoutError } from './errors.js';
+import { EdSysex, ProtocolError, decodeSysexBody, type BoardMessage } from './protocol/index.js';
+
+/** The part of a firmata-io `Firmata` instance this module relies on. */
+export interface FirmataIo extends EventEmitter {
+  readonly isReady: boolean;
+  readonly transport: SerialPort;
+  readonly firmware: { readonly name?: string; readonly version?: { readonly major: number; readonly minor: number } };
+  readonly pins: readonly { readonly supportedModes: readonly number[]; readonly analogChannel: number; readonly mode?: number; readonly value?: number }[];
+  readonly analogPins: readonly number[];
+  sysexResponse(command: number, handler: (this: FirmataIo, data: number[]) => void): unknown;
+  reportVersionTimeoutId?: ReturnType<typeof setTimeout>;
+}
+
+/** The part of a johnny-five `Board` this module relies on; cast it to johnny-five's own types if you have them. */
+export interface J5Board extends EventEmitter {
+  readonly isReady: boolean;
+  readonly io: FirmataIo;
+  readonly id: string;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+interface FirmataClass {
+  new (port: SerialPort, options: { reportVersionTimeout: number }): FirmataIo;
+  readonly SYSEX_RESPONSE: Record<number, unknown>;
+}
+
+interface J5BoardClass {
+  new (options: { io: FirmataIo; repl: boolean; debug: boolean; sigint: boolean; timeout: number }): J5Board;
+}
+
+const require = createRequire(import.meta.url);
+const { Firmata } = require('firmata-io') as { Firmata: FirmataClass };
+
+/** Loaded on first use: johnny-five takes ~100 ms to load and only connections need it. */
+function johnnyFiveBoard(): J5BoardClass {
+  return (require('johnny-five') as { Board: J5BoardClass }).Board;
+}
+
+/** Sysex IDs the board sends in the classify extension. */
+const REPLY_IDS = [EdSysex.CLASSIFY_REPLY, EdSysex.PROTOCOL_INFO_REPLY, EdSysex.ERROR_REPLY] as const;
+
+type SysexSink = (command: number, data: number[]) => void;
+
+/**
+ * The dispatch table lives on the Firmata class under a global symbol, so every copy of this module in the
+ * process (test runners load modules more than once) shares the one registration firmata-io allows.
+ */
+const DISPATCH = Symbol.for('edge-digits.firmata-sysex-dispatch');
+type DispatchingFirmata = FirmataClass & { [DISPATCH]?: WeakMap<FirmataIo, SysexSink> };
+
+function sysexDispatch(io: FirmataIo): WeakMap<FirmataIo, SysexSink> {
+  const cls = Firmata as DispatchingFirmata;
+  const existing = cls[DISPATCH];
+  if (existing) return existing;
+  const taken = REPLY_IDS.filter((id) => cls.SYSEX_RESPONSE[id] !== undefined);
+  if (taken.length) {
+    throw new Error(`firmata-io already has sysex handlers for ${taken.map((id) => `0x${id.toString(16).padStart(2, '0')}`).join(', ')}; the edge-digits board link needs them for the classify extension`);
+  }
+  const table = new WeakMap<FirmataIo, SysexSink>();
+  for (const id of REPLY_IDS) {
+    io.sysexResponse(id, function (this: FirmataIo, data: number[]) {
+      table.get(this)?.(id, data);
+    });
+  }
+  cls[DISPATCH] = table;
+  return table;
+}
+
+export interface FirmataConnectionOptions {
+  readonly baudRate: number;
+  /** From opening the port to johnny-five's `ready`. */
+  readonly handshakeTimeoutMs: number;
+  /** firmata-io's wait before it asks for the version (the board may have announced itself already). */
+  readonly reportVersionTimeoutMs: number;
+  /** Classify-extension messages that decoded and passed their CRC. */
+  readonly onMessage: (m: BoardMessage) => void;
+  /** Classify-extension frames that did not decode (CRC mismatch, bad length): dropped, reported here. */
+  readonly onCorruptFrame: (e: ProtocolError) => void;
+  /** The port closed without close() being called (board reset, unplugged, killed). */
+  readonly onClose: (reason: string) => void;
+}
+
+export interface FirmataConnection {
+  readonly path: string;
+  readonly port: SerialPort;
+  readonly io: FirmataIo;
+  readonly board: J5Board;
+  /** From opening the port to `ready`. */
+  readonly handshakeMs: number;
+  write(frame: Uint8Array): void;
+  /** Closes the port; resolves once it is closed (or was already). */
+  close(): Promise<void>;
+}
+
+function closePort(port: SerialPort): Promise<void> {
+  return new Promise((resolve) => {
+    if (!port.isOpen) {
+      resolve();
+      return;
+    }
+    port.close(() => resolve());
+  });
+}
+
+/**
+ * Opens `path`, runs the Firmata handshake through johnny-five and resolves once the board is `ready`. Rejects
+ * with the port's own error (missing device, permission) or a TimeoutError; nothing is left open on failure.
+ */
+export function openFirmataConnection(path: string, o: FirmataConnectionOptions): Promise<FirmataConnection> {
+  const started = performance.now();
+  const Board = johnnyFiveBoard();
+  return new Promise<FirmataConnection>((resolve, reject) => {
+    const port = new SerialPort({ path, baudRate: o.baudRate, autoOpen: false });
+    const io = new Firmata(port, { reportVersionTimeout: o.reportVersionTimeoutMs });
+    const dispatch = sysexDispatch(io);
+    let settled = false;
+    let closing = false;
+
+    // johnny-five re-emits io errors after ready, and an 'error' without a listener would crash the process.
+    const board = new Board({ io, repl: false, debug: false, sigint: false, timeout: o.handshakeTimeoutMs });
+    board.on('error', () => undefined);
+    io.on('error', (e: Error) => fail(e));
+
+    const timer = setTimeout(() => {
+      fail(new TimeoutError(path, 'Firmata handshake', `board not ready within ${o.handshakeTimeoutMs} ms (no answer to REPORT_VERSION, REPORT_FIRMWARE, CAPABILITY_QUERY or ANALOG_MAPPING_QUERY)`));
+    }, o.handshakeTimeoutMs);
+
+    const close = async (): Promise<void> => {
+      closing = true;
+      dispatch.delete(io);
+      await closePort(port);
+    };
+
+    function fail(e: Error): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // firmata-io and johnny-five leave their own timers running on a board that never got ready.
+      if (io.reportVersionTimeoutId !== undefined) clearTimeout(io.reportVersionTimeoutId);
+      if (board.timer) clearTimeout(board.timer);
+      void close().then(() => reject(e));
+    }
+
+    dispatch.set(io, (command, data) => {
+      try {
+        o.onMessage(decodeSysexBody(command, data));
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        o.onCorruptFrame(e);
+      }
+    });
+
+    port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
+      if (!settled) {
+        fail(new Error(`${path}: port closed during the Firmata handshake${err ? ` (${err.message})` : ''}`));
+        return;
+      }
+      if (!closing) {
+        dispatch.delete(io);
+        o.onClose(err ? `port closed: ${err.message}` : 'port closed');
+      }
+    });
+
+    board.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        path, port, io, board, handshakeMs: performance.now() - started,
+        write: (frame) => {
+          if (port.isOpen) port.write(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), () => undefined);
+        },
+        close,
+      });
+    });
+
+    port.open((e) => {
+      if (e) fail(e);
+    });
+  });
+}
