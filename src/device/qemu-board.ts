@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateFromArtifactFile } from '../../firmware-gen/index.js';
 import {
-  buildMps2Calibration, buildMps2Firmware, buildMps2LayerProbe, DEFAULT_INSTRUCTION_CLOCK, QEMU_MACHINE, timerTicksPerInstruction,
-  type InstructionClock, type Mps2Image,
+  buildMps2Calibration, buildMps2DspCheck, buildMps2Firmware, buildMps2LayerProbe, DEFAULT_INSTRUCTION_CLOCK, QEMU_MACHINE, timerTicksPerInstruction,
+  type InstructionClock, type Mps2Engine, type Mps2Image,
 } from '../../firmware-gen/targets/mps2/build.js';
 
 /** QEMU failed to start, print its pty, or finish a run; the message carries its command line and output. */
@@ -36,6 +36,8 @@ export interface QemuBoardOptions {
   /** int8 artifact (model.int8.json) to build the firmware from. */
   readonly artifact: string;
   readonly clock?: InstructionClock;
+  /** Kernels for Conv2D/FullyConnected (default 'portable'; 'dsp' = ed_dsp.h, bit-identical). */
+  readonly engine?: Mps2Engine;
   readonly qemu?: string;
   /** How long QEMU may take to print its pty path (it prints it before the guest runs). */
   readonly startTimeoutMs?: number;
@@ -46,6 +48,7 @@ export interface QemuBoard {
   /** The pty to open like any serial board (any baud rate). */
   readonly port: string;
   readonly elf: string;
+  readonly engine: Mps2Engine;
   readonly clock: InstructionClock;
   readonly pid: number;
   /** Multiply-accumulates per image of the model in the firmware. */
@@ -109,7 +112,7 @@ export function launchQemu(image: Mps2Image, o: { readonly qemu?: string; readon
       child.stderr?.on('data', (c: Buffer) => o.log?.(`qemu: ${c.toString('utf8').trim()}`));
       child.removeListener('exit', onExit);
       resolve({
-        port, elf: image.elf, clock: image.clock, pid: child.pid ?? -1, macs: o.macs,
+        port, elf: image.elf, engine: image.engine, clock: image.clock, pid: child.pid ?? -1, macs: o.macs,
         close: () => stopChild(child, forget),
       });
     };
@@ -136,7 +139,7 @@ export function launchQemu(image: Mps2Image, o: { readonly qemu?: string; readon
  */
 export async function startQemuBoard(o: QemuBoardOptions): Promise<QemuBoard> {
   const fw = generateFromArtifactFile(o.artifact, 'host');
-  const image = buildMps2Firmware(fw, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
+  const image = buildMps2Firmware(fw, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK, engine: o.engine ?? 'portable' });
   o.log?.(`mps2 firmware: ${image.elf}`);
   return launchQemu(image, { macs: fw.macs, ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}), ...(o.log ? { log: o.log } : {}) });
 }
@@ -145,7 +148,7 @@ export async function startQemuBoard(o: QemuBoardOptions): Promise<QemuBoard> {
 
 /**
  * Instructions of one inference from the classify reply's timing field on this board, which carries
- * floor(instructions · CPI / MHz) µs. Exact up to the floor: ± MHz / CPI instructions (51 at 64 MHz, CPI 5/4).
+ * floor(instructions · CPI / MHz) µs. Exact up to the floor: ± MHz / CPI instructions (43 at 64 MHz, CPI 3/2).
  */
 export function instructionsFromMicros(micros: number, clock: InstructionClock): number {
   return (micros * clock.cpuMhz * clock.cpiDen) / clock.cpiNum;
@@ -328,9 +331,27 @@ export function analyseLayerProbe(text: string, clock: InstructionClock): Probed
 }
 
 /** Builds the layer probe for an artifact with `count` images compiled in, runs it, and returns its counts. */
-export async function runQemuLayerProbe(artifact: string, images: Uint8Array, count: number, o: { readonly clock?: InstructionClock; readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<ProbedImage[]> {
+export async function runQemuLayerProbe(artifact: string, images: Uint8Array, count: number, o: { readonly clock?: InstructionClock; readonly engine?: Mps2Engine; readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<ProbedImage[]> {
   const fw = generateFromArtifactFile(artifact, 'host');
-  const image = buildMps2LayerProbe(fw, images, count, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK });
+  const image = buildMps2LayerProbe(fw, images, count, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK, engine: o.engine ?? 'portable' });
   const { text } = await runQemuToDone(image, o);
   return analyseLayerProbe(text, image.clock);
+}
+
+export interface DspCheck {
+  readonly name: string;
+  readonly cases: number;
+  readonly mismatches: number;
+  /** The first mismatch's description, when there was one. */
+  readonly firstMismatch: string | null;
+}
+
+/** Runs ed_dsp.h against ed_kernels.h on random shapes and values on the emulated M4 (dsp_check_main.c). */
+export async function runQemuDspCheck(o: { readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<DspCheck[]> {
+  const { text } = await runQemuToDone(buildMps2DspCheck(), o);
+  const lines = jsonLines(text, 'DSP check');
+  return lines.filter((l) => l.kind === 'check').map((l) => {
+    const first = lines.find((m) => m.kind === 'mismatch' && m.name === l.name);
+    return { name: String(l.name), cases: Number(l.cases), mismatches: Number(l.mismatches), firstMismatch: first ? `case ${String(first.case)}: ${String(first.detail)}` : null };
+  });
 }

@@ -4,9 +4,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FIRMWARE_GEN_DIR } from '../../engine-files.js';
+import { ENGINE_DIR, FIRMWARE_GEN_DIR } from '../../engine-files.js';
 import { writeGeneratedFiles, type GeneratedFile, type GeneratedFirmware } from '../../generate.js';
 import { STRICT_C_FLAGS } from '../../host-engine.js';
+import type { Int8Model } from '../../../src/quantize/index.js';
+import { elementCount } from '../../plan.js';
 import { CORTEX_M4_FLAGS, SIZE_SECTION_FLAGS, parseSizeSections } from '../../size.js';
 
 /**
@@ -38,9 +40,10 @@ export interface InstructionClock {
 
 /**
  * shift 6: timer0 (25 MHz) advances 1.6 ticks per instruction, finer than one instruction. 64 MHz: the Nano 33
- * BLE's nRF52840. CPI 5/4: see docs/m4-cost.md (static cycle count of the hot loops from the Cortex-M4 TRM).
+ * BLE's nRF52840. CPI 3/2: the Cortex-M4 TRM cycle counts of the loop that runs most of the instructions (the
+ * second conv's inner loop: loads 2 cycles, taken branch ~3, the rest 1) give ~1.46; see docs/m4-cost.md.
  */
-export const DEFAULT_INSTRUCTION_CLOCK: InstructionClock = { icountShift: 6, cpuMhz: 64, cpiNum: 5, cpiDen: 4 };
+export const DEFAULT_INSTRUCTION_CLOCK: InstructionClock = { icountShift: 6, cpuMhz: 64, cpiNum: 3, cpiDen: 2 };
 
 /** timer0 runs at the 25 MHz system clock: 40 ns per tick. */
 export const TIMER_NS_PER_TICK = 40;
@@ -63,8 +66,16 @@ function clockDefines(clock: InstructionClock): string[] {
   ];
 }
 
+/**
+ * Which kernels run Conv2D, FullyConnected and MaxPool: 'portable' = ed_kernels.h as every target ships it,
+ * 'dsp' = ed_dsp.h (SXTB16/SMLAD/SEL, bit-identical), compiled in through a wrapper around the model source.
+ */
+export const MPS2_ENGINES = ['portable', 'dsp'] as const;
+export type Mps2Engine = (typeof MPS2_ENGINES)[number];
+
 export interface Mps2BuildOptions {
   readonly clock?: InstructionClock;
+  readonly engine?: Mps2Engine;
   readonly compiler?: string;
   /** Where built images are kept, one folder per hash of everything that goes into the build. */
   readonly cacheDir?: string;
@@ -72,6 +83,7 @@ export interface Mps2BuildOptions {
 
 export interface Mps2Image {
   readonly elf: string;
+  readonly engine: Mps2Engine;
   /** Hash of compiler, flags and sources: the cache key. */
   readonly key: string;
   readonly clock: InstructionClock;
@@ -100,11 +112,12 @@ function run(tool: string, args: readonly string[], what: string, cwd?: string):
 const fileFrom = (dir: string, name: string): GeneratedFile => ({ path: name, content: readFileSync(path.join(dir, name), 'utf8') });
 
 /** Compiles and links `files` (flat, one folder) into an ELF, cached by content hash; returns the ELF path. */
-function buildImage(files: readonly GeneratedFile[], name: string, o: Mps2BuildOptions): Mps2Image {
+function buildImage(files: readonly GeneratedFile[], name: string, o: Mps2BuildOptions, defines: readonly string[] = []): Mps2Image {
   const clock = o.clock ?? DEFAULT_INSTRUCTION_CLOCK;
   assertInstructionClock(clock);
+  const engine = o.engine ?? 'portable';
   const gcc = o.compiler ?? 'arm-none-eabi-gcc';
-  const flags = [...CORTEX_M4_FLAGS, ...STRICT_C_FLAGS, ...SIZE_SECTION_FLAGS, ...clockDefines(clock)];
+  const flags = [...CORTEX_M4_FLAGS, ...STRICT_C_FLAGS, ...SIZE_SECTION_FLAGS, ...clockDefines(clock), ...defines];
   const linkFlags = ['--specs=nano.specs', '-nostartfiles', '-Wl,--gc-sections', '-T', LINKER_SCRIPT];
   const hash = createHash('sha256').update(run(gcc, ['--version'], 'asking the cross compiler its version').split('\n', 1)[0]);
   hash.update('\0').update(flags.join(' ')).update('\0').update(linkFlags.join(' '));
@@ -113,7 +126,7 @@ function buildImage(files: readonly GeneratedFile[], name: string, o: Mps2BuildO
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const finalDir = path.join(cacheDir, key);
   const elf = path.join(finalDir, `${name}.elf`);
-  if (existsSync(elf)) return { elf, key, clock };
+  if (existsSync(elf)) return { elf, engine, key, clock };
 
   const work = path.join(cacheDir, `${key}.tmp-${process.pid}-${Date.now()}`);
   rmSync(work, { recursive: true, force: true });
@@ -131,22 +144,87 @@ function buildImage(files: readonly GeneratedFile[], name: string, o: Mps2BuildO
     // Another process published the same build first; theirs is identical.
     rmSync(work, { recursive: true, force: true });
   }
-  return { elf, key, clock };
+  return { elf, engine, key, clock };
 }
 
-/** Every file of the board image: generated engine + model, protocol core, HAL, main, linker script. */
-export function mps2FirmwareFiles(fw: GeneratedFirmware): GeneratedFile[] {
-  if (fw.target !== 'host') throw new TypeError(`mps2FirmwareFiles: expects the generator's 'host' file set (engine + model), got target '${fw.target}'`);
-  return [
-    ...fw.files,
-    ...PROTOCOL_FILES.map((n) => fileFrom(PROTOCOL_DIR, n)),
-    ...[...HAL_FILES, 'main.c', LINKER_SCRIPT].map((n) => fileFrom(MPS2_DIR, n)),
-  ];
+/** The generated model source: the one .c file of the 'host' set besides the engine's. */
+function modelSourceOf(fw: GeneratedFirmware): string {
+  if (fw.target !== 'host') throw new TypeError(`mps2: expects the generator's 'host' file set (engine + model), got target '${fw.target}'`);
+  const sources = fw.cSources.filter((s) => s !== 'ed_engine.c');
+  if (sources.length !== 1) throw new Error(`mps2: expected one generated model source besides ed_engine.c, got ${sources.join(', ') || 'none'}`);
+  return sources[0];
+}
+
+/** Generated files together with the model they came from (generateFromArtifactFile returns this). */
+export type ModelFirmware = GeneratedFirmware & { readonly model: Int8Model };
+
+/** int16 column entries ed_dsp.h needs for this model: largest conv receptive field or dense input, ×4. */
+export function dspColumnCapacity(model: Int8Model): number {
+  const needs = model.layers.map((l) => {
+    if (l.op === 'conv2d') return l.kernel[0] * l.kernel[1] * l.inShape[2];
+    if (l.op === 'dense') return elementCount(l.inShape);
+    return 0;
+  });
+  return Math.ceil(Math.max(4, ...needs) / 4) * 4;
+}
+
+/** Kernel names the generated model calls, and what the selected engine runs for each. */
+export const MODEL_KERNELS = [
+  { name: 'ed_quantize_input', op: 'quantize', args: 'pixels, input', dsp: null },
+  { name: 'ed_conv2d_s8', op: 'conv2d', args: 'p, input, output', dsp: 'ed_dsp_conv2d_s8' },
+  { name: 'ed_max_pool_s8', op: 'maxpool', args: 'p, input, output', dsp: 'ed_dsp_max_pool_s8' },
+  { name: 'ed_fully_connected_s8', op: 'dense', args: 'p, input, output', dsp: 'ed_dsp_fully_connected_s8' },
+] as const;
+
+/**
+ * The generated model source compiled through a wrapper: the model file is included, not compiled on its own,
+ * after macros that pick the engine's kernels and, for the layer probe, stamp the clock around each call.
+ * Parenthesised names are not macro-expanded, so a macro can call the function of its own name.
+ */
+function wrapModel(fw: ModelFirmware, engine: Mps2Engine, probe: boolean): { files: GeneratedFile[]; defines: string[] } {
+  const modelSource = modelSourceOf(fw);
+  if (engine === 'portable' && !probe) return { files: [...fw.files], defines: [] };
+  const modelInclude = `${modelSource}.inc`;
+  const callee = (k: (typeof MODEL_KERNELS)[number]): string => (engine === 'dsp' && k.dsp ? k.dsp : `(${k.name})`);
+  const macros = MODEL_KERNELS.map((k) =>
+    probe ? `#define ${k.name}(${k.args}) LAYER_PROBE_TIME(${callee(k)}(${k.args}), "${k.op}")`
+      : engine === 'dsp' && k.dsp ? `#define ${k.name} ${k.dsp}` : '').filter(Boolean);
+  const wrapper = [
+    `/* Generated by firmware-gen/targets/mps2/build.ts: ${modelSource} with the ${engine} kernels${probe ? ', every kernel call timed' : ''}. */`,
+    '#include "ed_kernels.h"',
+    ...(engine === 'dsp' ? ['#include "ed_dsp.h"'] : []),
+    ...(probe ? ['#include "layer_probe.h"'] : []),
+    ...macros,
+    `#include "${modelInclude}"`,
+    '',
+  ].join('\n');
+  return {
+    files: [
+      ...fw.files.map((f) => (f.path === modelSource ? { path: modelInclude, content: f.content } : f)),
+      ...(engine === 'dsp' ? [fileFrom(ENGINE_DIR, 'ed_dsp.h')] : []),
+      { path: `model_${engine}${probe ? '_probe' : ''}.c`, content: wrapper },
+    ],
+    defines: engine === 'dsp' ? [`-DED_DSP_COLUMN_CAPACITY=${dspColumnCapacity(fw.model)}`] : [],
+  };
+}
+
+/** Every file of the board image: generated engine + model (+ ed_dsp.h), protocol core, HAL, main, linker script. */
+export function mps2FirmwareFiles(fw: ModelFirmware, engine: Mps2Engine = 'portable'): { files: GeneratedFile[]; defines: string[] } {
+  const model = wrapModel(fw, engine, false);
+  return {
+    files: [
+      ...model.files,
+      ...PROTOCOL_FILES.map((n) => fileFrom(PROTOCOL_DIR, n)),
+      ...[...HAL_FILES, 'main.c', LINKER_SCRIPT].map((n) => fileFrom(MPS2_DIR, n)),
+    ],
+    defines: model.defines,
+  };
 }
 
 /** The board firmware for one generated model. Needs gcc-arm-none-eabi + libnewlib-arm-none-eabi. */
-export function buildMps2Firmware(fw: GeneratedFirmware, o: Mps2BuildOptions = {}): Mps2Image {
-  return buildImage(mps2FirmwareFiles(fw), 'edge-digits-mps2', o);
+export function buildMps2Firmware(fw: ModelFirmware, o: Mps2BuildOptions = {}): Mps2Image {
+  const { files, defines } = mps2FirmwareFiles(fw, o.engine ?? 'portable');
+  return buildImage(files, 'edge-digits-mps2', o, defines);
 }
 
 /** The calibration program (calibrate_main.c): same startup, UART and clock, no engine. */
@@ -154,14 +232,6 @@ export function buildMps2Calibration(o: Mps2BuildOptions = {}): Mps2Image {
   const files = [...HAL_FILES, 'calibrate_main.c', LINKER_SCRIPT].map((n) => fileFrom(MPS2_DIR, n));
   return buildImage(files, 'edge-digits-mps2-calibrate', o);
 }
-
-/** The kernels of ed_kernels.h the layer probe times, with the op name it reports. */
-export const PROBED_KERNELS = [
-  ['ed_quantize_input', 'quantize', 'pixels, input'],
-  ['ed_conv2d_s8', 'conv2d', 'p, input, output'],
-  ['ed_max_pool_s8', 'maxpool', 'p, input, output'],
-  ['ed_fully_connected_s8', 'dense', 'p, input, output'],
-] as const;
 
 function layerProbeImages(images: Uint8Array, count: number): string {
   const rows: string[] = [];
@@ -180,36 +250,34 @@ function layerProbeImages(images: Uint8Array, count: number): string {
   ].join('\n');
 }
 
-/** Includes the generated model source after redefining each kernel name as a timed call (layer_probe.h). */
-function layerProbeModel(modelInclude: string): string {
-  return [
-    '/* Generated by firmware-gen/targets/mps2/build.ts: the generated model with every kernel call timed. */',
-    '#include "ed_kernels.h"',
-    '#include "layer_probe.h"',
-    // Parenthesised names are not macro-expanded, so each macro calls the real kernel.
-    ...PROBED_KERNELS.map(([fn, op, args]) => `#define ${fn}(${args}) LAYER_PROBE_TIME((${fn})(${args}), "${op}")`),
-    `#include "${modelInclude}"`,
-    '',
-  ].join('\n');
-}
-
 /**
  * The layer probe (layer_probe_main.c): the generated engine and model with each kernel call timed, classifying
- * `count` images compiled into the image. Same flags as the board firmware.
+ * `count` images compiled into the image. Same flags and kernels as the board firmware.
  */
-export function buildMps2LayerProbe(fw: GeneratedFirmware, images: Uint8Array, count: number, o: Mps2BuildOptions = {}): Mps2Image {
-  if (fw.target !== 'host') throw new TypeError(`buildMps2LayerProbe: expects the generator's 'host' file set, got target '${fw.target}'`);
+export function buildMps2LayerProbe(fw: ModelFirmware, images: Uint8Array, count: number, o: Mps2BuildOptions = {}): Mps2Image {
   if (!Number.isInteger(count) || count < 1 || images.length < count * PIXELS) throw new RangeError(`buildMps2LayerProbe: ${count} images need ${count * PIXELS} bytes, got ${images.length}`);
-  const modelSource = fw.cSources.filter((s) => s !== 'ed_engine.c');
-  if (modelSource.length !== 1) throw new Error(`buildMps2LayerProbe: expected one generated model source besides ed_engine.c, got ${modelSource.join(', ') || 'none'}`);
-  const modelInclude = `${modelSource[0]}.inc`;
+  const model = wrapModel(fw, o.engine ?? 'portable', true);
   const files: GeneratedFile[] = [
-    ...fw.files.map((f) => (f.path === modelSource[0] ? { path: modelInclude, content: f.content } : f)),
-    { path: 'layer_probe_model.c', content: layerProbeModel(modelInclude) },
+    ...model.files,
     { path: 'layer_probe_images.h', content: layerProbeImages(images, count) },
     ...[...HAL_FILES, 'layer_probe.h', 'layer_probe_main.c', LINKER_SCRIPT].map((n) => fileFrom(MPS2_DIR, n)),
   ];
-  return buildImage(files, 'edge-digits-mps2-layer-probe', o);
+  return buildImage(files, 'edge-digits-mps2-layer-probe', o, model.defines);
+}
+
+/** Column capacity of the DSP check program: below its largest random receptive field, so the fallback runs too. */
+export const DSP_CHECK_COLUMN_CAPACITY = 64;
+
+/**
+ * The DSP kernel check (dsp_check_main.c): ed_dsp.h against ed_kernels.h on random shapes and values, run on the
+ * emulated M4 (ed_dsp.h needs the DSP instructions, so it cannot run on the host).
+ */
+export function buildMps2DspCheck(o: Mps2BuildOptions = {}): Mps2Image {
+  const files: GeneratedFile[] = [
+    ...['ed_fixedpoint.h', 'ed_engine.h', 'ed_kernels.h', 'ed_dsp.h'].map((n) => fileFrom(ENGINE_DIR, n)),
+    ...[...HAL_FILES, 'dsp_check_main.c', LINKER_SCRIPT].map((n) => fileFrom(MPS2_DIR, n)),
+  ];
+  return buildImage(files, 'edge-digits-mps2-dsp-check', { ...o, engine: 'dsp' }, [`-DED_DSP_COLUMN_CAPACITY=${DSP_CHECK_COLUMN_CAPACITY}`]);
 }
 
 export interface ImageSize {

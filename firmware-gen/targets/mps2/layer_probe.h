@@ -23,7 +23,7 @@ extern const char *layer_probe_ops[LAYER_PROBE_MAX_STAMPS];
 extern uint32_t layer_probe_values[LAYER_PROBE_MAX_STAMPS]; /* timer0 VALUE (counts down) at each stamp */
 extern uint32_t layer_probe_count;
 
-static inline void layer_probe_stamp(const char *op)
+static inline __attribute__((always_inline)) void layer_probe_stamp(const char *op)
 {
     uint32_t n;
     __asm__ volatile("" ::: "memory");

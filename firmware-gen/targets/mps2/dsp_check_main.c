@@ -1,0 +1,277 @@
+/*
+ * dsp_check_main.c — ed_dsp.h against ed_kernels.h on the emulated Cortex-M4: requantization on edge and random
+ * values, and Conv2D / FullyConnected / MaxPool on random shapes the default model never has (odd channel counts,
+ * in_c not a multiple of 4, 'same' padding, stride 2, receptive fields larger than the column capacity, in-place
+ * pooling). Parameters are built at run time, so this exercises the kernels' generic paths; the model-specialized
+ * paths are checked by running the real model (the QEMU board against the simulator).
+ *
+ * Output on UART0, one JSON object per line:
+ *   {"kind":"check","name":"conv2d","cases":n,"mismatches":m}   m = cases whose outputs differ in any byte
+ *   {"kind":"mismatch","name":"conv2d","case":i,"detail":"..."}  the first mismatch of each kind, if any
+ *   {"kind":"done"}
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ed_dsp.h"
+#include "ed_kernels.h"
+#include "mps2_uart.h"
+
+#define MAX_TENSOR 1024
+#define MAX_CHANNELS 9
+#define MAX_WEIGHTS (MAX_CHANNELS * 3 * 3 * MAX_CHANNELS)
+
+static uint32_t rng_state = 0x9E3779B9u;
+
+/* xorshift32: a fixed sequence, so a mismatch reproduces. */
+static uint32_t rng_next(void)
+{
+    uint32_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    rng_state = x;
+    return x;
+}
+
+static int32_t rng_range(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(rng_next() % (uint32_t)(hi - lo + 1));
+}
+
+static void fill_s8(int8_t *dst, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) dst[i] = (int8_t)rng_range(-128, 127);
+}
+
+static void report(const char *name, uint32_t cases, uint32_t mismatches)
+{
+    mps2_uart_put_text("{\"kind\":\"check\",\"name\":\"");
+    mps2_uart_put_text(name);
+    mps2_uart_put_text("\",\"cases\":");
+    mps2_uart_put_u64(cases);
+    mps2_uart_put_text(",\"mismatches\":");
+    mps2_uart_put_u64(mismatches);
+    mps2_uart_put_text("}\n");
+}
+
+static void report_mismatch(const char *name, uint32_t index, const char *what, int32_t a, int32_t b, int32_t c)
+{
+    mps2_uart_put_text("{\"kind\":\"mismatch\",\"name\":\"");
+    mps2_uart_put_text(name);
+    mps2_uart_put_text("\",\"case\":");
+    mps2_uart_put_u64(index);
+    mps2_uart_put_text(",\"detail\":\"");
+    mps2_uart_put_text(what);
+    mps2_uart_put_text(" ");
+    mps2_uart_put_i32(a);
+    mps2_uart_put_text(" ");
+    mps2_uart_put_i32(b);
+    mps2_uart_put_text(" ");
+    mps2_uart_put_i32(c);
+    mps2_uart_put_text("\"}\n");
+}
+
+/* A multiplier as TFLite makes them (Q0.31 in [2^30, 2^31)), or now and then an extreme value. */
+static int32_t random_multiplier(void)
+{
+    switch (rng_next() % 16u) {
+    case 0: return INT32_MIN;
+    case 1: return INT32_MAX;
+    case 2: return 0;
+    case 3: return (int32_t)rng_next();
+    default: return (int32_t)(0x40000000u | (rng_next() & 0x3FFFFFFFu));
+    }
+}
+
+static int32_t random_accumulator(void)
+{
+    switch (rng_next() % 8u) {
+    case 0: return INT32_MIN;
+    case 1: return INT32_MAX;
+    case 2: return rng_range(-4, 4);
+    case 3: return (int32_t)rng_next();
+    default: return rng_range(-2000000, 2000000);
+    }
+}
+
+static void check_requantize(void)
+{
+    uint32_t mismatches = 0;
+    const uint32_t cases = 20000u;
+    for (uint32_t i = 0; i < cases; i++) {
+        const int32_t acc = random_accumulator();
+        const int32_t multiplier = random_multiplier();
+        const int shift = (int)rng_range(-31, i % 4u == 0u ? 30 : 0);
+        const int32_t offset = rng_range(-128, 127);
+        int32_t lo = rng_range(-128, 127);
+        int32_t hi = rng_range(-128, 127);
+        if (i % 3u == 0u) {
+            lo = INT8_MIN;
+            hi = INT8_MAX;
+        }
+        if (lo > hi) {
+            const int32_t t = lo;
+            lo = hi;
+            hi = t;
+        }
+        {
+            const int8_t want = ed_requantize(acc, multiplier, shift, offset, lo, hi);
+            const int8_t got = ed_dsp_requantize_one(acc, multiplier, shift, offset, lo, hi);
+            if (want != got) {
+                if (mismatches == 0u) report_mismatch("requantize", i, "acc multiplier shift", acc, multiplier, shift);
+                mismatches++;
+            }
+        }
+    }
+    report("requantize", cases, mismatches);
+}
+
+static int8_t conv_in[MAX_TENSOR], conv_out_ref[MAX_TENSOR], conv_out_dsp[MAX_TENSOR];
+static int8_t conv_w[MAX_WEIGHTS];
+static int32_t conv_bias[MAX_CHANNELS], conv_mult[MAX_CHANNELS];
+static int8_t conv_shift[MAX_CHANNELS];
+
+/* Per-channel requantization and clamp shared by conv and dense cases. */
+static void random_requant(int32_t channels, int32_t *act_min, int32_t *act_max)
+{
+    for (int32_t c = 0; c < channels; c++) {
+        conv_bias[c] = rng_range(-100000, 100000);
+        conv_mult[c] = random_multiplier();
+        conv_shift[c] = (int8_t)rng_range(-12, 2);
+    }
+    *act_min = rng_next() % 2u ? INT8_MIN : rng_range(-128, 0);
+    *act_max = rng_next() % 2u ? INT8_MAX : rng_range(1, 127);
+}
+
+static void check_conv2d(void)
+{
+    uint32_t mismatches = 0;
+    const uint32_t cases = 400u;
+    for (uint32_t i = 0; i < cases; i++) {
+        ed_conv2d_params p;
+        const int same = (int)(rng_next() % 2u);
+        p.in_h = rng_range(1, 9);
+        p.in_w = rng_range(1, 9);
+        p.in_c = i % 5u == 0u ? 4 * rng_range(1, 2) : rng_range(1, MAX_CHANNELS);
+        p.out_c = rng_range(1, MAX_CHANNELS);
+        p.kernel_h = rng_range(1, 3);
+        p.kernel_w = rng_range(1, 3);
+        p.stride_h = rng_range(1, 2);
+        p.stride_w = rng_range(1, 2);
+        if (same) {
+            /* TFLite 'same': out = ceil(in / stride), padding split with the extra row/column at the end. */
+            const int32_t pad_h = ((p.in_h + p.stride_h - 1) / p.stride_h - 1) * p.stride_h + p.kernel_h - p.in_h;
+            const int32_t pad_w = ((p.in_w + p.stride_w - 1) / p.stride_w - 1) * p.stride_w + p.kernel_w - p.in_w;
+            p.out_h = (p.in_h + p.stride_h - 1) / p.stride_h;
+            p.out_w = (p.in_w + p.stride_w - 1) / p.stride_w;
+            p.pad_top = pad_h > 0 ? pad_h / 2 : 0;
+            p.pad_left = pad_w > 0 ? pad_w / 2 : 0;
+        } else {
+            if (p.kernel_h > p.in_h) p.kernel_h = p.in_h;
+            if (p.kernel_w > p.in_w) p.kernel_w = p.in_w;
+            p.out_h = (p.in_h - p.kernel_h) / p.stride_h + 1;
+            p.out_w = (p.in_w - p.kernel_w) / p.stride_w + 1;
+            p.pad_top = 0;
+            p.pad_left = 0;
+        }
+        p.input_offset = rng_range(-127, 128);
+        p.output_offset = rng_range(-128, 127);
+        random_requant(p.out_c, &p.activation_min, &p.activation_max);
+        fill_s8(conv_in, p.in_h * p.in_w * p.in_c);
+        fill_s8(conv_w, p.out_c * p.kernel_h * p.kernel_w * p.in_c);
+        p.weights = conv_w;
+        p.bias = conv_bias;
+        p.multipliers = conv_mult;
+        p.shifts = conv_shift;
+        memset(conv_out_ref, 0x55, sizeof conv_out_ref);
+        memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
+        ed_conv2d_s8(&p, conv_in, conv_out_ref);
+        ed_dsp_conv2d_s8(&p, conv_in, conv_out_dsp);
+        /* The whole buffers: the DSP kernel must not write past its output either. */
+        if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
+            if (mismatches == 0u) report_mismatch("conv2d", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
+            mismatches++;
+        }
+    }
+    report("conv2d", cases, mismatches);
+}
+
+static void check_dense(void)
+{
+    uint32_t mismatches = 0;
+    const uint32_t cases = 400u;
+    for (uint32_t i = 0; i < cases; i++) {
+        ed_fully_connected_params p;
+        p.inputs = rng_range(1, 80);
+        p.units = rng_range(1, MAX_CHANNELS);
+        p.input_offset = rng_range(-127, 128);
+        p.output_offset = rng_range(-128, 127);
+        random_requant(p.units, &p.activation_min, &p.activation_max);
+        fill_s8(conv_in, p.inputs);
+        fill_s8(conv_w, p.units * p.inputs);
+        p.weights = conv_w;
+        p.bias = conv_bias;
+        p.multipliers = conv_mult;
+        p.shifts = conv_shift;
+        memset(conv_out_ref, 0x55, sizeof conv_out_ref);
+        memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
+        ed_fully_connected_s8(&p, conv_in, conv_out_ref);
+        ed_dsp_fully_connected_s8(&p, conv_in, conv_out_dsp);
+        if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
+            if (mismatches == 0u) report_mismatch("dense", i, "inputs units -", p.inputs, p.units, 0);
+            mismatches++;
+        }
+    }
+    report("dense", cases, mismatches);
+}
+
+static void check_max_pool(void)
+{
+    uint32_t mismatches = 0;
+    const uint32_t cases = 400u;
+    for (uint32_t i = 0; i < cases; i++) {
+        ed_max_pool_params p;
+        const int in_place = (int)(rng_next() % 2u);
+        p.in_h = rng_range(1, 9);
+        p.in_w = rng_range(1, 9);
+        p.channels = rng_range(1, MAX_CHANNELS);
+        p.pool_h = rng_range(1, p.in_h < 3 ? p.in_h : 3);
+        p.pool_w = rng_range(1, p.in_w < 3 ? p.in_w : 3);
+        p.stride_h = rng_range(1, 2);
+        p.stride_w = rng_range(1, 2);
+        p.out_h = (p.in_h - p.pool_h) / p.stride_h + 1;
+        p.out_w = (p.in_w - p.pool_w) / p.stride_w + 1;
+        p.activation_min = rng_next() % 2u ? INT8_MIN : rng_range(-128, 0);
+        p.activation_max = rng_next() % 2u ? INT8_MAX : rng_range(1, 127);
+        fill_s8(conv_in, p.in_h * p.in_w * p.channels);
+        if (in_place) {
+            memcpy(conv_out_ref, conv_in, sizeof conv_in);
+            memcpy(conv_out_dsp, conv_in, sizeof conv_in);
+            ed_max_pool_s8(&p, conv_out_ref, conv_out_ref);
+            ed_dsp_max_pool_s8(&p, conv_out_dsp, conv_out_dsp);
+        } else {
+            memset(conv_out_ref, 0x55, sizeof conv_out_ref);
+            memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
+            ed_max_pool_s8(&p, conv_in, conv_out_ref);
+            ed_dsp_max_pool_s8(&p, conv_in, conv_out_dsp);
+        }
+        if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
+            if (mismatches == 0u) report_mismatch("maxpool", i, "channels in_place -", p.channels, in_place, 0);
+            mismatches++;
+        }
+    }
+    report("maxpool", cases, mismatches);
+}
+
+int main(void)
+{
+    mps2_uart_init();
+    check_requantize();
+    check_conv2d();
+    check_dense();
+    check_max_pool();
+    mps2_uart_put_text("{\"kind\":\"done\"}\n");
+    return 0;
+}
