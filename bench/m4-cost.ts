@@ -1,17 +1,18 @@
 // Cost of one inference on an emulated Cortex-M4 (QEMU mps2-an386, -icount): instructions per inference and per
-// MAC, per layer, an estimated latency at 64 MHz, and the flash/RAM of the ARM image. QEMU counts instructions,
-// not cycles; see docs/m4-cost.md for the method, its error and the CPI assumed for the latency.
+// MAC, per layer, an estimated latency at 64 MHz, and the flash/RAM of the ARM image, for the portable kernels and
+// the DSP ones in the same run (both checked bit-exact against the simulator). QEMU counts instructions, not
+// cycles; see docs/m4-cost.md for the method, its error and the CPI assumed for the latency.
 //   tsx bench/m4-cost.ts [artifact=models/default/model.int8.json] [images=50]
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { SerialPort } from 'serialport';
 import { generateFromArtifactFile, layerMacs, sha256Hex } from '../firmware-gen/index.js';
-import { measureImageSize, QEMU_MACHINE } from '../firmware-gen/targets/mps2/build.js';
+import { measureImageSize, QEMU_MACHINE, type Mps2Engine } from '../firmware-gen/targets/mps2/build.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { BoardMessageDecoder, encodeClassifyRequest, type ClassifyReply } from '../src/device/protocol/index.js';
 import {
-  instructionsFromMicros, QEMU_BINARY, runQemuCalibration, runQemuLayerProbe, startQemuBoard, type QemuBoard,
+  instructionsFromMicros, QEMU_BINARY, runQemuCalibration, runQemuDspCheck, runQemuLayerProbe, startQemuBoard, type QemuBoard,
 } from '../src/device/qemu-board.js';
 import { Simulator } from '../src/quantize/index.js';
 
@@ -55,61 +56,83 @@ const set = loadDigitSet('mnist:test', imageCount);
 const expected = new Simulator(fw.model).classifyMany(set.images, set.count);
 
 const calibration = await runQemuCalibration();
-const board = await startQemuBoard({ artifact: artifactPath });
-let replies: ClassifyReply[];
-try {
-  replies = await classifyOnBoard(board, set.images, set.count);
-} finally {
-  await board.close();
-}
-replies.forEach((r, i) => {
-  const want = Array.from(expected.logits.subarray(i * 10, i * 10 + 10));
-  if (Array.from(r.logits).join() !== want.join()) throw new Error(`board logits differ from the simulator on image ${i}: ${Array.from(r.logits).join()} vs ${want.join()}`);
-});
-const clock = board.clock;
-const perImage = replies.map((r) => instructionsFromMicros(r.inferenceMicros, clock) - calibration.timingOverheadInstructions);
-const mean = perImage.reduce((a, b) => a + b, 0) / perImage.length;
-
-const probe = await runQemuLayerProbe(artifactPath, set.images, Math.min(PROBE_IMAGES, set.count));
-probe.forEach((p, i) => {
-  if (Array.from(p.logits).join() !== Array.from(expected.logits.subarray(i * 10, i * 10 + 10)).join()) throw new Error(`layer probe logits differ from the simulator on image ${i}`);
-});
 // Layer 0 of the probe is the input quantization; the rest follow the artifact's layers in order.
 const layerMacsList = [0, ...fw.model.layers.map(layerMacs)];
-const layers = probe[0].layers.map((l, i) => {
-  const instructions = probe.reduce((a, p) => a + p.layers[i].instructions, 0) / probe.length;
-  const macs = layerMacsList[i] ?? 0;
-  return { index: i, op: l.op, macs, instructions: Math.round(instructions), instructions_per_mac: macs ? round(instructions / macs) : null };
-});
-const probeMean = probe.reduce((a, p) => a + p.classifyInstructions, 0) / probe.length;
-const size = measureImageSize(board.elf);
-const cpi = clock.cpiNum / clock.cpiDen;
+
+/** One engine: its board (timing field over the protocol), its layer probe, its image size. */
+async function measure(engine: Mps2Engine) {
+  const board = await startQemuBoard({ artifact: artifactPath, engine });
+  let replies: ClassifyReply[];
+  try {
+    replies = await classifyOnBoard(board, set.images, set.count);
+  } finally {
+    await board.close();
+  }
+  replies.forEach((r, i) => {
+    const want = Array.from(expected.logits.subarray(i * 10, i * 10 + 10));
+    if (Array.from(r.logits).join() !== want.join()) throw new Error(`${engine}: board logits differ from the simulator on image ${i}: ${Array.from(r.logits).join()} vs ${want.join()}`);
+  });
+  const clock = board.clock;
+  const perImage = replies.map((r) => instructionsFromMicros(r.inferenceMicros, clock) - calibration.timingOverheadInstructions);
+  const mean = perImage.reduce((a, b) => a + b, 0) / perImage.length;
+  const probe = await runQemuLayerProbe(artifactPath, set.images, Math.min(PROBE_IMAGES, set.count), { engine });
+  probe.forEach((p, i) => {
+    if (Array.from(p.logits).join() !== Array.from(expected.logits.subarray(i * 10, i * 10 + 10)).join()) throw new Error(`${engine}: layer probe logits differ from the simulator on image ${i}`);
+  });
+  const layers = probe[0].layers.map((l, i) => {
+    const instructions = probe.reduce((a, p) => a + p.layers[i].instructions, 0) / probe.length;
+    const macs = layerMacsList[i] ?? 0;
+    return { index: i, op: l.op, macs, instructions: Math.round(instructions), instructions_per_mac: macs ? round(instructions / macs) : null };
+  });
+  const probeMean = probe.reduce((a, p) => a + p.classifyInstructions, 0) / probe.length;
+  const cpi = clock.cpiNum / clock.cpiDen;
+  return {
+    clock,
+    result: {
+      engine,
+      bit_exact_with_simulator: true,
+      instructions_per_inference: Math.round(mean),
+      instructions_per_inference_range: [Math.round(Math.min(...perImage)), Math.round(Math.max(...perImage))],
+      instructions_per_inference_layer_probe: Math.round(probeMean),
+      instructions_per_mac: round(mean / fw.macs),
+      estimated_latency_ms_at_64mhz: round((mean * cpi) / (clock.cpuMhz * 1000)),
+      layers,
+      arm_image: { elf: board.elf, ...measureImageSize(board.elf), stack_reserved_bytes: 16 * 1024 },
+    },
+  };
+}
+
+const portable = await measure('portable');
+const dsp = await measure('dsp');
+const dspChecks = await runQemuDspCheck();
+const failed = dspChecks.filter((c) => c.mismatches > 0);
+if (failed.length) throw new Error(`ed_dsp.h differs from ed_kernels.h: ${failed.map((c) => `${c.name} ${c.mismatches}/${c.cases} (${c.firstMismatch})`).join('; ')}`);
+const clock = portable.clock;
 
 console.log(JSON.stringify({
   bench: 'm4-cost',
   model: artifactPath,
   artifact_sha256: sha256Hex(readFileSync(artifactPath)),
   machine: `${QEMU_BINARY} -M ${QEMU_MACHINE} (Cortex-M4F) -icount shift=${clock.icountShift}: counts instructions, not Cortex-M4 cycles`,
-  path: 'portable C (ed_kernels.h), arm-none-eabi-gcc -Os',
   images: set.count,
-  bit_exact_with_simulator: true,
-  instructions_per_inference: Math.round(mean),
-  instructions_per_inference_range: [Math.round(Math.min(...perImage)), Math.round(Math.max(...perImage))],
-  instructions_per_inference_layer_probe: Math.round(probeMean),
   macs: fw.macs,
-  instructions_per_mac: round(mean / fw.macs),
-  target_instructions_per_mac: 3,
-  estimated_latency_ms_at_64mhz: round((mean * cpi) / (clock.cpuMhz * 1000)),
-  assumed_cpi: cpi,
-  layers,
+  // The portable path (ed_kernels.h, what every target ships) at the top level; the DSP path below.
+  instructions_per_inference: portable.result.instructions_per_inference,
+  instructions_per_mac: portable.result.instructions_per_mac,
+  flash_bytes: portable.result.arm_image.flash_bytes,
+  ram_bytes: portable.result.arm_image.ram_bytes,
+  assumed_cpi: clock.cpiNum / clock.cpiDen,
+  targets: { portable_instructions_per_mac: 3, dsp_instructions_per_mac: 1.5 },
+  portable: portable.result,
+  dsp: { ...dsp.result, kernel_checks: dspChecks.map((c) => ({ name: c.name, cases: c.cases, mismatches: c.mismatches })) },
+  dsp_speedup: round(portable.result.instructions_per_inference / dsp.result.instructions_per_inference),
   calibration: {
     expected_ticks_per_instruction: calibration.expectedTicksPerInstruction,
     max_slope_error: calibration.maxSlopeError,
     max_residual_ticks: round(Math.max(...calibration.loops.map((l) => l.maxResidualTicks))),
     timing_overhead_instructions: round(calibration.timingOverheadInstructions),
   },
-  arm_image: { elf: board.elf, ...size, stack_reserved_bytes: 16 * 1024 },
-  toolchain: { gcc: firstLine('arm-none-eabi-gcc', ['--version']), qemu: firstLine(QEMU_BINARY, ['--version']) },
+  toolchain: { gcc: firstLine('arm-none-eabi-gcc', ['--version']), qemu: firstLine(QEMU_BINARY, ['--version']), flags: '-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os' },
   host: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
   date: new Date().toISOString(),
 }));
