@@ -5,6 +5,7 @@ import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
 import { loadModel, modelHash, predictFloatLogits, resolveModelJson, selectBackend, type BackendChoice } from '../train/index.js';
 import { CliError } from './command.js';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../../firmware-gen/index.js';
+import { instructionsFromMicros, runImagesOnQemu } from '../device/index.js';
 
 /** Every engine answers the same question: 10 logits per 28×28 image. */
 export interface EngineRun {
@@ -19,7 +20,7 @@ export interface EngineOptions {
   readonly log: (s: string) => void;
 }
 
-export const ENGINE_NAMES = ['float', 'sim', 'c'] as const;
+export const ENGINE_NAMES = ['float', 'sim', 'c', 'qemu'] as const;
 
 export function predictions(logits: ArrayLike<number>, count: number): Uint8Array {
   const p = new Uint8Array(count);
@@ -71,6 +72,20 @@ export function runC(artifactPath: string, images: Uint8Array, count: number, o:
   return { engine: 'c', logits: r.logits, predicted: r.digits, seconds: r.seconds };
 }
 
+/**
+ * The generated firmware on an emulated Cortex-M4 (QEMU mps2-an386, firmware-gen/targets/mps2), through the same
+ * host client as a real board; its logits must equal the simulator's bit for bit. One request at a time: QEMU
+ * feeds the UART a byte per main-loop turn, and queued requests only slow that down.
+ */
+export async function runQemu(artifactPath: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
+  const r = await runImagesOnQemu({ artifact: artifactPath, window: 1, log: o.log }, images, count);
+  if (count > 0) {
+    const instructions = instructionsFromMicros(r.deviceMicros.reduce((a, b) => a + b, 0) / count, r.clock);
+    o.log(`qemu: ${Math.round(instructions)} instructions per inference (${(instructions / r.macs).toFixed(2)} per MAC), ~${(r.deviceMicros[0] / 1000).toFixed(1)} ms at ${r.clock.cpuMhz} MHz, CPI ${r.clock.cpiNum}/${r.clock.cpiDen} assumed`);
+  }
+  return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds };
+}
+
 function requireArtifact(model: string, engine: string): Int8Model {
   if (!isArtifact(model)) throw new CliError(`--engine ${engine} runs an int8 artifact (model.int8.json); '${model}' is a float model — run 'edge-digits quantize --model ${model}' first`);
   return loadArtifact(model);
@@ -96,6 +111,9 @@ export async function runEngine(engine: string, model: string, set: { images: Ui
     case 'c':
       requireArtifact(model, engine);
       return runC(model, set.images, set.count, o);
+    case 'qemu':
+      requireArtifact(model, engine);
+      return runQemu(model, set.images, set.count, o);
     default:
       throw new CliError(`unknown engine '${engine}'; engines: ${ENGINE_NAMES.join(', ')}`);
   }

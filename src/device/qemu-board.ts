@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateFromArtifactFile } from '../../firmware-gen/index.js';
+import { runImagesOnBoard, type BoardRun } from './board-run.js';
 import {
   buildMps2Calibration, buildMps2DspCheck, buildMps2Firmware, buildMps2LayerProbe, DEFAULT_INSTRUCTION_CLOCK, QEMU_MACHINE, timerTicksPerInstruction,
   type InstructionClock, type Mps2Engine, type Mps2Image,
@@ -113,7 +114,12 @@ export function launchQemu(image: Mps2Image, o: { readonly qemu?: string; readon
       child.removeListener('exit', onExit);
       resolve({
         port, elf: image.elf, engine: image.engine, clock: image.clock, pid: child.pid ?? -1, macs: o.macs,
-        close: () => stopChild(child, forget),
+        close: () => {
+          // QEMU's own "terminating on signal 15" is expected here, not news.
+          child.stdout?.removeAllListeners('data').resume();
+          child.stderr?.removeAllListeners('data').resume();
+          return stopChild(child, forget);
+        },
       });
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -142,6 +148,28 @@ export async function startQemuBoard(o: QemuBoardOptions): Promise<QemuBoard> {
   const image = buildMps2Firmware(fw, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK, engine: o.engine ?? 'portable' });
   o.log?.(`mps2 firmware: ${image.elf}`);
   return launchQemu(image, { macs: fw.macs, ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}), ...(o.log ? { log: o.log } : {}) });
+}
+
+export interface QemuRun extends BoardRun {
+  readonly elf: string;
+  readonly engine: Mps2Engine;
+  readonly clock: InstructionClock;
+  readonly macs: number;
+}
+
+/**
+ * "Run these images on the QEMU board": boots it, classifies through the same host client as a real board
+ * (DigitBoard over johnny-five/firmata-io), and stops QEMU whatever happens. deviceMicros holds the board's
+ * timing field: the estimated latency at clock.cpuMhz (see instructionsFromMicros).
+ */
+export async function runImagesOnQemu(o: QemuBoardOptions & { readonly window?: number }, images: Uint8Array, count: number): Promise<QemuRun> {
+  const board = await startQemuBoard(o);
+  try {
+    const run = await runImagesOnBoard(board.port, images, count, { ...(o.window ? { window: o.window } : {}), ...(o.log ? { log: o.log } : {}) });
+    return { ...run, elf: board.elf, engine: board.engine, clock: board.clock, macs: board.macs };
+  } finally {
+    await board.close();
+  }
 }
 
 // ---- reading the numbers back ------------------------------------------------------------------------------
