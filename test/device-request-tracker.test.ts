@@ -170,6 +170,24 @@ describe('RequestTracker', () => {
     expect((await p).attempts).toBe(2);
   });
 
+  it('resends at once a request overtaken by a later transmission\'s answer (the board answers in order)', async () => {
+    const { sent, classify, tracker, timers } = setup({ attempts: 3 });
+    const a = image(20);
+    const b = image(21);
+    const pa = classify(a);
+    const pb = classify(b);
+    const seqA = decodeRequest(sent[0]).seq;
+    tracker.handleReply(answerFor(decodeRequest(sent[1]).seq, b)); // a's reply was lost on the way
+    expect(sent).toHaveLength(3);
+    expect(sent[2]).toEqual(sent[0]);
+    await pb;
+    timers.advance(5);
+    tracker.handleReply(answerFor(seqA, a));
+    expect((await pa).attempts).toBe(2);
+    expect(tracker.stats.overtaken).toBe(1);
+    expect(tracker.stats.timeouts).toBe(0);
+  });
+
   it('matches a seq-less error to the only request in flight, and ignores it when several could be meant', async () => {
     const one = setup();
     const p = one.classify(image(7)).catch(() => undefined);
@@ -252,17 +270,21 @@ describe('RequestTracker', () => {
   });
 
   it('wraps seq after 16383 and skips seqs still pending', async () => {
-    const { sent, tracker } = setup({ maxInFlight: 2 });
+    // Every answer overtakes the stuck request, which is resent each time: give it attempts enough.
+    const { sent, tracker } = setup({ maxInFlight: 2, attempts: 1 << 20 });
     const info = () => tracker.protocolInfo((seq) => encodeProtocolInfoQuery(seq));
     const reply = (seq: number) => tracker.handleReply({ kind: 'protocol-info', seq, protocolMajor: 1, protocolMinor: 0, maxSysexBody: 901, imageWidth: 28, imageHeight: 28, classCount: 10 });
     const stuck = info(); // seq 0 stays pending throughout
     for (let i = 1; i <= Layout.SEQ_MAX; i++) {
+      const before = sent.length;
       const p = info();
-      reply(decodeRequest(sent[sent.length - 1]).seq);
+      expect(decodeRequest(sent[before]).seq).toBe(i);
+      reply(i);
       await p;
     }
+    const before = sent.length;
     const p = info();
-    expect(decodeRequest(sent[sent.length - 1]).seq).toBe(1);
+    expect(decodeRequest(sent[before]).seq).toBe(1);
     reply(1);
     await p;
     reply(0);

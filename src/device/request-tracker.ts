@@ -11,6 +11,10 @@
  * - Each transmission is a "copy in flight". An error reply naming the seq retires one copy; only when no copy
  *   is left is the request resent at once (so the STRAY_STATUS_BYTE error a retry's own F0 provokes for an
  *   earlier, truncated copy does not trigger yet another copy). A timeout resends whatever copies are out.
+ * - The board answers frames strictly in arrival order, and the port delivers them in the order they were
+ *   written. So an answer (reply or error) to a copy transmitted after every copy of request p means p's copies
+ *   or their answers were lost: p is resent at once ("overtaken") instead of waiting for its timeout — with a
+ *   window of requests in flight, a lost reply then costs one round trip, not a timeout.
  * - Every request ends: replied, rejected after `attempts` transmissions, rejected when the link is suspended
  *   longer than `disconnectedWaitMs`, or rejected when the tracker is closed.
  */
@@ -67,6 +71,8 @@ export interface TrackerStats {
   /** Error replies that named no request in flight (about other traffic or older copies). */
   unmatchedErrorReplies: number;
   timeouts: number;
+  /** Resent because a later transmission was answered first (lost request or reply). */
+  overtaken: number;
 }
 
 type ReplyOf = { 'classify-reply': ClassifyReply; 'protocol-info': ProtocolInfoReply };
@@ -81,14 +87,17 @@ interface Pending {
   /** Goes out before other requests, even while the link is held or the window is full (connection checks). */
   readonly priority: boolean;
   transmissions: number;
-  copiesInFlight: number;
+  /** Transmission numbers of the copies in flight, oldest first. */
+  copies: number[];
   firstSentAt: number | null;
   /** The reply timeout of the latest transmission. */
   timer: TimerHandle | null;
   /** Armed while the request waits for the link; not re-armed by further suspends, so waits stay bounded. */
   deadline: TimerHandle | null;
-  /** Board error reasons seen for this request, in order. */
-  readonly boardErrors: string[];
+  /** What went wrong with earlier copies, in order: board error reasons, 'timeout', 'overtaken'. */
+  readonly problems: string[];
+  /** Whether the latest problem was an error reply from the board. */
+  lastProblemFromBoard: boolean;
   readonly resolve: (a: Answered<ClassifyReply | ProtocolInfoReply>) => void;
   readonly reject: (e: Error) => void;
 }
@@ -112,7 +121,7 @@ function checkOptions(o: RequestTrackerOptions): void {
 }
 
 export class RequestTracker {
-  readonly stats: TrackerStats = { transmissions: 0, retries: 0, replies: 0, unmatchedReplies: 0, errorReplies: 0, unmatchedErrorReplies: 0, timeouts: 0 };
+  readonly stats: TrackerStats = { transmissions: 0, retries: 0, replies: 0, unmatchedReplies: 0, errorReplies: 0, unmatchedErrorReplies: 0, timeouts: 0, overtaken: 0 };
   private readonly timers: Timers;
   /** Every request not yet ended, by seq, in submission order. */
   private readonly pending = new Map<number, Pending>();
@@ -122,6 +131,8 @@ export class RequestTracker {
   /** Link up but only priority requests may go (the connection is still being checked). */
   private held = false;
   private nextSeq = 0;
+  /** Numbers every transmission in write order. */
+  private txCounter = 0;
   private closedReason: string | null = null;
   private suspendReason = 'not connected yet';
 
@@ -175,8 +186,8 @@ export class RequestTracker {
     this.held = false;
     this.suspendReason = reason;
     for (const p of this.pending.values()) {
-      if (p.copiesInFlight > 0) p.transmissions -= 1;
-      p.copiesInFlight = 0;
+      if (p.copies.length > 0) p.transmissions -= 1;
+      p.copies = [];
       if (p.timer !== null) this.timers.clearTimeout(p.timer);
       p.timer = null;
       this.armDisconnectDeadline(p);
@@ -201,7 +212,9 @@ export class RequestTracker {
     }
     this.stats.replies++;
     const roundTripMs = this.timers.now() - (p.firstSentAt ?? this.timers.now());
+    const answered = p.copies[0];
     this.finish(p, null, { reply: m, attempts: p.transmissions, roundTripMs });
+    if (answered !== undefined) this.resendOvertaken(answered);
   }
 
   handleErrorReply(e: ErrorReply): void {
@@ -211,9 +224,11 @@ export class RequestTracker {
       this.stats.unmatchedErrorReplies++;
       return;
     }
-    p.boardErrors.push(errorReasonName(e.reason));
-    p.copiesInFlight = Math.max(0, p.copiesInFlight - 1);
-    if (p.copiesInFlight === 0) this.retryOrFail(p);
+    p.problems.push(errorReasonName(e.reason));
+    p.lastProblemFromBoard = true;
+    const answered = p.copies.shift() as number;
+    if (p.copies.length === 0) this.retryOrFail(p);
+    this.resendOvertaken(answered);
   }
 
   // ---- internals ------------------------------------------------------------------------------------------
@@ -225,7 +240,7 @@ export class RequestTracker {
     const frame = encode(seq);
     return new Promise<Answered<ReplyOf[K]>>((resolve, reject) => {
       const p: Pending = {
-        seq, command, commandName, replyKind, frame, priority, transmissions: 0, copiesInFlight: 0, firstSentAt: null, timer: null, deadline: null, boardErrors: [],
+        seq, command, commandName, replyKind, frame, priority, transmissions: 0, copies: [], firstSentAt: null, timer: null, deadline: null, problems: [], lastProblemFromBoard: false,
         resolve: resolve as (a: Answered<ClassifyReply | ProtocolInfoReply>) => void, reject,
       };
       this.pending.set(seq, p);
@@ -260,7 +275,7 @@ export class RequestTracker {
     if (send === null) return;
     if (p.transmissions > 0) this.stats.retries++;
     p.transmissions++;
-    p.copiesInFlight++;
+    p.copies.push(this.txCounter++);
     p.firstSentAt ??= this.timers.now();
     this.stats.transmissions++;
     this.clearTimers(p);
@@ -271,22 +286,38 @@ export class RequestTracker {
   private onTimeout(p: Pending): void {
     p.timer = null;
     this.stats.timeouts++;
-    if (p.transmissions < this.o.attempts) {
-      this.transmit(p);
-      return;
-    }
-    const seen = p.boardErrors.length ? `; board errors on earlier attempts: ${p.boardErrors.join(', ')}` : '';
-    this.finish(p, new TimeoutError(this.o.port, `${p.commandName} seq ${p.seq}`, `no valid reply within ${this.o.timeoutMs} ms on any of ${p.transmissions} attempt(s)${seen}`));
+    p.problems.push('timeout');
+    p.lastProblemFromBoard = false;
+    // Copies still counted in flight keep their place: an error reply for one of them must not trigger a resend.
+    this.retryOrFail(p);
   }
 
-  /** Called when the last copy in flight was rejected by the board. */
+  /** Every copy of `p` earlier than transmission `answered` is lost: the board would have answered it first. */
+  private resendOvertaken(answered: number): void {
+    for (const p of [...this.pending.values()]) {
+      if (p.copies.length === 0 || p.copies[p.copies.length - 1] >= answered) continue;
+      this.stats.overtaken++;
+      p.copies = [];
+      p.problems.push('overtaken');
+      p.lastProblemFromBoard = false;
+      this.retryOrFail(p);
+    }
+  }
+
+  /** Resends `p` if it has attempts left; otherwise rejects it with what went wrong. */
   private retryOrFail(p: Pending): void {
     if (p.transmissions < this.o.attempts) {
       this.transmit(p);
       return;
     }
-    const last = p.boardErrors[p.boardErrors.length - 1];
-    this.finish(p, new BoardProtocolError(this.o.port, `${p.commandName} seq ${p.seq}`, `the board rejected all ${p.transmissions} attempt(s): ${p.boardErrors.join(', ')}`, last));
+    if (p.copies.length > 0 && p.timer !== null) return; // a copy is still out: its answer or timeout decides
+    const command = `${p.commandName} seq ${p.seq}`;
+    const history = `${p.transmissions} attempt(s): ${p.problems.join(', ')}`;
+    if (p.lastProblemFromBoard) {
+      this.finish(p, new BoardProtocolError(this.o.port, command, `the board rejected it; ${history}`, p.problems[p.problems.length - 1]));
+    } else {
+      this.finish(p, new TimeoutError(this.o.port, command, `no valid reply (timeout ${this.o.timeoutMs} ms) on any of ${history}`));
+    }
   }
 
   /**
@@ -294,7 +325,7 @@ export class RequestTracker {
    * seq, the only in-flight request of that command (or of any, for NO_COMMAND) — with several, it is unknown.
    */
   private requestNamedBy(e: ErrorReply): Pending | undefined {
-    const inFlight = (p: Pending): boolean => p.copiesInFlight > 0;
+    const inFlight = (p: Pending): boolean => p.copies.length > 0;
     if (e.seq !== null) {
       const p = this.pending.get(e.seq);
       return p && p.command === e.command && inFlight(p) ? p : undefined;
