@@ -1,7 +1,7 @@
 /**
  * The QEMU board (firmware-gen/targets/mps2 on qemu-system-arm -M mps2-an386): the instruction clock agrees with
- * loops of known length, johnny-five reaches `ready` over its pty, and malformed requests get exactly the error
- * replies the protocol fixtures (the spec every board passes) list.
+ * loops of known length, johnny-five reaches `ready` over its pty, malformed requests get exactly the error
+ * replies of the protocol fixtures and of the virtual board, and `--engine qemu` gives the simulator's logits.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,8 +10,12 @@ import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTool } from '../firmware-gen/index.js';
 import { DEFAULT_INSTRUCTION_CLOCK } from '../firmware-gen/targets/mps2/build.js';
+import { classificationReport, loadDigitSet } from '../src/data/index.js';
 import { BoardMessageDecoder, encodeProtocolInfoQuery, type BoardMessage } from '../src/device/protocol/index.js';
 import { runQemuCalibration, startQemuBoard, type QemuBoard } from '../src/device/qemu-board.js';
+import { startVirtualBoard } from '../src/device/virtual-board.js';
+import { runEngine } from '../src/cli/engines.js';
+import { Simulator, loadArtifact } from '../src/quantize/index.js';
 import { toFixtureMessage, type FixtureFile, type FixtureMessage } from './fixtures/protocol/generate.js';
 
 const ARTIFACT = process.env.EDGE_DIGITS_QEMU_ARTIFACT ?? path.join('models', 'default', 'model.int8.json');
@@ -19,6 +23,7 @@ const CI = process.env.CI === 'true';
 const missing = [
   ...(hasTool('qemu-system-arm') ? [] : ['qemu-system-arm']),
   ...(hasTool('arm-none-eabi-gcc') ? [] : ['arm-none-eabi-gcc']),
+  ...(hasTool('gcc') ? [] : ['gcc (virtual board)']),
   ...(existsSync(ARTIFACT) ? [] : [ARTIFACT]),
 ];
 if (missing.length) console.warn(`\n*** qemu-board: ${missing.join(', ')} missing — SKIPPING the QEMU board tests (they fail under CI=true) ***\n`);
@@ -119,25 +124,60 @@ describe.runIf(runnable)('QEMU mps2-an386 board', () => {
     }
   }, 30_000);
 
-  it('answers every malformed request of the protocol fixtures with the fixture\'s error replies', async () => {
-    const cases = (JSON.parse(readFileSync(path.join('test', 'fixtures', 'protocol', 'errors.json'), 'utf8')) as FixtureFile).cases;
-    const link = await RawLink.open(board.port);
+  /** Feeds each fixture case, then a ping; returns every case's messages before the ping's reply. */
+  async function runCases(port: string, cases: FixtureFile['cases']): Promise<FixtureMessage[][]> {
+    const link = await RawLink.open(port);
     try {
       let marker = 16000;
+      const out: FixtureMessage[][] = [];
       for (const c of cases) {
         for (const step of c.steps) if ('feed' in step) await link.write(Buffer.from(step.feed, 'hex'));
-        // A ping after each case: everything before its reply is the case's output.
         const seq = marker++;
         await link.write(encodeProtocolInfoQuery(seq));
-        const got = (await link.waitFor((m) => m.kind === 'protocol-info' && m.seq === seq, 10_000)).slice(0, -1).map(toFixtureMessage);
-        // The fixtures' classify replies come from a test classifier; here the real model answers. Error replies
-        // and everything else must match exactly, classify replies in seq and status.
-        const shape = (m: FixtureMessage): unknown => (m.kind === 'classify-reply' ? { kind: m.kind, seq: m.seq, status: m.status } : m);
-        expect(got.map(shape), c.name).toEqual(c.messages.map(shape));
+        out.push((await link.waitFor((m) => m.kind === 'protocol-info' && m.seq === seq, 10_000)).slice(0, -1).map(toFixtureMessage));
       }
       expect(link.problems).toEqual([]);
+      return out;
     } finally {
       await link.close();
     }
+  }
+
+  it('answers every malformed request like the protocol fixtures and the virtual board', async () => {
+    const cases = (JSON.parse(readFileSync(path.join('test', 'fixtures', 'protocol', 'errors.json'), 'utf8')) as FixtureFile).cases;
+    const qemu = await runCases(board.port, cases);
+    const virtual = await startVirtualBoard({ artifact: ARTIFACT });
+    let posix: FixtureMessage[][];
+    try {
+      posix = await runCases(virtual.path, cases);
+    } finally {
+      await virtual.close();
+    }
+    // Only the timing field may differ between the boards: the same core and the same generated engine answer.
+    const untimed = (m: FixtureMessage): unknown => (m.kind === 'classify-reply' ? { ...m, inferenceMicros: 0 } : m);
+    // The fixtures' classify replies come from a test classifier; error replies and the rest must match exactly.
+    const shape = (m: FixtureMessage): unknown => (m.kind === 'classify-reply' ? { kind: m.kind, seq: m.seq, status: m.status } : m);
+    cases.forEach((c, i) => {
+      expect(qemu[i].map(untimed), c.name).toEqual(posix[i].map(untimed));
+      expect(qemu[i].map(shape), c.name).toEqual(c.messages.map(shape));
+    });
+    expect(qemu.flat().filter((m) => m.kind === 'error-reply').length).toBeGreaterThanOrEqual(cases.length - 1);
   }, 120_000);
+});
+
+describe.runIf(runnable)('--engine qemu', () => {
+  const IMAGES = 500;
+  it(`gives the simulator's accuracy and logits, bit for bit, on ${IMAGES} MNIST test images`, async () => {
+    const set = loadDigitSet('mnist:test', IMAGES);
+    const logLines: string[] = [];
+    const run = await runEngine('qemu', ARTIFACT, set, { backend: 'auto', log: (l) => logLines.push(l) });
+    const sim = new Simulator(loadArtifact(ARTIFACT)).classifyMany(set.images, set.count);
+    let firstDiff = 'none';
+    for (let i = 0; i < IMAGES * 10 && firstDiff === 'none'; i++) {
+      if (run.logits[i] !== sim.logits[i]) firstDiff = `image ${Math.floor(i / 10)} logit ${i % 10}: qemu ${run.logits[i]} vs simulator ${sim.logits[i]}`;
+    }
+    expect(firstDiff).toBe('none');
+    expect(classificationReport(set.labels, run.predicted).accuracy).toBe(classificationReport(set.labels, sim.digits).accuracy);
+    expect(logLines.some((l) => /instructions per inference/.test(l))).toBe(true);
+  }, 240_000);
 });
