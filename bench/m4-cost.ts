@@ -13,7 +13,7 @@ import { loadDigitSet } from '../src/data/index.js';
 import { BoardMessageDecoder, encodeClassifyRequest, type ClassifyReply } from '../src/device/protocol/index.js';
 import {
   instructionsFromMicros, QEMU_BINARY, runQemuCalibration, runQemuDspCheck, runQemuLayerProbe, startQemuBoard, type QemuBoard,
-} from '../src/device/qemu-board.js';
+} from '../src/device/index.js';
 import { Simulator } from '../src/quantize/index.js';
 
 const PIXELS = 784;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasTool } from '../firmware-gen/index.js';
 import { loadDigitSet } from '../src/data/index.js';
-import { runImagesOnQemu, runQemuDspCheck, runQemuLayerProbe } from '../src/device/qemu-board.js';
+import { runImagesOnQemu, runQemuDspCheck, runQemuLayerProbe } from '../src/device/index.js';
 import { Simulator, loadArtifact } from '../src/quantize/index.js';
 
 const ARTIFACT = process.env.EDGE_DIGITS_QEMU_ARTIFACT ?? path.join('models', 'default', 'model.int8.json');

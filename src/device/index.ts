@@ -17,3 +17,4 @@ export {
   startVirtualBoard, parsePinLog, parsePortLine, VirtualBoardError, type PinEvent, type VirtualBoard, type VirtualBoardOptions,
 } from './virtual-board.js';
 export * from './qemu-board.js';
+export * from './qemu-probes.js';
