@@ -5,7 +5,7 @@ import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
 import { loadModel, modelHash, predictFloatLogits, resolveModelJson, selectBackend, type BackendChoice } from '../train/index.js';
 import { CliError } from './command.js';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../../firmware-gen/index.js';
-import { instructionsFromMicros, runImagesOnQemu } from '../device/index.js';
+import { instructionsFromMicros, runImagesOnBoard, runImagesOnQemu, startVirtualBoard, type VirtualBoard } from '../device/index.js';
 
 /** Every engine answers the same question: 10 logits per 28×28 image. */
 export interface EngineRun {
@@ -18,9 +18,11 @@ export interface EngineRun {
 export interface EngineOptions {
   readonly backend: BackendChoice;
   readonly log: (s: string) => void;
+  /** --engine board: a board running edge-digits firmware at `port`, or the virtual board built from the model. */
+  readonly board?: { readonly port?: string; readonly virtual?: boolean };
 }
 
-export const ENGINE_NAMES = ['float', 'sim', 'c', 'qemu'] as const;
+export const ENGINE_NAMES = ['float', 'sim', 'c', 'qemu', 'board'] as const;
 
 export function predictions(logits: ArrayLike<number>, count: number): Uint8Array {
   const p = new Uint8Array(count);
@@ -86,6 +88,34 @@ export async function runQemu(artifactPath: string, images: Uint8Array, count: n
   return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds };
 }
 
+/**
+ * A board over its serial port (johnny-five + firmata-io + the classify extension, src/device): a real one at
+ * --port, or with --virtual the generated firmware built for this machine behind a pty. A real board runs
+ * whatever model it was flashed with; --model only matters for --virtual.
+ */
+export async function runBoard(model: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
+  const target = o.board ?? {};
+  if (target.port && target.virtual) throw new CliError('--port and --virtual exclude each other: --port is a real board, --virtual starts one');
+  if (!target.port && !target.virtual) throw new CliError('--engine board needs --port <serial port> (a board running edge-digits firmware) or --virtual (a virtual board built from --model)');
+  let virtual: VirtualBoard | null = null;
+  if (target.virtual) {
+    requireArtifact(model, 'board');
+    virtual = await startVirtualBoard({ artifact: model, log: (line) => o.log(`virtual board: ${line}`) });
+    o.log(`virtual board: ${virtual.path} (${virtual.exe})`);
+  }
+  try {
+    const r = await runImagesOnBoard(virtual ? virtual.path : (target.port as string), images, count, { log: o.log });
+    if (count > 0) {
+      const micros = Array.from(r.deviceMicros).sort((a, b) => a - b);
+      const trips = Array.from(r.roundTripMs).sort((a, b) => a - b);
+      o.log(`board: ${(count / r.seconds).toFixed(0)} images/s, device ${micros[count >> 1]} µs median, round trip ${trips[count >> 1].toFixed(2)} ms median, ${r.retries} retries`);
+    }
+    return { engine: 'board', logits: r.logits, predicted: r.digits, seconds: r.seconds };
+  } finally {
+    await virtual?.close();
+  }
+}
+
 function requireArtifact(model: string, engine: string): Int8Model {
   if (!isArtifact(model)) throw new CliError(`--engine ${engine} runs an int8 artifact (model.int8.json); '${model}' is a float model — run 'edge-digits quantize --model ${model}' first`);
   return loadArtifact(model);
@@ -114,6 +144,8 @@ export async function runEngine(engine: string, model: string, set: { images: Ui
     case 'qemu':
       requireArtifact(model, engine);
       return runQemu(model, set.images, set.count, o);
+    case 'board':
+      return runBoard(model, set.images, set.count, o);
     default:
       throw new CliError(`unknown engine '${engine}'; engines: ${ENGINE_NAMES.join(', ')}`);
   }

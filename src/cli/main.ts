@@ -4,8 +4,10 @@ import { evalCommand } from './commands/eval.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { predictCommand } from './commands/predict.js';
 import { firmwareCommand } from './commands/firmware.js';
+import { boardCommand } from './commands/board.js';
+import { classifyCommand } from './commands/classify.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand, firmwareCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand, firmwareCommand, boardCommand, classifyCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -22,11 +22,14 @@ export interface VirtualBoardOptions extends VirtualBoardBuildOptions {
   readonly artifact: string;
   /** A stable symlink to the pty, replaced atomically on each (re)start: the path to give the host. */
   readonly link?: string;
-  /** Pin log file (JSON lines); default: a new file in a temporary folder, removed by close(). */
+  /**
+   * Pin log file (JSON lines); 'stderr': the board writes pin events to its stderr, which go to `log` (and
+   * pinEvents()); default: a new file in a temporary folder, removed by close().
+   */
   readonly pinLog?: string;
   /** How long the process may take to print its port. Default 5000 ms. */
   readonly startTimeoutMs?: number;
-  /** The board's own stderr lines (warnings); default: ignored. */
+  /** The board's own stderr lines (warnings, and pin events with pinLog 'stderr'); default: ignored. */
   readonly log?: (line: string) => void;
 }
 
@@ -47,6 +50,7 @@ export interface VirtualBoard {
   readonly path: string;
   /** The pty slave of the running process (changes on restart). */
   readonly ptyPath: string;
+  /** The pin log file, or 'stderr'. */
   readonly pinLog: string;
   readonly exe: string;
   readonly pid: number;
@@ -112,10 +116,13 @@ function launch(exe: string, args: readonly string[], timeoutMs: number, log?: (
   child.once('exit', () => process.removeListener('exit', kill));
   let stdout = '';
   let stderr = '';
+  let partial = '';
   child.stderr?.on('data', (c: Buffer) => {
     const text = c.toString('utf8');
     stderr = (stderr + text).slice(-4000);
-    for (const line of text.split('\n')) if (line.trim()) log?.(line);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) log?.(line);
   });
   return new Promise<Running>((resolve, reject) => {
     const fail = (why: string): void => {
@@ -167,9 +174,15 @@ export async function startVirtualBoard(o: VirtualBoardOptions): Promise<Virtual
   const { exe } = buildVirtualBoard(fw, o);
   const tmp = o.pinLog ? null : mkdtempSync(path.join(os.tmpdir(), 'edge-digits-vboard-'));
   const pinLog = o.pinLog ?? path.join(tmp as string, 'pins.jsonl');
-  const args = [...(o.link ? ['--link', o.link] : []), '--pin-log', pinLog];
+  const toStderr = pinLog === 'stderr';
+  const args = [...(o.link ? ['--link', o.link] : []), ...(toStderr ? [] : ['--pin-log', pinLog])];
   const timeoutMs = o.startTimeoutMs ?? 5000;
-  let running: Running | null = await launch(exe, args, timeoutMs, o.log);
+  const stderrPins: PinEvent[] = [];
+  const onLine = (line: string): void => {
+    if (toStderr && line.startsWith('{"t_us"')) stderrPins.push(...parsePinLog(line));
+    o.log?.(line);
+  };
+  let running: Running | null = await launch(exe, args, timeoutMs, onLine);
   let closed = false;
 
   return {
@@ -185,6 +198,7 @@ export async function startVirtualBoard(o: VirtualBoardOptions): Promise<Virtual
     pinLog,
     exe,
     pinEvents: () => {
+      if (toStderr) return [...stderrPins];
       let text = '';
       try {
         text = readFileSync(pinLog, 'utf8');
@@ -201,7 +215,7 @@ export async function startVirtualBoard(o: VirtualBoardOptions): Promise<Virtual
       }
       running = null;
       if (r.downMs) await sleep(r.downMs);
-      running = await launch(exe, args, timeoutMs, o.log);
+      running = await launch(exe, args, timeoutMs, onLine);
       return running.ptyPath;
     },
     async close() {

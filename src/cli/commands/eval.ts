@@ -14,6 +14,8 @@ export const evalCommand: Command = {
     data: { type: 'string', default: 'mnist:test', help: 'mnist:test, mnist:train, or an IDX prefix (…/t10k for t10k-images-idx3-ubyte)', arg: 'spec' },
     limit: { type: 'string', help: 'only the first N images', arg: 'N' },
     backend: { type: 'string', default: 'auto', help: 'tfjs backend for the float engine', arg: 'name' },
+    port: { type: 'string', help: '--engine board: serial port of a board running edge-digits firmware', arg: 'path' },
+    virtual: { type: 'boolean', help: '--engine board: build and start the virtual board (pty) from --model' },
     json: { type: 'boolean', help: 'print one JSON object: accuracy, n, engine, confusion, per_class_accuracy, seconds (+ agreement_with_float for int8 engines)' },
   },
   examples: [
@@ -22,11 +24,12 @@ export const evalCommand: Command = {
   ],
   async run(v) {
     const model = stringOption(v.model, 'model');
-    const engine = typeof v.engine === 'string' ? v.engine : defaultEngine(model);
+    const engine = typeof v.engine === 'string' ? v.engine : v.port || v.virtual ? 'board' : defaultEngine(model);
     const set = loadDigitSet(String(v.data), intOption(v.limit, 'limit', 1));
     const backend = choiceOption(v.backend, 'backend', ['auto', 'node', 'wasm', 'cpu'] as BackendChoice[]);
     const log = (s: string): void => { process.stderr.write(s + '\n'); };
-    const run = await runEngine(engine, model, set, { backend, log });
+    const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true };
+    const run = await runEngine(engine, model, set, { backend, board, log });
     const r = classificationReport(set.labels, run.predicted);
     let agreement: number | undefined;
     if (isArtifact(model)) {

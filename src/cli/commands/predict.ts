@@ -13,6 +13,8 @@ export const predictCommand: Command = {
     idx: { type: 'string', help: 'an images IDX file (default: the MNIST test images)', arg: 'file' },
     limit: { type: 'string', help: 'only the first N images', arg: 'N' },
     backend: { type: 'string', default: 'auto', help: 'tfjs backend for the float engine', arg: 'name' },
+    port: { type: 'string', help: '--engine board: serial port of a board running edge-digits firmware', arg: 'path' },
+    virtual: { type: 'boolean', help: '--engine board: build and start the virtual board (pty) from --model' },
     json: { type: 'boolean', help: 'JSON lines: {"index": i, "class": c, "logits": [10 numbers]}' },
   },
   examples: [
@@ -20,12 +22,13 @@ export const predictCommand: Command = {
   ],
   async run(v) {
     const model = stringOption(v.model, 'model');
-    const engine = typeof v.engine === 'string' ? v.engine : defaultEngine(model);
+    const engine = typeof v.engine === 'string' ? v.engine : v.port || v.virtual ? 'board' : defaultEngine(model);
     const file = typeof v.idx === 'string' ? v.idx : `${mnistPrefix('test')}-images-idx3-ubyte`;
     const set = loadImagesIdx(file, intOption(v.limit, 'limit', 1));
     if (set.rows !== 28 || set.cols !== 28) throw new Error(`${file}: images are ${set.rows}×${set.cols}; the model takes 28×28`);
     const backend = choiceOption(v.backend, 'backend', ['auto', 'node', 'wasm', 'cpu'] as BackendChoice[]);
-    const run = await runEngine(engine, model, set, { backend, log: (s) => { process.stderr.write(s + '\n'); } });
+    const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true };
+    const run = await runEngine(engine, model, set, { backend, board, log: (s) => { process.stderr.write(s + '\n'); } });
     const lines: string[] = [];
     for (let i = 0; i < set.count; i++) {
       const logits = Array.from({ length: 10 }, (_, k) => Number(run.logits[i * 10 + k]));

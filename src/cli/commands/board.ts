@@ -1,0 +1,74 @@
+import { DigitBoard, startVirtualBoard } from '../../device/index.js';
+import { CliError, type Command } from '../command.js';
+import { isArtifact } from '../engines.js';
+
+export const DEFAULT_ARTIFACT = 'models/default/model.int8.json';
+
+/** Resolves on the first SIGINT or SIGTERM (Ctrl-C), so the caller can shut down in order. */
+function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+async function runVirtual(model: string, link: string | undefined, pinLog: string | undefined, json: boolean): Promise<number> {
+  if (!isArtifact(model)) throw new CliError(`--model must be an int8 artifact (model.int8.json); '${model}' is not — run 'edge-digits quantize' first`);
+  const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+  const vb = await startVirtualBoard({ artifact: model, ...(link ? { link } : {}), pinLog: pinLog ?? 'stderr', log });
+  const stopped = untilStopped();
+  process.stdout.write(json ? `${JSON.stringify({ port: vb.path, pty: vb.ptyPath, pid: vb.pid, exe: vb.exe, pin_log: vb.pinLog, model })}\n` : `port ${vb.path}\n`);
+  log(`virtual board running ${model} on ${vb.ptyPath}${link ? ` (link ${link})` : ''}; pin changes → ${vb.pinLog}. Ctrl-C to stop.`);
+  log(`try: edge-digits classify --port ${vb.path} <image.png>   or   edge-digits eval --engine board --port ${vb.path} --model ${model}`);
+  await stopped;
+  await vb.close();
+  log('virtual board stopped');
+  return 0;
+}
+
+/** Connects to a real board and prints what it says about itself. */
+async function describeBoard(port: string, json: boolean): Promise<number> {
+  const board = await DigitBoard.connect(port, { reconnect: false });
+  try {
+    const i = board.info;
+    const out = {
+      port, firmware: i.firmwareName, firmware_version: i.firmwareVersion, protocol: `${i.protocol.protocolMajor}.${i.protocol.protocolMinor}`,
+      image: `${i.protocol.imageWidth}x${i.protocol.imageHeight}`, classes: i.protocol.classCount, max_sysex_body: i.protocol.maxSysexBody,
+      pins: i.pins, analog_pins: i.analogPins,
+    };
+    process.stdout.write(json ? `${JSON.stringify(out)}\n` : `${Object.entries(out).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+    return 0;
+  } finally {
+    await board.close();
+  }
+}
+
+export const boardCommand: Command = {
+  name: 'board',
+  summary: 'start the virtual board (the generated firmware behind a pty) until Ctrl-C, or describe a real board',
+  usage: 'board --virtual [--model <model.int8.json>] [--link <path>] [--pin-log <file>] [--json]  |  board --port <path> [--json]',
+  options: {
+    virtual: { type: 'boolean', help: 'build the generated C for --model with the posix HAL and serve it on a pseudo-terminal' },
+    model: { type: 'string', default: DEFAULT_ARTIFACT, help: 'int8 artifact the virtual board runs', arg: 'path' },
+    link: { type: 'string', help: 'stable symlink to the pty (kept across restarts of the virtual board)', arg: 'path' },
+    'pin-log': { type: 'string', help: 'write pin mode changes and output writes there (JSON lines); default: stderr', arg: 'file' },
+    port: { type: 'string', help: 'a real board\'s serial port: connect and print its firmware, protocol and pins', arg: 'path' },
+    json: { type: 'boolean', help: 'print one JSON object instead of text' },
+  },
+  examples: [
+    'edge-digits board --virtual --link /tmp/edge-digits-board',
+    'edge-digits board --port /dev/ttyACM0',
+  ],
+  async run(v) {
+    const json = v.json === true;
+    if (v.virtual && typeof v.port === 'string') throw new CliError('--virtual and --port exclude each other');
+    if (v.virtual) return runVirtual(String(v.model), typeof v.link === 'string' ? v.link : undefined, typeof v['pin-log'] === 'string' ? v['pin-log'] : undefined, json);
+    if (typeof v.port === 'string') return describeBoard(v.port, json);
+    throw new CliError('board needs --virtual (start a virtual board) or --port <path> (describe a real one); see \'edge-digits board --help\'');
+  },
+};
