@@ -1,0 +1,69 @@
+// Classifications per second and round-trip latency through the virtual board (generated C behind a pty, reached
+// via serialport v13 + firmata-io + johnny-five + the classify extension), for several in-flight windows. Checks
+// that every logit equals the simulator's. Target: ≥ 200 classifications/s sustained.
+//   tsx bench/board-link.ts [artifact=models/default/model.int8.json] [images=3000] [windows=1,2,4,8]
+import os from 'node:os';
+import { loadDigitSet } from '../src/data/index.js';
+import { classifyImages, DigitBoard, startVirtualBoard } from '../src/device/index.js';
+import { loadArtifact, Simulator } from '../src/quantize/index.js';
+
+const artifact = process.argv[2] ?? 'models/default/model.int8.json';
+const count = Number(process.argv[3] ?? 3000);
+const windows = (process.argv[4] ?? '1,2,4,8').split(',').map(Number);
+const WARM_UP = 100;
+
+const set = loadDigitSet('mnist:test', count);
+const reference = new Simulator(loadArtifact(artifact)).classifyMany(set.images, count).logits;
+
+function quantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+
+const tStart = performance.now();
+const vb = await startVirtualBoard({ artifact });
+const started = performance.now();
+const board = await DigitBoard.connect(vb.path, { maxInFlight: Math.max(...windows) });
+const connected = performance.now();
+await classifyImages(board, set.images, Math.min(WARM_UP, count), { window: 4 });
+
+const runs = [];
+let identical = true;
+for (const window of windows) {
+  const r = await classifyImages(board, set.images, count, { window });
+  identical &&= r.logits.every((v, i) => v === reference[i]);
+  const trips = Float64Array.from(r.roundTripMs).sort();
+  const device = Uint32Array.from(r.deviceMicros).sort();
+  runs.push({
+    window,
+    classifications_per_s: Math.round(count / r.seconds),
+    seconds: round(r.seconds, 3),
+    round_trip_ms: { p50: round(quantile(trips, 0.5), 3), p99: round(quantile(trips, 0.99), 3), max: round(trips[trips.length - 1], 3) },
+    device_us: { p50: quantile(device, 0.5), p99: quantile(device, 0.99) },
+    retries: r.retries,
+  });
+}
+const stats = { ...board.stats };
+await board.close();
+await vb.close();
+
+const best = runs.reduce((a, b) => (b.classifications_per_s > a.classifications_per_s ? b : a));
+console.log(JSON.stringify({
+  bench: 'board-link',
+  model: artifact, images_per_run: count, warm_up_images: WARM_UP,
+  board: 'virtual (posix pty, gcc -O2)',
+  start_seconds: round((started - tStart) / 1000, 3), connect_seconds: round((connected - started) / 1000, 3),
+  runs,
+  best: { window: best.window, classifications_per_s: best.classifications_per_s },
+  target_classifications_per_s: 200,
+  meets_target: best.classifications_per_s >= 200,
+  identical_logits: identical,
+  link_stats: stats,
+  units: 'classifications_per_s = images / wall seconds of the run; round_trip_ms = first transmission to accepted reply (host clock), per image; device_us = the board\'s own micros() around ed_classify',
+  machine: {
+    cpu: os.cpus()[0]?.model, cores: os.cpus().length, memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    load_average_1m: round(os.loadavg()[0], 2), node: process.version, platform: `${os.platform()} ${os.release()}`,
+  },
+  date: new Date().toISOString(),
+}));
