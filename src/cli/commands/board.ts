@@ -1,4 +1,4 @@
-import { DigitBoard, startVirtualBoard } from '../../device/index.js';
+import { DigitBoard, startQemuBoard, startVirtualBoard } from '../../device/index.js';
 import { CliError, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
 
@@ -31,6 +31,21 @@ async function runVirtual(model: string, link: string | undefined, pinLog: strin
   return 0;
 }
 
+/** The firmware cross-compiled for a Cortex-M4 and booted in QEMU (mps2-an386), its UART0 on a pty; docs/m4-cost.md. */
+async function runQemu(model: string, json: boolean): Promise<number> {
+  if (!isArtifact(model)) throw new CliError(`--model must be an int8 artifact (model.int8.json); '${model}' is not — run 'edge-digits quantize' first`);
+  const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+  const qb = await startQemuBoard({ artifact: model, log });
+  const stopped = untilStopped();
+  process.stdout.write(json ? `${JSON.stringify({ port: qb.port, pid: qb.pid, elf: qb.elf, kernels: qb.engine, clock: qb.clock, model })}\n` : `port ${qb.port}\n`);
+  log(`QEMU board running ${model} on ${qb.port}; the classify reply's timing is µs at ${qb.clock.cpuMhz} MHz, CPI ${qb.clock.cpiNum}/${qb.clock.cpiDen} assumed. Ctrl-C to stop.`);
+  log(`try: edge-digits classify --port ${qb.port} <image.png>   or   edge-digits eval --engine board --port ${qb.port} --model ${model}`);
+  await stopped;
+  await qb.close();
+  log('QEMU board stopped');
+  return 0;
+}
+
 /** Connects to a real board and prints what it says about itself. */
 async function describeBoard(port: string, json: boolean): Promise<number> {
   const board = await DigitBoard.connect(port, { reconnect: false });
@@ -50,10 +65,11 @@ async function describeBoard(port: string, json: boolean): Promise<number> {
 
 export const boardCommand: Command = {
   name: 'board',
-  summary: 'start the virtual board (the generated firmware behind a pty) until Ctrl-C, or describe a real board',
-  usage: 'board --virtual [--model <model.int8.json>] [--link <path>] [--pin-log <file>] [--json]  |  board --port <path> [--json]',
+  summary: 'start the virtual board or the QEMU board (the generated firmware behind a pty) until Ctrl-C, or describe a real board',
+  usage: 'board --virtual [--model <model.int8.json>] [--link <path>] [--pin-log <file>] [--json]  |  board --qemu [--model <model.int8.json>] [--json]  |  board --port <path> [--json]',
   options: {
     virtual: { type: 'boolean', help: 'build the generated C for --model with the posix HAL and serve it on a pseudo-terminal' },
+    qemu: { type: 'boolean', help: 'cross-compile the firmware for --model and boot it on an emulated Cortex-M4 (QEMU mps2-an386), UART0 on a pseudo-terminal' },
     model: { type: 'string', default: DEFAULT_ARTIFACT, help: 'int8 artifact the virtual board runs', arg: 'path' },
     link: { type: 'string', help: 'stable symlink to the pty (kept across restarts of the virtual board)', arg: 'path' },
     'pin-log': { type: 'string', help: 'write pin mode changes and output writes there (JSON lines); default: stderr', arg: 'file' },
@@ -62,13 +78,15 @@ export const boardCommand: Command = {
   },
   examples: [
     'edge-digits board --virtual --link /tmp/edge-digits-board',
+    'edge-digits board --qemu --json',
     'edge-digits board --port /dev/ttyACM0',
   ],
   async run(v) {
     const json = v.json === true;
-    if (v.virtual && typeof v.port === 'string') throw new CliError('--virtual and --port exclude each other');
+    if ([v.virtual === true, v.qemu === true, typeof v.port === 'string'].filter(Boolean).length > 1) throw new CliError('--virtual, --qemu and --port exclude each other');
+    if (v.qemu) return runQemu(String(v.model), json);
     if (v.virtual) return runVirtual(String(v.model), typeof v.link === 'string' ? v.link : undefined, typeof v['pin-log'] === 'string' ? v['pin-log'] : undefined, json);
     if (typeof v.port === 'string') return describeBoard(v.port, json);
-    throw new CliError('board needs --virtual (start a virtual board) or --port <path> (describe a real one); see \'edge-digits board --help\'');
+    throw new CliError('board needs --virtual (start a virtual board), --qemu (start the QEMU board) or --port <path> (describe a real one); see \'edge-digits board --help\'');
   },
 };
