@@ -3,6 +3,8 @@
  * serialport v13 + firmata-io + johnny-five. johnny-five gets `ready`, an Led on pin 13 toggles the simulated pin,
  * and 500 MNIST test images come back with all 10 logits identical to the TypeScript simulator.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIRTUAL_BOARD_FIRMWARE_NAME } from '../firmware-gen/targets/posix/build.js';
 import { classifyImages, DigitBoard, startVirtualBoard, type VirtualBoard } from '../src/device/index.js';
@@ -64,6 +66,35 @@ describe.runIf(runnable)('virtual board over a pty', () => {
     expect(run.retries).toBe(0);
     expect(board.stats.corruptFrames).toBe(0);
   }, 60_000);
+
+  it('keeps serving when the host closes the port and opens it again (EIO while no host is attached)', async () => {
+    const ref = reference(3);
+    await board.close(); // a port is opened by one process at a time (serialport locks it)
+    for (let i = 0; i < 3; i++) {
+      const again = await DigitBoard.connect(vb.path, { reconnect: false });
+      expect(Array.from((await again.classify(imageAt(ref.images, i))).logits)).toEqual(logitsAt(ref.logits, i));
+      await again.close();
+    }
+    board = await DigitBoard.connect(vb.path);
+  }, 30_000);
+
+  it('says the port is busy when another connection holds it', async () => {
+    await expect(DigitBoard.connect(vb.path, { reconnect: false })).rejects.toThrow(/cannot open .*: .*lock.*another program/);
+  });
+
+  it('prints one "port" line, links the pty, and on SIGTERM exits 0 and removes its link', async () => {
+    const link = `${tempDir('ed-board-exe-')}/board`;
+    const child = spawn(vb.exe, ['--link', link, '--pin-log', '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await waitUntil('the port line', () => stdout.endsWith('\n'), 5000);
+    expect(stdout).toMatch(/^port \/dev\/pts\/\d+\n$/);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(link)).toBe(false);
+  });
 
   it('rejects a wrong-sized image before anything is sent', async () => {
     await expect(board.classify(new Uint8Array(783))).rejects.toThrow(/784 bytes, got 783/);

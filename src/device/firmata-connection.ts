@@ -191,7 +191,9 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
     });
 
     port.open((e) => {
-      if (e) fail(e);
+      if (!e) return;
+      const busy = /lock/i.test(e.message) ? ' (another program — another edge-digits process? — has the port open)' : '';
+      fail(new Error(`cannot open ${path}: ${e.message}${busy}`, { cause: e }));
     });
   });
 }
