@@ -35,7 +35,7 @@ export const DEFAULT_PREPROCESS: PreprocessOptions = {
   minContrast: 30,
   minContrastToNoise: 12,
   minInkFraction: 0.003,
-  maxInkFraction: 0.25,
+  maxInkFraction: 0.35,
   minDigitSize: 0.12,
   minDigitShare: 0.8,
   resizeKernel: 'lanczos3',
@@ -103,7 +103,7 @@ async function workImage(frame: Frame, roi: Rect, workSize: number): Promise<{ g
 
 /**
  * The digit: the largest component plus the pieces close to it (a 5's detached bar, a broken stroke).
- * Specks under 3 % of the largest are left out; a piece joins if its box is within 20 % of the group's size.
+ * Specks under 3 % of the largest are left out; a piece joins if its box is within 30 % of the group's size.
  */
 function digitGroup(components: readonly Component[]): Component[] {
   let largest = components[0];
@@ -114,7 +114,7 @@ function digitGroup(components: readonly Component[]): Component[] {
   const minArea = Math.max(3, 0.03 * largest.area);
   for (let grew = true; grew; ) {
     grew = false;
-    const reach = 0.2 * Math.max(box.maxX - box.minX + 1, box.maxY - box.minY + 1);
+    const reach = 0.3 * Math.max(box.maxX - box.minX + 1, box.maxY - box.minY + 1);
     for (const c of components) {
       if (inGroup.has(c.label) || c.area < minArea) continue;
       const gapX = Math.max(0, c.minX - box.maxX, box.minX - c.maxX);

@@ -73,11 +73,23 @@ export interface SynthesizedFrame {
 
 const pick = (rng: () => number, [lo, hi]: Range): number => lo + (hi - lo) * rng();
 
-function gaussianPair(rng: () => number): [number, number] {
-  const u = Math.max(rng(), 1e-12);
-  const r = Math.sqrt(-2 * Math.log(u));
-  const t = 2 * Math.PI * rng();
-  return [r * Math.cos(t), r * Math.sin(t)];
+/**
+ * Adds sensor noise: each pixel gets the sum of the four bytes of one 32-bit draw, centred and scaled
+ * (Irwin–Hall with n = 4: within 1 % of a Gaussian's spread, bounded at ±3.5σ). The draws come from an inline
+ * xorshift32 seeded by one draw of `rng`, so the frame stays reproducible without a function call per pixel.
+ */
+function addSensorNoise(pixels: Uint8Array, sigma: number, rng: () => number): void {
+  const scale = sigma / Math.sqrt((4 * (256 * 256 - 1)) / 12);
+  let state = ((rng() * 4294967296) >>> 0) | 1;
+  for (let i = 0; i < pixels.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    const bits = state >>> 0;
+    const sum = (bits & 255) + ((bits >>> 8) & 255) + ((bits >>> 16) & 255) + (bits >>> 24);
+    const v = pixels[i] + (sum - 510) * scale;
+    pixels[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+  }
 }
 
 /** Ink box of a 28×28 digit in continuous pixel-edge coordinates. */
@@ -123,16 +135,15 @@ class DigitPlacement {
     return [this.cx + qx / w, this.cy + qy / w];
   }
 
-  /** Inverse of forward: q = q' / (1 − k·q'), then un-rotate and un-scale. */
-  inverse(x: number, y: number): [number, number] {
+  /** Inverse of forward, written into out[0..1]: q = q' / (1 − k·q'), then un-rotate and un-scale. */
+  inverseInto(x: number, y: number, out: Float64Array): void {
     const qx0 = x - this.cx;
     const qy0 = y - this.cy;
     const d = 1 - this.kx * qx0 - this.ky * qy0;
     const qx = qx0 / d;
     const qy = qy0 / d;
-    const px = this.cos * qx + this.sin * qy;
-    const py = -this.sin * qx + this.cos * qy;
-    return [px / this.scale + this.cu, py / this.scale + this.cv];
+    out[0] = (this.cos * qx + this.sin * qy) / this.scale + this.cu;
+    out[1] = (-this.sin * qx + this.cos * qy) / this.scale + this.cv;
   }
 
   boxOf(x0: number, y0: number, x1: number, y1: number): { minX: number; minY: number; maxX: number; maxY: number } {
@@ -144,6 +155,10 @@ class DigitPlacement {
   }
 }
 
+function pixelOrZero(digit: Uint8Array, x: number, y: number): number {
+  return x < 0 || y < 0 || x >= IMAGE_SIZE || y >= IMAGE_SIZE ? 0 : digit[y * IMAGE_SIZE + x];
+}
+
 function sampleBilinear(digit: Uint8Array, u: number, v: number): number {
   // Pixel i covers [i, i+1); its value sits at its centre.
   const x = u - 0.5;
@@ -152,8 +167,9 @@ function sampleBilinear(digit: Uint8Array, u: number, v: number): number {
   const y0 = Math.floor(y);
   const fx = x - x0;
   const fy = y - y0;
-  const at = (xx: number, yy: number): number => (xx < 0 || yy < 0 || xx >= IMAGE_SIZE || yy >= IMAGE_SIZE ? 0 : digit[yy * IMAGE_SIZE + xx]);
-  return ((at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy) / 255;
+  const top = pixelOrZero(digit, x0, y0) * (1 - fx) + pixelOrZero(digit, x0 + 1, y0) * fx;
+  const bottom = pixelOrZero(digit, x0, y0 + 1) * (1 - fx) + pixelOrZero(digit, x0 + 1, y0 + 1) * fx;
+  return (top * (1 - fy) + bottom * fy) / 255;
 }
 
 /** MNIST strokes are blurry; real ink has a crisp edge. Sharpen the upscaled profile around its 50 % contour. */
@@ -168,9 +184,12 @@ function renderDigitCoverage(digit: Uint8Array, placement: DigitPlacement, width
   const xb = Math.min(width - 1, Math.ceil(box.maxX));
   const ya = Math.max(0, Math.floor(box.minY));
   const yb = Math.min(height - 1, Math.ceil(box.maxY));
+  const uv = new Float64Array(2);
   for (let y = ya; y <= yb; y++) {
     for (let x = xa; x <= xb; x++) {
-      const [u, v] = placement.inverse(x + 0.5, y + 0.5);
+      placement.inverseInto(x + 0.5, y + 0.5, uv);
+      const u = uv[0];
+      const v = uv[1];
       if (u < 0 || v < 0 || u > IMAGE_SIZE || v > IMAGE_SIZE) continue;
       coverage[y * width + x] = inkCoverage(sampleBilinear(digit, u, v));
     }
@@ -193,6 +212,27 @@ function paintSpecks(rng: () => number, maxSpecks: number, width: number, height
       }
     }
   }
+}
+
+/** Reflectance (paper blended toward ink by coverage) times illumination: a lamp gradient and lens vignetting. */
+function renderLitScene(coverage: Float32Array, width: number, height: number, paper: number, ink: number, gradient: number, gradientAngle: number, vignette: number): Uint8Array {
+  const gx = Math.cos(gradientAngle);
+  const gy = Math.sin(gradientAngle);
+  const halfDiagonal = Math.hypot(width, height) / 2;
+  const invR2 = 1 / (halfDiagonal * halfDiagonal);
+  const slope = gradient / (2 * halfDiagonal);
+  const pixels = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const dy = y + 0.5 - height / 2;
+    for (let x = 0; x < width; x++) {
+      const dx = x + 0.5 - width / 2;
+      const illumination = (1 + slope * (dx * gx + dy * gy)) * (1 - vignette * (dx * dx + dy * dy) * invR2);
+      const i = y * width + x;
+      const v = illumination * (paper + (ink - paper) * coverage[i]);
+      pixels[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+    }
+  }
+  return pixels;
 }
 
 function checkRange(name: string, r: Range, min: number, max: number): void {
@@ -264,29 +304,12 @@ export async function synthesizeCameraFrame(digit: Uint8Array | null, rng: () =>
   paintSpecks(rng, o.maxSpecks, width, height, coverage);
 
   const [paper, ink] = o.polarity === 'dark-on-light' ? [light, dark] : [dark, light];
-  const gx = Math.cos(gradientAngle);
-  const gy = Math.sin(gradientAngle);
-  const halfDiagonal = Math.hypot(width, height) / 2;
-  const pixels = new Uint8Array(n);
-  for (let y = 0; y < height; y++) {
-    const dy = y + 0.5 - height / 2;
-    for (let x = 0; x < width; x++) {
-      const dx = x + 0.5 - width / 2;
-      const r2 = (dx * dx + dy * dy) / (halfDiagonal * halfDiagonal);
-      const illumination = (1 + (gradient * (dx * gx + dy * gy)) / (2 * halfDiagonal)) * (1 - vignette * r2);
-      const c = coverage[y * width + x];
-      pixels[y * width + x] = Math.min(255, Math.max(0, Math.round(illumination * (paper + (ink - paper) * c))));
-    }
-  }
+  const pixels = renderLitScene(coverage, width, height, paper, ink, gradient, gradientAngle, vignette);
 
   const raw = { raw: { width, height, channels: 1 as const } };
   const blurred = blurSigma >= 0.3 ? await sharp(pixels, raw).blur(blurSigma).toColourspace('b-w').raw().toBuffer() : Buffer.from(pixels);
-  for (let i = 0; i < n; i += 2) {
-    const [a, b] = gaussianPair(rng);
-    blurred[i] = Math.min(255, Math.max(0, Math.round(blurred[i] + a * noiseSigma)));
-    if (i + 1 < n) blurred[i + 1] = Math.min(255, Math.max(0, Math.round(blurred[i + 1] + b * noiseSigma)));
-  }
-  const jpeg = await sharp(blurred, raw).toColourspace('b-w').jpeg({ quality: jpegQuality }).toBuffer();
+  addSensorNoise(blurred, noiseSigma, rng);
+  const jpeg = await sharp(blurred, raw).toColourspace('b-w').jpeg({ quality: jpegQuality, optimiseCoding: false }).toBuffer();
   const decoded = await sharp(jpeg).toColourspace('b-w').raw().toBuffer();
   return {
     gray: new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length),
