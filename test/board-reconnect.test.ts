@@ -78,6 +78,25 @@ describe.runIf(runnable)('board link reconnection', () => {
     expect(Array.from((await board.classify(imageAt(ref.images, 1))).logits)).toEqual(logitsAt(ref.logits, 1));
   }, 30_000);
 
+  it('notices the port hang up with no request pending while reports stream in (serialport alone misses it) and reconnects', async () => {
+    const { vb, board } = await setup();
+    const ref = reference(1);
+    for (let round = 0; round < 6; round++) {
+      // No request will hit the dead port, but reads are under way: the board streams analog reports (19 ms).
+      (board.io as unknown as { reportAnalogPin(channel: number, on: 0 | 1): void }).reportAnalogPin(0, 1);
+      await new Promise((r) => setTimeout(r, 20 + round * 17));
+      const noticed = new Promise<void>((r) => board.once('disconnect', () => r()));
+      const back = new Promise<void>((r) => board.once('reconnect', () => r()));
+      await vb.restart({ signal: 'SIGKILL', downMs: 0 });
+      const t0 = performance.now();
+      await Promise.race([noticed, new Promise((_, reject) => setTimeout(() => reject(new Error(`round ${round}: hang-up not noticed within 1.5 s`)), 1500))]);
+      expect(performance.now() - t0).toBeLessThan(1500);
+      await back;
+    }
+    expect(board.stats.connects).toBe(7);
+    expect(Array.from((await board.classify(imageAt(ref.images, 0))).logits)).toEqual(logitsAt(ref.logits, 0));
+  }, 30_000);
+
   it('with reconnect off, a closed port rejects what is in flight and everything after with DisconnectedError', async () => {
     const vb = await startVirtualBoard({ artifact: ARTIFACT, link: `${tempDir('ed-board-noreconnect-')}/board` });
     cleanup.push(() => vb.close());

@@ -306,6 +306,7 @@ export class DigitBoard extends EventEmitter {
         return;
       } catch (e) {
         lastError = (e as Error).message;
+        this.o.log?.(`${this.path}: reconnection attempt failed: ${lastError}`);
         // openChecked resumed and re-suspended the tracker; keep requests waiting under the original reason.
         this.tracker.suspend(reason);
         if (e instanceof IncompatibleBoardError) {

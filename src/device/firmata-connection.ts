@@ -108,6 +108,15 @@ export interface FirmataConnection {
   close(): Promise<void>;
 }
 
+/**
+ * How often the port is checked for a hang-up. serialport v13 notices a vanished device only through its poller,
+ * and loses that race when a read is already under way: read(2) on a hung-up tty returns 0, which its read loop
+ * retries forever — a busy loop and no 'close' (seen here about one kill in six). An ioctl on a hung-up tty fails
+ * with EIO, so the modem-status query doubles as a liveness check (a pty answers ENOTTY while alive).
+ */
+export const HANGUP_CHECK_MS = 250;
+const HANGUP_ERRORS = /Input\/output error|No such device|Bad file descriptor/i;
+
 function closePort(port: SerialPort): Promise<void> {
   return new Promise((resolve) => {
     if (!port.isOpen) {
@@ -131,6 +140,26 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
     const dispatch = sysexDispatch(io);
     let settled = false;
     let closing = false;
+    let lostReported = false;
+    const hangupCheck = setInterval(() => {
+      if (!port.isOpen || closing) return;
+      port.get((e) => {
+        if (!e || !HANGUP_ERRORS.test(e.message) || closing) return;
+        if (!settled) fail(new Error(`${path}: the port hung up during the Firmata handshake (${e.message})`));
+        else lost(`port hung up (${e.message})`);
+      });
+    }, HANGUP_CHECK_MS);
+    hangupCheck.unref();
+
+    /** The port went away without close(): report once, and close our end (which also ends serialport's read loop). */
+    function lost(reason: string): void {
+      if (closing || lostReported) return;
+      lostReported = true;
+      clearInterval(hangupCheck);
+      dispatch.delete(io);
+      o.onClose(reason);
+      void closePort(port);
+    }
 
     // johnny-five re-emits io errors after ready, and an 'error' without a listener would crash the process.
     const board = new Board({ io, repl: false, debug: false, sigint: false, timeout: o.handshakeTimeoutMs });
@@ -143,6 +172,7 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
 
     const close = async (): Promise<void> => {
       closing = true;
+      clearInterval(hangupCheck);
       dispatch.delete(io);
       await closePort(port);
     };
@@ -171,10 +201,7 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
         fail(new Error(`${path}: port closed during the Firmata handshake${err ? ` (${err.message})` : ''}`));
         return;
       }
-      if (!closing) {
-        dispatch.delete(io);
-        o.onClose(err ? `port closed: ${err.message}` : 'port closed');
-      }
+      lost(err ? `port closed: ${err.message}` : 'port closed');
     });
 
     board.once('ready', () => {
