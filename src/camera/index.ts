@@ -1,3 +1,18 @@
+/**
+ * Camera side of edge-digits: frame sources and MNIST-faithful preprocessing.
+ *
+ * Sources (all `AsyncIterable<Frame>`, gray uint8; see `openFrameSource` for the spec strings):
+ *   - `cameraFrames`: a live camera through ffmpeg (v4l2 / avfoundation / dshow), newest frame first;
+ *     `listCameras` lists devices.
+ *   - `videoFrames`: a video file decoded by ffmpeg to raw gray frames on a pipe, one frame in memory.
+ *   - `imageFrames`: a folder, glob or image file (sharp decodes, natural order). A file name carrying
+ *     `label<d>` or `digit<d>` (optionally `-`, `_` or `=` between) gives the frame that label.
+ *   - `mnistFrames` ('mnist:test'): MNIST digits rendered by `synthesizeCameraFrame`, labelled.
+ * ffmpeg comes from PATH, else the optional npm package `@ffmpeg-installer/ffmpeg`; `ffmpegInfo()` says which.
+ *
+ * `preprocess(frame)` → a 28×28 digit made the way MNIST was (20×20 box, centre of mass at the centre), or
+ * 'none' with a reason; `renderAscii` draws a digit in the terminal.
+ */
 export { abortError, type Frame, type FrameSource, type Polarity, type Rect } from './frame.js';
 export { ffmpegInfo, resolveFfmpeg, findOnPath, FfmpegNotFoundError, type FfmpegInfo, type FfmpegOrigin, type FfmpegLookup } from './ffmpeg.js';
 export { readRawGrayFrames, FfmpegProcessError, type DeliveryMode, type RawFrameReadOptions, type SpawnFunction } from './raw-frames.js';
