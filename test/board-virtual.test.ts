@@ -79,7 +79,7 @@ describe.runIf(runnable)('virtual board over a pty', () => {
   }, 30_000);
 
   it('says the port is busy when another connection holds it', async () => {
-    await expect(DigitBoard.connect(vb.path, { reconnect: false })).rejects.toThrow(/cannot open .*: .*lock.*another program/);
+    await expect(DigitBoard.connect(vb.path, { reconnect: false })).rejects.toThrow(/cannot open .*: Resource temporarily unavailable Cannot lock port \(another program/);
   });
 
   it('prints one "port" line, links the pty, and on SIGTERM exits 0 and removes its link', async () => {

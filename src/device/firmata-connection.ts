@@ -220,7 +220,9 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
     port.open((e) => {
       if (!e) return;
       const busy = /lock/i.test(e.message) ? ' (another program — another edge-digits process? — has the port open)' : '';
-      fail(new Error(`cannot open ${path}: ${e.message}${busy}`, { cause: e }));
+      // serialport says "Error: No such file or directory, cannot open <path>": keep the reason, name the path once.
+      const why = e.message.replace(/^Error:?\s*/, '').replace(/, cannot (open|lock).*$/, '');
+      fail(new Error(`cannot open ${path}: ${why}${busy}`, { cause: e }));
     });
   });
 }
