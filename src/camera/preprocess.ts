@@ -1,5 +1,4 @@
 import sharp from 'sharp';
-import { PIXELS } from '../data/index.js';
 import { labelComponents, type Component } from './components.js';
 import { checkFrame, type Frame, type Polarity, type Rect } from './frame.js';
 import { normalizeInk } from './illumination.js';
@@ -204,10 +203,82 @@ function percent(v: number): string {
   return `${(v * 100).toFixed(v < 0.01 ? 2 : 1)} %`;
 }
 
+/** Adaptive split parameters on the 0..255 normalized ink image: window ≈ 1/8 of the ROI, offset, floor. */
+const ADAPTIVE_RADIUS_FRACTION = 1 / 16;
+const ADAPTIVE_OFFSET = 20;
+const ADAPTIVE_FLOOR = 64;
+
+interface InkMask {
+  readonly mask: Uint8Array;
+  readonly split: InkSplit;
+  readonly inkPixels: number;
+}
+
+function splitInk(ink: Uint8Array, width: number, height: number, method: ThresholdMethod): InkMask {
+  const radius = Math.max(2, Math.round(Math.max(width, height) * ADAPTIVE_RADIUS_FRACTION));
+  const split = method === 'otsu' ? otsuSplit(ink) : adaptiveSplit(ink, width, height, radius, ADAPTIVE_OFFSET, ADAPTIVE_FLOOR);
+  const mask = new Uint8Array(ink.length);
+  let inkPixels = 0;
+  for (let i = 0; i < ink.length; i++) {
+    if (ink[i] > split.levels[i]) {
+      mask[i] = 1;
+      inkPixels++;
+    }
+  }
+  return { mask, split, inkPixels };
+}
+
+interface DigitCandidate {
+  /** isDigit[label] = 1 for the digit's components. */
+  readonly isDigit: Uint8Array;
+  readonly box: { minX: number; minY: number; maxX: number; maxY: number };
+  readonly area: number;
+  readonly touchesEdge: boolean;
+  /** Area of the other components that reach the ROI edge. */
+  readonly edgeArea: number;
+}
+
+function digitCandidate(components: readonly Component[]): DigitCandidate {
+  const isDigit = new Uint8Array(components.length + 1);
+  const box = { minX: Infinity, minY: Infinity, maxX: -1, maxY: -1 };
+  let area = 0;
+  let touchesEdge = false;
+  for (const c of digitGroup(components)) {
+    isDigit[c.label] = 1;
+    area += c.area;
+    touchesEdge ||= c.touchesEdge;
+    box.minX = Math.min(box.minX, c.minX);
+    box.minY = Math.min(box.minY, c.minY);
+    box.maxX = Math.max(box.maxX, c.maxX);
+    box.maxY = Math.max(box.maxY, c.maxY);
+  }
+  let edgeArea = 0;
+  for (const c of components) if (c.touchesEdge && isDigit[c.label] === 0) edgeArea += c.area;
+  return { isDigit, box, area, touchesEdge, edgeArea };
+}
+
+/** The no-digit rules that need the components, in order; null when the candidate is a usable digit. */
+function rejectCandidate(d: DigitCandidate, inkPixels: number, pieces: number, workSide: number, o: PreprocessOptions): { code: NoDigitCode; reason: string } | null {
+  const share = d.area / inkPixels;
+  const cut = { code: 'cut-by-edge' as const, reason: 'the digit touches the ROI edge: it is probably only partly in view' };
+  // A digit cut by the edge can fall apart into pieces that all reach the edge: that is a cut, not noise.
+  if (share < o.minDigitShare && (d.touchesEdge || d.edgeArea > 0) && (d.area + d.edgeArea) / inkPixels >= o.minDigitShare) return cut;
+  if (share < o.minDigitShare) {
+    return { code: 'fragmented', reason: `ink is scattered: the largest group holds ${percent(share)} of it across ${pieces} pieces (noise or several objects; need ${percent(o.minDigitShare)})` };
+  }
+  if (d.touchesEdge) return cut;
+  const longest = Math.max(d.box.maxX - d.box.minX + 1, d.box.maxY - d.box.minY + 1);
+  if (longest < o.minDigitSize * workSide) {
+    return { code: 'too-small', reason: `the digit is too small: ${percent(longest / workSide)} of the ROI, need ${percent(o.minDigitSize)}` };
+  }
+  return null;
+}
+
 /**
  * Turns a frame into an MNIST-style 28×28 digit (0 = background, 255 = ink) the way MNIST was made, or says
  * why there is none. Steps: ROI → downscale → contrast normalization (lighting removed, polarity found) →
  * ink/paper split → connected components → digit decision → 20×20 fit → centre of mass at (14, 14).
+ * Geometry is in frame pixels, continuous coordinates (pixel i spans [i, i+1)).
  */
 export async function preprocess(frame: Frame, options: Partial<PreprocessOptions> = {}): Promise<PreprocessResult> {
   checkFrame(frame);
@@ -216,84 +287,43 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   const roi = resolveRoi(o.roi, frame.width, frame.height);
   const work = await workImage(frame, roi, o.workSize);
   const { width, height, scale } = work;
-  const n = width * height;
   const toFrame = (r: { x: number; y: number; width: number; height: number }): Rect => ({
     x: roi.x + r.x / scale, y: roi.y + r.y / scale, width: r.width / scale, height: r.height / scale,
   });
+  const none = (code: NoDigitCode, reason: string, geometry: FrameGeometry): PreprocessResult => ({ kind: 'none', code, reason, geometry });
 
   const inkImage = normalizeInk(work.gray, width, height, o.polarity);
   const base = { roi, work: { width, height }, polarity: inkImage.polarity, contrast: inkImage.contrast, noise: inkImage.noise };
-  const none = (code: NoDigitCode, reason: string, geometry: FrameGeometry): PreprocessResult => ({ kind: 'none', code, reason, geometry });
   if (inkImage.contrast < o.minContrast || inkImage.contrast < o.minContrastToNoise * inkImage.noise) {
     return none('blank', `blank: nothing stands out of the paper (ink contrast ${inkImage.contrast} gray levels, noise σ ${inkImage.noise.toFixed(1)}; need ≥ ${o.minContrast} and ≥ ${o.minContrastToNoise}σ)`, base);
   }
 
-  const split: InkSplit = o.threshold === 'otsu'
-    ? otsuSplit(inkImage.ink)
-    : adaptiveSplit(inkImage.ink, width, height, Math.max(2, Math.round(Math.max(width, height) / 16)), 20, 64);
-  const mask = new Uint8Array(n);
-  let inkPixels = 0;
-  for (let i = 0; i < n; i++) {
-    if (inkImage.ink[i] > split.levels[i]) {
-      mask[i] = 1;
-      inkPixels++;
-    }
-  }
-  const inkFraction = inkPixels / n;
+  const { mask, split, inkPixels } = splitInk(inkImage.ink, width, height, o.threshold);
+  const inkFraction = inkPixels / (width * height);
   const { labels, components } = labelComponents(mask, width, height);
   const measured = { ...base, threshold: split.summary, inkFraction, components: components.length };
   if (inkFraction < o.minInkFraction) return none('too-little-ink', `too little ink: ${percent(inkFraction)} of the ROI, need ${percent(o.minInkFraction)}`, measured);
   if (inkFraction > o.maxInkFraction) return none('too-much-ink', `too much ink: ${percent(inkFraction)} of the ROI, at most ${percent(o.maxInkFraction)} (shadow, dark object or wrong polarity)`, measured);
 
-  const group = digitGroup(components);
-  const box = { minX: width, minY: height, maxX: -1, maxY: -1 };
-  let digitArea = 0;
-  let touchesEdge = false;
-  const isDigit = new Uint8Array(components.length + 1);
-  for (const c of group) {
-    isDigit[c.label] = 1;
-    digitArea += c.area;
-    touchesEdge ||= c.touchesEdge;
-    box.minX = Math.min(box.minX, c.minX);
-    box.minY = Math.min(box.minY, c.minY);
-    box.maxX = Math.max(box.maxX, c.maxX);
-    box.maxY = Math.max(box.maxY, c.maxY);
-  }
-  const bbox = toFrame({ x: box.minX, y: box.minY, width: box.maxX - box.minX + 1, height: box.maxY - box.minY + 1 });
-  const located = { ...measured, bbox };
-  const digitShare = digitArea / inkPixels;
-  let edgeArea = 0;
-  for (const c of components) if (c.touchesEdge && isDigit[c.label] === 0) edgeArea += c.area;
-  const cutMessage = 'the digit touches the ROI edge: it is probably only partly in view';
-  // A digit cut by the edge can fall apart into pieces that all reach the edge: that is a cut, not noise.
-  if (digitShare < o.minDigitShare && (touchesEdge || edgeArea > 0) && (digitArea + edgeArea) / inkPixels >= o.minDigitShare) {
-    return none('cut-by-edge', cutMessage, located);
-  }
-  if (digitShare < o.minDigitShare) {
-    return none('fragmented', `ink is scattered: the largest group holds ${percent(digitShare)} of it across ${components.length} pieces (noise or several objects; need ${percent(o.minDigitShare)})`, located);
-  }
-  if (touchesEdge) return none('cut-by-edge', cutMessage, located);
-  const longest = Math.max(box.maxX - box.minX + 1, box.maxY - box.minY + 1);
-  if (longest < o.minDigitSize * Math.max(width, height)) {
-    return none('too-small', `the digit is too small: ${percent(longest / Math.max(width, height))} of the ROI, need ${percent(o.minDigitSize)}`, located);
-  }
+  const digit = digitCandidate(components);
+  const { box } = digit;
+  const located = { ...measured, bbox: toFrame({ x: box.minX, y: box.minY, width: box.maxX - box.minX + 1, height: box.maxY - box.minY + 1 }) };
+  const rejection = rejectCandidate(digit, inkPixels, components.length, Math.max(width, height), o);
+  if (rejection) return none(rejection.code, rejection.reason, located);
 
-  const crop = digitCrop(inkImage.ink, split.levels, labels, isDigit, width, height, box);
+  const crop = digitCrop(inkImage.ink, split.levels, labels, digit.isDigit, width, height, box);
   const fitted = await fitToBox(crop.crop, crop.width, crop.height, o.resizeKernel);
   const centred = centreByMass(fitted.pixels, fitted.width, fitted.height);
-  if (centred.pixels.length !== PIXELS) throw new Error(`preprocess: internal error, output has ${centred.pixels.length} pixels`);
-  // Box coordinates → crop coordinates (resize maps pixel centres linearly) → frame.
-  const sx = crop.width / fitted.width;
-  const sy = crop.height / fitted.height;
-  const comCropX = (centred.comX - centred.offsetX + 0.5) * sx - 0.5;
-  const comCropY = (centred.comY - centred.offsetY + 0.5) * sy - 0.5;
+  // Box → crop coordinates (the resize maps pixel centres linearly) → frame.
+  const comCropX = (centred.comX - centred.offsetX + 0.5) * (crop.width / fitted.width);
+  const comCropY = (centred.comY - centred.offsetY + 0.5) * (crop.height / fitted.height);
   return {
     kind: 'digit',
     pixels: centred.pixels,
     geometry: {
       ...located,
-      digitShare,
-      centreOfMass: { x: roi.x + (crop.x + comCropX + 0.5) / scale, y: roi.y + (crop.y + comCropY + 0.5) / scale },
+      digitShare: digit.area / inkPixels,
+      centreOfMass: { x: roi.x + (crop.x + comCropX) / scale, y: roi.y + (crop.y + comCropY) / scale },
       centreOfMass28: { x: centred.comX, y: centred.comY },
       box: { x: centred.offsetX, y: centred.offsetY, width: fitted.width, height: fitted.height },
     },
