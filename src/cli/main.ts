@@ -3,11 +3,12 @@ import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { predictCommand } from './commands/predict.js';
+import { runCommand as runLiveCommand } from './commands/run.js';
 import { firmwareCommand } from './commands/firmware.js';
 import { boardCommand } from './commands/board.js';
 import { classifyCommand } from './commands/classify.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand, firmwareCommand, boardCommand, classifyCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand, firmwareCommand, runLiveCommand, boardCommand, classifyCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
