@@ -38,14 +38,16 @@ function requantize(acc: number, c: number, r: RequantParams): number {
  */
 export function convPerChannel(input: Int32Array, weightsHWIO: Int32Array, g: ConvGeometry, r: RequantParams, acc: Int32Array, out: Int8Array): void {
   const { inW, inC, outH, outW, outC, kH, kW, strideH, strideW } = g;
+  const rowLen = kW * inC;
+  const bias = r.bias;
   let o = 0;
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
-      acc.set(r.bias);
+      for (let c = 0; c < outC; c++) acc[c] = bias[c];
       let w = 0;
       for (let ky = 0; ky < kH; ky++) {
         let p = ((oy * strideH + ky) * inW + ox * strideW) * inC;
-        for (let k = 0; k < kW * inC; k++, w += outC) {
+        for (let k = 0; k < rowLen; k++, w += outC) {
           const x = input[p++];
           if (x === 0) continue;
           for (let c = 0; c < outC; c++) acc[c] += x * weightsHWIO[w + c];
