@@ -11,21 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BoardProtocolError, DigitBoard, TimeoutError, startVirtualBoard, type ClassifyOutcome, type VirtualBoard,
 } from '../src/device/index.js';
+import { createRng } from '../src/data/index.js';
 import { ARTIFACT, canRun, imageAt, logitsAt, reference, tempDir, waitUntil } from './board-support.js';
 
 const runnable = canRun('board-faults', ['gcc', 'socat']);
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FaultRates {
   /** Per byte: flip one random bit. */
@@ -99,7 +88,7 @@ class FaultRelay {
   private stopped = false;
 
   constructor(readonly hostLink: string, private readonly boardLink: string, seed: number, upRates: FaultRates, downRates: FaultRates) {
-    const random = prng(seed);
+    const random = createRng(seed); // seeded, so a failing run can be replayed
     this.up = new LineFaults(upRates, random);
     this.down = new LineFaults(downRates, random);
   }

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 
-export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES = ['auto', 'node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export interface BackendSelection { readonly name: 'tensorflow' | 'wasm' | 'cpu'; readonly reason: string }
 
 const require = createRequire(import.meta.url);

@@ -1,5 +1,5 @@
 export { PRESETS, getPreset, layerCosts, modelCost, type Preset, type LayerSpec, type Activation, type LayerCost } from './presets.js';
-export { selectBackend, type BackendChoice, type BackendSelection } from './backend.js';
+export { selectBackend, BACKEND_CHOICES, type BackendChoice, type BackendSelection } from './backend.js';
 export { conv2dBackpropFilterViaConv, registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 export { buildModel } from './model.js';
 export { saveModel, loadModel, readModelFiles, modelHash, resolveModelJson } from './model-io.js';

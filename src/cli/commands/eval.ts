@@ -2,7 +2,7 @@ import { classificationReport, loadDigitSet } from '../../data/index.js';
 import { loadArtifact } from '../../quantize/index.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 import { defaultEngine, ENGINE_NAMES, floatSourceOf, isArtifact, runEngine, runFloat } from '../engines.js';
-import type { BackendChoice } from '../../train/index.js';
+import { BACKEND_CHOICES } from '../../train/index.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -26,7 +26,7 @@ export const evalCommand: Command = {
     const model = stringOption(v.model, 'model');
     const engine = typeof v.engine === 'string' ? v.engine : v.port || v.virtual ? 'board' : defaultEngine(model);
     const set = loadDigitSet(String(v.data), intOption(v.limit, 'limit', 1));
-    const backend = choiceOption(v.backend, 'backend', ['auto', 'node', 'wasm', 'cpu'] as BackendChoice[]);
+    const backend = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
     const log = (s: string): void => { process.stderr.write(s + '\n'); };
     const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true };
     const run = await runEngine(engine, model, set, { backend, board, log });

@@ -1,7 +1,7 @@
 import { loadImagesIdx, mnistPrefix } from '../../data/index.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 import { defaultEngine, ENGINE_NAMES, runEngine } from '../engines.js';
-import type { BackendChoice } from '../../train/index.js';
+import { BACKEND_CHOICES } from '../../train/index.js';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -26,7 +26,7 @@ export const predictCommand: Command = {
     const file = typeof v.idx === 'string' ? v.idx : `${mnistPrefix('test')}-images-idx3-ubyte`;
     const set = loadImagesIdx(file, intOption(v.limit, 'limit', 1));
     if (set.rows !== 28 || set.cols !== 28) throw new Error(`${file}: images are ${set.rows}×${set.cols}; the model takes 28×28`);
-    const backend = choiceOption(v.backend, 'backend', ['auto', 'node', 'wasm', 'cpu'] as BackendChoice[]);
+    const backend = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
     const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true };
     const run = await runEngine(engine, model, set, { backend, board, log: (s) => { process.stderr.write(s + '\n'); } });
     const lines: string[] = [];

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadDigitSet } from '../../data/index.js';
 import { quantizeModel } from '../../quantize/index.js';
-import { selectBackend, type BackendChoice } from '../../train/index.js';
+import { selectBackend, BACKEND_CHOICES } from '../../train/index.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 
 export const quantizeCommand: Command = {
@@ -29,7 +29,7 @@ export const quantizeCommand: Command = {
     const modelDir = existsSync(modelPath) && statSync(modelPath).isDirectory() ? modelPath : path.dirname(modelPath);
     const out = typeof v.out === 'string' ? v.out : path.join(modelDir, 'model.int8.json');
     const log = (s: string): void => { process.stderr.write(s + '\n'); };
-    const b = await selectBackend(choiceOption(v.backend, 'backend', ['auto', 'node', 'wasm', 'cpu'] as BackendChoice[]));
+    const b = await selectBackend(choiceOption(v.backend, 'backend', BACKEND_CHOICES));
     log(`backend: ${b.name} — ${b.reason}`);
     const result = await quantizeModel({
       modelPath, name: path.basename(path.resolve(modelDir)),

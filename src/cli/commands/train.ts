@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DEFAULT_AUGMENT, loadDigitSet } from '../../data/index.js';
 import {
   confusionChartSvg, getPreset, layerCosts, PRESETS, saveModel, selectBackend, trainModel, trainingChartSvg, writeSvgAsPng,
-  type BackendChoice,
+  BACKEND_CHOICES,
 } from '../../train/index.js';
 import { choiceOption, intOption, numberOption, type Command } from '../command.js';
 
@@ -40,7 +40,7 @@ export const trainCommand: Command = {
     const augmentOn = v.augment === undefined ? preset.defaults.augment : choiceOption(v.augment, 'augment', ['on', 'off']) === 'on';
     const out = typeof v.out === 'string' ? v.out : path.join('models', preset.name);
     const log = v.json ? process.stderr : process.stdout;
-    const backend = await selectBackend(choiceOption(v.backend, 'backend', ['auto', 'node', 'wasm', 'cpu'] as BackendChoice[]));
+    const backend = await selectBackend(choiceOption(v.backend, 'backend', BACKEND_CHOICES));
     log.write(`backend: ${backend.name} — ${backend.reason}\n`);
     const train = loadDigitSet(String(v['train-data']), intOption(v.limit, 'limit', 1));
     const test = loadDigitSet(String(v['test-data']), intOption(v['test-limit'], 'test-limit', 1));
