@@ -1,10 +1,10 @@
 import type { Conv2DLayer, DenseLayer, Int8Model, MaxPoolLayer, QuantLayer } from '../src/quantize/index.js';
 import { arrayDeclare, arrayExtern, cComment, cString, define, structInit } from './c-syntax.js';
 import { GENERATED_MARKER } from './engine-files.js';
-import { elementCount, layerMacs, layerParams, type ArenaPlan } from './plan.js';
+import { elementCount, layerMacs, layerParams, packedConvEligibility, type ArenaPlan } from './plan.js';
 
 /** Bumped whenever ed_engine.h's parameter structs or the generated symbols change meaning. */
-export const MODEL_ABI_VERSION = 1;
+export const MODEL_ABI_VERSION = 2;
 
 export interface ModelEmitContext {
   readonly model: Int8Model;
@@ -38,19 +38,19 @@ function table(rows: readonly (readonly string[])[], rightAligned: ReadonlySet<n
 
 function architectureTable(ctx: ModelEmitContext): string[] {
   const { model, plan } = ctx;
-  const rows: string[][] = [['#', 'layer', 'op', 'in -> out', 'params', 'MACs', 'out scale', 'out zp', 'clamp', 'arena out']];
+  const rows: string[][] = [['#', 'layer', 'op', 'in -> out', 'params', 'MACs', 'out scale', 'out zp', 'clamp', 'arena out', 'conv loop']];
   model.layers.forEach((l, i) => {
     const t = plan.tensors[i + 1];
     rows.push([
       String(i), l.name, opText(l), `${shapeText(l.inShape)} -> ${shapeText(l.outShape)}`, String(layerParams(l)),
       String(layerMacs(l)), scaleText(l.output.scale), String(l.output.zeroPoint), `[${l.activationMin}, ${l.activationMax}]`,
-      `${t.bytes} B @ ${t.offset}${plan.inPlace[i] ? ' (in place)' : ''}`,
+      `${t.bytes} B @ ${t.offset}${plan.inPlace[i] ? ' (in place)' : ''}`, loopText(l),
     ]);
   });
   const params = model.layers.reduce((a, l) => a + layerParams(l), 0);
   const macs = model.layers.reduce((a, l) => a + layerMacs(l), 0);
-  rows.push(['', 'total', '', '', String(params), String(macs), '', '', '', `${plan.bytes} B arena`]);
-  return table(rows, new Set([4, 5, 7]));
+  rows.push(['', 'total', '', '', String(params), String(macs), '', '', '', `${plan.bytes} B arena`, '']);
+  return table(rows, new Set([4, 5, 7])).map((line) => line.trimEnd());
 }
 
 function accuracyLine(model: Int8Model): string {
@@ -87,6 +87,7 @@ export function modelBanner(ctx: ModelEmitContext, fileName: string, role: strin
     '',
     `Activation arena ${plan.bytes} bytes (plain ping-pong buffers would need ${plan.pingPongBytes}): offsets planned at`,
     'generation time so that each layer\'s input and output are disjoint; max-pool runs in place.',
+    `Packed scratch  ${packedWords(model) * 4} bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.`,
   ]);
 }
 
@@ -101,7 +102,35 @@ function layerArrays(prefix: string, i: number, l: Conv2DLayer | DenseLayer): Ar
     { name: `${base}_bias`, type: 'int32_t', length: `${macro(base)}_CHANNELS`, values: l.bias },
     { name: `${base}_multipliers`, type: 'int32_t', length: `${macro(base)}_CHANNELS`, values: l.multipliers },
     { name: `${base}_shifts`, type: 'int8_t', length: `${macro(base)}_CHANNELS`, values: l.shifts },
+    ...(l.op === 'conv2d' && packedConvEligibility(l).ok
+      ? [{ name: `${base}_folded_bias`, type: 'int32_t' as const, length: `${macro(base)}_CHANNELS`, values: foldedBias(l) }]
+      : []),
   ];
+}
+
+/** bias + input_offset · Σw per channel: the packed conv loop's starting sum (exact, see checkAccumulatorBounds). */
+function foldedBias(l: Conv2DLayer): number[] {
+  const per = l.weights.length / l.bias.length;
+  return l.bias.map((b, c) => {
+    let sum = 0;
+    for (let k = c * per; k < (c + 1) * per; k++) sum += l.weights[k];
+    return b - l.input.zeroPoint * sum;
+  });
+}
+
+/** Scratch words for the packed conv loop: the most any eligible layer needs (0: no layer uses it). */
+function packedWords(model: Int8Model): number {
+  return Math.max(0, ...model.layers.map((l) => {
+    if (l.op !== 'conv2d') return 0;
+    const e = packedConvEligibility(l);
+    return e.ok ? e.words : 0;
+  }));
+}
+
+function loopText(l: QuantLayer): string {
+  if (l.op !== 'conv2d') return '';
+  const e = packedConvEligibility(l);
+  return e.ok ? 'packed' : `reference (${e.reason})`;
 }
 
 const hasWeights = (l: QuantLayer): l is Conv2DLayer | DenseLayer => l.op !== 'maxpool';
@@ -138,6 +167,7 @@ export function emitModelHeader(ctx: ModelEmitContext): string {
     define(`${P}_PARAMS`, params),
     define(`${P}_MACS`, macs),
     define(`${P}_OUTPUT_ZERO_POINT`, model.output.zeroPoint),
+    define(`${P}_PACKED_WORDS`, packedWords(model)),
   ];
   model.layers.forEach((l, i) => {
     if (!hasWeights(l)) return;
@@ -161,6 +191,8 @@ function convParams(ctx: ModelEmitContext, i: number, l: Conv2DLayer): string {
     ['input_offset', String(-l.input.zeroPoint)], ['output_offset', String(l.output.zeroPoint)],
     ['activation_min', String(l.activationMin)], ['activation_max', String(l.activationMax)],
     ['weights', `${base}_weights`], ['bias', `${base}_bias`], ['multipliers', `${base}_multipliers`], ['shifts', `${base}_shifts`],
+    ['packed', packedConvEligibility(l).ok ? `${ctx.prefix}_packed` : '0'],
+    ['folded_bias', packedConvEligibility(l).ok ? `${base}_folded_bias` : '0'],
   ]);
 }
 
@@ -192,7 +224,8 @@ function layerData(ctx: ModelEmitContext, i: number, l: QuantLayer): string {
     type: a.type, name: a.name, length: a.length, values: a.values, storage: 'const',
     ...(a.channelSize !== undefined ? { groups: { size: a.channelSize, label: (c: number) => `${l.op === 'conv2d' ? 'output channel' : 'unit'} ${c}` } } : {}),
   }));
-  return [header, cComment([`weights ${layout}, symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel`]),
+  const folded = l.op === 'conv2d' && packedConvEligibility(l).ok ? '; folded bias = bias + input offset * sum of the channel\'s weights' : '';
+  return [header, cComment([`weights ${layout}, symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel${folded}`]),
     ...arrays, l.op === 'conv2d' ? convParams(ctx, i, l) : denseParams(ctx, i, l)].join('\n');
 }
 
@@ -215,6 +248,10 @@ export function emitModelSource(ctx: ModelEmitContext): string {
     '#include "ed_kernels.h"',
     '',
   ];
+  if (packedWords(model) > 0) {
+    parts.push(cComment(['Packed conv loop scratch: one group of 4 output channels\' weights, two per word, then a row of their sums.']),
+      `static int32_t ${prefix}_packed[${P}_PACKED_WORDS];`, '');
+  }
   model.layers.forEach((l, i) => parts.push(layerData(ctx, i, l), ''));
   parts.push(
     cComment(['Activations: every tensor at the offset planned by the generator (see the table above).']),

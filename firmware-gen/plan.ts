@@ -108,3 +108,32 @@ export function assertArenaPlanValid(model: Int8Model, plan: ArenaPlan): void {
     }
   });
 }
+
+/** Largest sum |w| of a low-lane channel: 128 · 65535 < 2^23, so the low lane's sum stays in [-2^23, 2^23). */
+export const PACKED_LANE_MAX_ABS_SUM = 65535;
+
+export type PackedConvEligibility = { readonly ok: true; readonly words: number } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Whether ed_conv2d_s8's packed loop computes this layer exactly (ed_kernels.h): every window lies inside the input
+ * (the loop has no padding tests and folds the input offset into the bias, which padding taps would break), and in
+ * each group of 4 output channels the two low-lane channels (0 and 2) keep their sums inside 24 bits:
+ * |x · w| ≤ 128 · |w|, so Σ|w| ≤ 65535. `words` is the scratch the loop needs: 2 per tap (packed weights) and
+ * 4 per output column (one row of sums).
+ */
+export function packedConvEligibility(l: Extract<QuantLayer, { op: 'conv2d' }>): PackedConvEligibility {
+  const [inH, inW, inC] = l.inShape;
+  const [outH, outW, outC] = l.outShape;
+  const [kh, kw] = l.kernel;
+  const [sh, sw] = l.stride;
+  if (l.padTop !== 0 || l.padLeft !== 0 || (outH - 1) * sh + kh > inH || (outW - 1) * sw + kw > inW) {
+    return { ok: false, reason: 'windows reach into padding' };
+  }
+  const taps = kh * kw * inC;
+  for (let c = 0; c < outC; c += 2) {
+    let sumAbs = 0;
+    for (let k = c * taps; k < (c + 1) * taps; k++) sumAbs += Math.abs(l.weights[k]);
+    if (sumAbs > PACKED_LANE_MAX_ABS_SUM) return { ok: false, reason: `output channel ${c}: sum |w| = ${sumAbs} > ${PACKED_LANE_MAX_ABS_SUM}` };
+  }
+  return { ok: true, words: 2 * taps + 4 * outW };
+}

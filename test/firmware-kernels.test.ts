@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  buildHostEngine, FirmwareGenError, generateFirmware, hasTool, planArena, runHostEngine,
+  buildHostEngine, FirmwareGenError, generateFirmware, hasTool, packedConvEligibility, planArena, runHostEngine,
 } from '../firmware-gen/index.js';
 import { createRng, loadDigitSet } from '../src/data/index.js';
 import {
@@ -22,7 +22,7 @@ const SHA = 'a'.repeat(64);
 type Rng = () => number;
 const intIn = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
 
-interface ConvSpec { oc: number; k: [number, number]; s: [number, number]; same: boolean; relu: boolean; out: QuantParams; multipliers: number[]; bias: [number, number] }
+interface ConvSpec { oc: number; k: [number, number]; s: [number, number]; same: boolean; relu: boolean; out: QuantParams; multipliers: number[]; bias: [number, number]; w?: [number, number] }
 
 /** Builds layers shape by shape, so every artifact below reads like its architecture. */
 class ArtifactBuilder {
@@ -48,7 +48,10 @@ class ArtifactBuilder {
     this.layers.push({
       op: 'conv2d', name: `conv${this.layers.length}`, inShape: this.shape, outShape: [oh, ow, c.oc], input: this.q, output: c.out,
       ...activationClamp(c.relu ? 'relu' : 'none', c.out), kernel: c.k, stride: c.s, padTop, padLeft, activation: c.relu ? 'relu' : 'none',
-      weights: Array.from({ length: c.oc * kh * kw * ic }, () => intIn(this.rng, -127, 127)),
+      weights: Array.from({ length: c.oc * kh * kw * ic }, () => {
+        const w = c.w;
+        return w === undefined ? intIn(this.rng, -127, 127) : (this.rng() < 0.5 ? -1 : 1) * intIn(this.rng, w[0], w[1]);
+      }),
       weightScales: Array.from({ length: c.oc }, () => 0.01), bias: Array.from({ length: c.oc }, () => intIn(this.rng, c.bias[0], c.bias[1])),
       ...this.requant(c.multipliers),
     });
@@ -114,6 +117,23 @@ function asymmetricSame(): Int8Model {
     .build('asymmetric');
 }
 
+/**
+ * Valid padding everywhere, so ed_conv2d_s8 runs its packed loop: channel counts that leave 3, 2 and 1 channels in
+ * the last group of 4, strides 2 and 3, in_c > 1, ReLU on a non-negative zero point and no activation (the exact
+ * negative rounding), positive shifts; then a 5x5x21 layer whose weights are too large for the packed lanes
+ * (sum |w| > 65535), which must fall back to the reference loop and agree all the same.
+ */
+function validPacked(): Int8Model {
+  const rng = createRng(15);
+  return new ArtifactBuilder(rng)
+    .conv({ oc: 7, k: [3, 3], s: [1, 1], same: false, relu: true, out: qp(-20), multipliers: spread(7, rng, 2), bias: [-9000, 9000] })
+    .conv({ oc: 6, k: [3, 2], s: [2, 3], same: false, relu: false, out: qp(35), multipliers: spread(6, rng, 1), bias: [-20000, 20000] })
+    .conv({ oc: 21, k: [2, 2], s: [1, 1], same: false, relu: true, out: qp(10), multipliers: spread(21, rng), bias: [-5000, 5000] })
+    .conv({ oc: 4, k: [5, 5], s: [1, 1], same: false, relu: false, out: qp(-5), multipliers: spread(4, rng), bias: [-5000, 5000], w: [126, 127] })
+    .dense(10, qp(-3), spread(10, rng, 2), false, [-400000, 400000])
+    .build('valid-packed');
+}
+
 /** The input tensor reused in place by a first-layer pool, then a dense layer straight on it. */
 function poolFirst(): Int8Model {
   const rng = createRng(13);
@@ -137,6 +157,7 @@ const ARTIFACTS: [string, () => Int8Model, string[]][] = [
   ['asymmetric kernels/strides with same padding', asymmetricSame, ['1', '0']],
   ['pool as first layer (in place on the input)', poolFirst, ['1']],
   ['dense only', denseOnly, ['1']],
+  ['valid padding: the packed conv loop, and its fallback', validPacked, ['1', '0']],
   ['shared random artifact 1 (positive shifts)', () => randomArtifact(1), ['1']],
 ];
 
@@ -173,7 +194,7 @@ describe.runIf(haveGcc || CI)('generated C kernels vs the simulator on hand-made
   }, 60_000);
 
   it('the hand-made artifacts really exercise saturation at both ends of int8 and non-zero zero points', () => {
-    for (const make of [samePaddingStrideTwo, asymmetricSame, poolFirst, denseOnly]) {
+    for (const make of [samePaddingStrideTwo, asymmetricSame, poolFirst, denseOnly, validPacked]) {
       const model = make();
       const { logits } = new Simulator(model).classifyMany(probe.images, probe.count);
       expect(logits.includes(127), `${model.name} reaches 127`).toBe(true);
@@ -184,6 +205,8 @@ describe.runIf(haveGcc || CI)('generated C kernels vs the simulator on hand-made
     expect(samePaddingStrideTwo().layers.some((l) => l.input.zeroPoint !== -128 && l.op !== 'maxpool')).toBe(true);
     expect(samePaddingStrideTwo().layers.some((l) => l.op !== 'maxpool' && l.shifts.some((s) => s > 0))).toBe(true);
     expect(planArena(poolFirst()).inPlace[0]).toBe(true);
+    const loops = validPacked().layers.map((l) => (l.op === 'conv2d' ? packedConvEligibility(l).ok : null));
+    expect(loops).toEqual([true, true, true, false, null]);
   });
 });
 

@@ -180,6 +180,34 @@ describe('ed_fixedpoint.h matches src/quantize/fixed-point.ts bit for bit (gcc, 
     handChecked.multiplyByQuantizedMultiplier.forEach((v, i) => expect(c[i], `mbqm(${v.x}, ${v.multiplier}, ${v.shift})`).toBe(v.expected));
   }, 60_000);
 
+  it('ed_requantizer_apply (one multiply-add and a shift) equals it, ties included; the relaxed form differs only below zero', () => {
+    // Ties of both roundings are where a folded form would go wrong: power-of-two-ish multipliers and small x hit
+    // them constantly; the rest are quantizeMultiplier-range multipliers with random x. Multipliers are >= 0, as
+    // quantizeMultiplier makes them.
+    const rows: number[][] = handChecked.multiplyByQuantizedMultiplier.filter((v) => v.multiplier >= 0).map((v) => [v.x, v.multiplier, v.shift]);
+    const tieMultipliers = [0, 1, 1 << 30, (1 << 30) + 1, (1 << 30) + (1 << 29), (1 << 30) + (1 << 20), INT32_MAX, INT32_MAX - 1, 1518500250];
+    for (const m of tieMultipliers) for (let s = MIN_SHIFT; s <= MAX_SHIFT; s++) for (let x = -70; x <= 70; x++) rows.push([x, m, s]);
+    for (const x of EDGE_INT32) for (const m of tieMultipliers) for (let s = MIN_SHIFT; s <= MAX_SHIFT; s++) rows.push([x, m, s]);
+    const shiftSpan = MAX_SHIFT - MIN_SHIFT + 1;
+    for (let i = 0; i < RANDOM_VECTORS; i++) {
+      const m = i % 4 === 0 ? Math.floor(rng() * 2 ** 31) : (1 << 30) + Math.floor(rng() * 2 ** 30);
+      rows.push([i % 3 === 0 ? Math.floor(rng() * 2_000_001) - 1_000_000 : nextInt32(), m, MIN_SHIFT + (i % shiftSpan)]);
+    }
+    const out = run(harness, ['mbqm64'], int32Records(3, rows));
+    expect(out.length, 'harness output size').toBe(rows.length * 8);
+    const pairs = new Int32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.length));
+    const exact = pairs.filter((_, i) => i % 2 === 0);
+    expect(mismatches(rows, exact, ([x, m, s]) => multiplyByQuantizedMultiplier(x, m, s))).toEqual([]);
+    const badRelaxed: string[] = [];
+    rows.forEach((row, i) => {
+      const e = exact[i];
+      const r = pairs[2 * i + 1];
+      const ok = e >= 0 ? r === e : r <= 0 && (r === e || r === e + 1);
+      if (!ok && badRelaxed.length < 5) badRelaxed.push(`(${row.join(', ')}): exact ${e}, relaxed ${r}`);
+    });
+    expect(badRelaxed).toEqual([]);
+  }, 60_000);
+
   it('frexp equals libm frexp on random bit patterns, subnormals included', () => {
     const view = new DataView(new ArrayBuffer(8));
     const inputs: number[] = [Number.MIN_VALUE, -Number.MIN_VALUE, 2 ** -1022, 2 ** -1022 - Number.MIN_VALUE, Number.MAX_VALUE, 1, 0.5, 3];

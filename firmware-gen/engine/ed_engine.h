@@ -24,7 +24,7 @@ extern "C" {
  * before including this file; a model generated for another layout stops the build here instead of running
  * with misread parameters.
  */
-#define ED_ENGINE_ABI_VERSION 1
+#define ED_ENGINE_ABI_VERSION 2
 #if defined(MODEL_ABI_VERSION) && (MODEL_ABI_VERSION != ED_ENGINE_ABI_VERSION)
 #error "edge-digits: this model was generated for another engine ABI (MODEL_ABI_VERSION != ED_ENGINE_ABI_VERSION); regenerate the engine and the model together with 'edge-digits firmware'"
 #endif
@@ -84,6 +84,14 @@ typedef struct {
   const int32_t *bias;         /* [out_c], scale input_scale * weight_scale[c] */
   const int32_t *multipliers;  /* [out_c], Q0.31 */
   const int8_t *shifts;        /* [out_c], -31..30 */
+  /*
+   * Scratch for the packed kernel (ed_kernels.h), 2 * kernel_h * kernel_w * in_c + 4 * out_w words, shared by
+   * every layer.
+   * The generator sets it only where that kernel is exact: no window reaches into padding and the packed lanes
+   * cannot carry (plan.ts, packedConvEligibility). NULL runs the reference loop.
+   */
+  int32_t *packed;
+  const int32_t *folded_bias;  /* [out_c] with packed: bias[c] + input_offset * sum of channel c's weights */
 } ed_conv2d_params;
 
 typedef struct {

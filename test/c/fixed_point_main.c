@@ -6,6 +6,8 @@
  *   srdhm     in: int32 a, int32 b                 out: int32 ed_srdhm(a, b)
  *   rdbpot    in: int32 x, int32 exponent          out: int32 ed_rounding_divide_by_pot(x, exponent)
  *   mbqm      in: int32 x, int32 multiplier, shift out: int32 ed_multiply_by_quantized_multiplier(...)
+ *   mbqm64    in: int32 x, int32 multiplier, shift out: int32 ed_requantizer_apply(&q, x, 1), then (..., 0)
+ *                                                       with q = ed_requantizer_make(multiplier, shift)
  *   frexp     in: double x                         out: double fraction, int32 exponent   (libm frexp)
  *   quantize  in: double real (>= 0, finite)       out: int32 multiplier, int32 shift
  *
@@ -44,11 +46,11 @@ static void tflite_quantize_multiplier(double real, int32_t *quantized_multiplie
   *quantized_multiplier = (int32_t)q_fixed;
 }
 
-enum int32_mode { MODE_SRDHM, MODE_RDBPOT, MODE_MBQM };
+enum int32_mode { MODE_SRDHM, MODE_RDBPOT, MODE_MBQM, MODE_MBQM64 };
 
 static int run_int32_mode(enum int32_mode mode) {
   int32_t in[3];
-  const size_t arity = mode == MODE_MBQM ? 3 : 2;
+  const size_t arity = mode == MODE_MBQM || mode == MODE_MBQM64 ? 3 : 2;
   while (read_exact(in, arity * sizeof in[0])) {
     int32_t out;
     if (mode == MODE_SRDHM) {
@@ -64,7 +66,18 @@ static int run_int32_mode(enum int32_mode mode) {
         fprintf(stderr, "mbqm: shift %ld outside -31..30\n", (long)in[2]);
         return 1;
       }
-      out = ed_multiply_by_quantized_multiplier(in[0], in[1], (int)in[2]);
+      if (mode == MODE_MBQM64) {
+        const ed_requantizer q = ed_requantizer_make(in[1], (int)in[2]);
+        const int32_t exact = ed_requantizer_apply(&q, in[0], 1);
+        if (in[1] < 0) {
+          fprintf(stderr, "mbqm64: multiplier %ld < 0\n", (long)in[1]);
+          return 1;
+        }
+        if (!write_exact(&exact, sizeof exact)) return 1;
+        out = ed_requantizer_apply(&q, in[0], 0);
+      } else {
+        out = ed_multiply_by_quantized_multiplier(in[0], in[1], (int)in[2]);
+      }
     }
     if (!write_exact(&out, sizeof out)) return 1;
   }
@@ -98,8 +111,9 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "srdhm") == 0) return run_int32_mode(MODE_SRDHM);
   if (strcmp(mode, "rdbpot") == 0) return run_int32_mode(MODE_RDBPOT);
   if (strcmp(mode, "mbqm") == 0) return run_int32_mode(MODE_MBQM);
+  if (strcmp(mode, "mbqm64") == 0) return run_int32_mode(MODE_MBQM64);
   if (strcmp(mode, "frexp") == 0) return run_double_mode(1);
   if (strcmp(mode, "quantize") == 0) return run_double_mode(0);
-  fprintf(stderr, "usage: fixed_point_main srdhm|rdbpot|mbqm|frexp|quantize < records > results\n");
+  fprintf(stderr, "usage: fixed_point_main srdhm|rdbpot|mbqm|mbqm64|frexp|quantize < records > results\n");
   return 2;
 }

@@ -10,25 +10,29 @@
  * Calibration     minmax, 2000 images of mnist:train
  * Input           28x28x1 uint8 pixels p -> int8 q = p - 128 (scale 1/255, zero point -128)
  * Output          10 int8 logits, real = 0.278367 * (q - (12))
- * Engine ABI      1
+ * Engine ABI      2
  *
- * #  layer                        op                            in -> out             params    MACs  out scale   out zp  clamp        arena out
- * 0  conv2d_Conv2D1               conv2d 3x3 s1x1 pad 0,0 relu  28x28x1 -> 26x26x16      160   97344  0.00868392    -128  [-128, 127]  10816 B @ 784
+ * #  layer                        op                            in -> out             params    MACs  out scale   out zp  clamp        arena out                conv loop
+ * 0  conv2d_Conv2D1               conv2d 3x3 s1x1 pad 0,0 relu  28x28x1 -> 26x26x16      160   97344  0.00868392    -128  [-128, 127]  10816 B @ 784            packed
  * 1  max_pooling2d_MaxPooling2D1  maxpool 2x2 s2x2              26x26x16 -> 13x13x16       0       0  0.00868392    -128  [-128, 127]  2704 B @ 784 (in place)
- * 2  conv2d_Conv2D2               conv2d 3x3 s1x1 pad 0,0 relu  13x13x16 -> 11x11x32    4640  557568  0.0274097     -128  [-128, 127]  3872 B @ 3488
+ * 2  conv2d_Conv2D2               conv2d 3x3 s1x1 pad 0,0 relu  13x13x16 -> 11x11x32    4640  557568  0.0274097     -128  [-128, 127]  3872 B @ 3488            packed
  * 3  max_pooling2d_MaxPooling2D2  maxpool 2x2 s2x2              11x11x32 -> 5x5x32         0       0  0.0274097     -128  [-128, 127]  800 B @ 3488 (in place)
- * 4  conv2d_Conv2D3               conv2d 3x3 s1x1 pad 0,0 relu  5x5x32 -> 3x3x64       18496  165888  0.0506394     -128  [-128, 127]  576 B @ 0
+ * 4  conv2d_Conv2D3               conv2d 3x3 s1x1 pad 0,0 relu  5x5x32 -> 3x3x64       18496  165888  0.0506394     -128  [-128, 127]  576 B @ 0                packed
  * 5  dense_Dense1                 dense none                    576 -> 10               5770    5760  0.278367        12  [-128, 127]  10 B @ 576
  *    total                                                                             29066  826560                                   11600 B arena
  *
  * Activation arena 11600 bytes (plain ping-pong buffers would need 13520): offsets planned at
  * generation time so that each layer's input and output are disjoint; max-pool runs in place.
+ * Packed scratch  2352 bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.
  */
 #include "default_model.h"
 #include "ed_kernels.h"
 
+/* Packed conv loop scratch: one group of 4 output channels' weights, two per word, then a row of their sums. */
+static int32_t default_packed[DEFAULT_PACKED_WORDS];
+
 /* layer 0: conv2d_Conv2D1 -- conv2d 3x3 s1x1 pad 0,0 relu, 28x28x1 -> 26x26x16 */
-/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel */
+/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel; folded bias = bias + input offset * sum of the channel's weights */
 const int8_t default_l0_conv2d_weights[DEFAULT_L0_CONV2D_WEIGHTS_LEN] = {
   /* output channel 0 */
     56,   9,  22,-127, -75, -57, 100, -21, 107,
@@ -74,6 +78,10 @@ const int32_t default_l0_conv2d_multipliers[DEFAULT_L0_CONV2D_CHANNELS] = {
 const int8_t default_l0_conv2d_shifts[DEFAULT_L0_CONV2D_CHANNELS] = {
     -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -7,  -8,  -8,  -9,  -7,
 };
+const int32_t default_l0_conv2d_folded_bias[DEFAULT_L0_CONV2D_CHANNELS] = {
+          147,       9314,        937,       -869,         65,      -8775,      38354,      -5075,
+          799,      -3347,        827,      -4233,      -9161,     -39085,       -825,      -6881,
+};
 static const ed_conv2d_params default_l0_conv2d = {
   .in_h = 28,
   .in_w = 28,
@@ -95,6 +103,8 @@ static const ed_conv2d_params default_l0_conv2d = {
   .bias = default_l0_conv2d_bias,
   .multipliers = default_l0_conv2d_multipliers,
   .shifts = default_l0_conv2d_shifts,
+  .packed = default_packed,
+  .folded_bias = default_l0_conv2d_folded_bias,
 };
 
 /* layer 1: max_pooling2d_MaxPooling2D1 -- maxpool 2x2 s2x2, 26x26x16 -> 13x13x16 */
@@ -113,7 +123,7 @@ static const ed_max_pool_params default_l1_maxpool = {
 };
 
 /* layer 2: conv2d_Conv2D2 -- conv2d 3x3 s1x1 pad 0,0 relu, 13x13x16 -> 11x11x32 */
-/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel */
+/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel; folded bias = bias + input offset * sum of the channel's weights */
 const int8_t default_l2_conv2d_weights[DEFAULT_L2_CONV2D_WEIGHTS_LEN] = {
   /* output channel 0 */
    -19, -27,  17, -24, -22, -18,  14, -44,  36,  54,  48,  63, -68, -18,  46, -73,
@@ -452,6 +462,12 @@ const int8_t default_l2_conv2d_shifts[DEFAULT_L2_CONV2D_CHANNELS] = {
     -9,  -9,  -9,  -9,  -9,  -8,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,
     -9,  -9,  -9,  -9,  -8,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,
 };
+const int32_t default_l2_conv2d_folded_bias[DEFAULT_L2_CONV2D_CHANNELS] = {
+        32132,      -4068,     -69433,    -122486,     -75489,     -62980,    -191260,    -213965,
+      -121953,     -90933,    -278179,    -178353,     -65463,    -100507,    -162881,    -257723,
+       -81303,     -27416,      30790,     -45256,    -167819,    -169619,    -103757,    -147880,
+       -17321,    -158474,     -37092,     -84665,    -112083,      10842,    -191281,    -102287,
+};
 static const ed_conv2d_params default_l2_conv2d = {
   .in_h = 13,
   .in_w = 13,
@@ -473,6 +489,8 @@ static const ed_conv2d_params default_l2_conv2d = {
   .bias = default_l2_conv2d_bias,
   .multipliers = default_l2_conv2d_multipliers,
   .shifts = default_l2_conv2d_shifts,
+  .packed = default_packed,
+  .folded_bias = default_l2_conv2d_folded_bias,
 };
 
 /* layer 3: max_pooling2d_MaxPooling2D2 -- maxpool 2x2 s2x2, 11x11x32 -> 5x5x32 */
@@ -491,7 +509,7 @@ static const ed_max_pool_params default_l3_maxpool = {
 };
 
 /* layer 4: conv2d_Conv2D3 -- conv2d 3x3 s1x1 pad 0,0 relu, 5x5x32 -> 3x3x64 */
-/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel */
+/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel; folded bias = bias + input offset * sum of the channel's weights */
 const int8_t default_l4_conv2d_weights[DEFAULT_L4_CONV2D_WEIGHTS_LEN] = {
   /* output channel 0 */
   -116,  30,-125, -82,   2, -12, -24,  40, -74, -25,  -3, -34,  47,  51, -83,  34,
@@ -1736,6 +1754,16 @@ const int8_t default_l4_conv2d_shifts[DEFAULT_L4_CONV2D_CHANNELS] = {
     -9,  -8,  -8,  -9,  -9,  -9,  -8,  -8,  -8,  -9,  -8,  -8,  -8,  -8,  -8,  -9,
     -9,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -7,  -8,  -8,  -8,  -9,  -8,
 };
+const int32_t default_l4_conv2d_folded_bias[DEFAULT_L4_CONV2D_CHANNELS] = {
+      -815805,    -292227,    -181817,     -91182,     -77564,    -133503,    -210844,    -664151,
+       -40268,    -258138,    -160481,    -236818,    -319040,    -269611,     -44017,    -130893,
+      -227405,    -112394,     -41198,     -23368,    -139078,    -265667,     -47319,     -97800,
+        29335,    -117840,    -107986,    -145823,    -252179,    -102547,    -161200,    -193392,
+      -320758,      52791,    -295236,      -4392,    -225393,    -380704,    -187531,    -336386,
+      -230195,    -139053,    -110110,    -215377,    -158321,     -83550,    -114170,     -84691,
+      -260496,    -199625,    -245866,    -124683,    -371636,    -211309,    -255810,    -147912,
+      -151302,     -59484,    -208473,    -260616,    -115080,    -204472,    -175561,    -163503,
+};
 static const ed_conv2d_params default_l4_conv2d = {
   .in_h = 5,
   .in_w = 5,
@@ -1757,6 +1785,8 @@ static const ed_conv2d_params default_l4_conv2d = {
   .bias = default_l4_conv2d_bias,
   .multipliers = default_l4_conv2d_multipliers,
   .shifts = default_l4_conv2d_shifts,
+  .packed = default_packed,
+  .folded_bias = default_l4_conv2d_folded_bias,
 };
 
 /* layer 5: dense_Dense1 -- dense none, 576 -> 10 */
