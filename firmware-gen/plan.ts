@@ -112,14 +112,18 @@ export function assertArenaPlanValid(model: Int8Model, plan: ArenaPlan): void {
 /** Largest sum |w| of a low-lane channel: 128 · 65535 < 2^23, so the low lane's sum stays in [-2^23, 2^23). */
 export const PACKED_LANE_MAX_ABS_SUM = 65535;
 
+/** The DSP kernels double the accumulator before SMMULR (ed_dsp.h), so packed layers keep it below 2^30. */
+export const PACKED_ACCUMULATOR_LIMIT = 2 ** 30;
+
 export type PackedConvEligibility = { readonly ok: true; readonly words: number } | { readonly ok: false; readonly reason: string };
 
 /**
  * Whether ed_conv2d_s8's packed loop computes this layer exactly (ed_kernels.h): every window lies inside the input
  * (the loop has no padding tests and folds the input offset into the bias, which padding taps would break), and in
  * each group of 4 output channels the two low-lane channels (0 and 2) keep their sums inside 24 bits:
- * |x · w| ≤ 128 · |w|, so Σ|w| ≤ 65535. `words` is the scratch the loop needs: 2 per tap (packed weights) and
- * 4 per output column (one row of sums).
+ * |x · w| ≤ 128 · |w|, so Σ|w| ≤ 65535; and every accumulator stays below 2^30 (the DSP kernels double it).
+ * `words` is the scratch the loop needs: 2 per tap, window rows rounded up to 4 taps (packed or widened weights;
+ * for every channel group when rows are not whole blocks of 4), and 4 per output column (one row of sums).
  */
 export function packedConvEligibility(l: Extract<QuantLayer, { op: 'conv2d' }>): PackedConvEligibility {
   const [inH, inW, inC] = l.inShape;
@@ -130,10 +134,21 @@ export function packedConvEligibility(l: Extract<QuantLayer, { op: 'conv2d' }>):
     return { ok: false, reason: 'windows reach into padding' };
   }
   const taps = kh * kw * inC;
-  for (let c = 0; c < outC; c += 2) {
+  const maxInput = Math.max(127 - l.input.zeroPoint, l.input.zeroPoint + 128);
+  for (let c = 0; c < outC; c++) {
     let sumAbs = 0;
     for (let k = c * taps; k < (c + 1) * taps; k++) sumAbs += Math.abs(l.weights[k]);
-    if (sumAbs > PACKED_LANE_MAX_ABS_SUM) return { ok: false, reason: `output channel ${c}: sum |w| = ${sumAbs} > ${PACKED_LANE_MAX_ABS_SUM}` };
+    if (c % 2 === 0 && sumAbs > PACKED_LANE_MAX_ABS_SUM) return { ok: false, reason: `output channel ${c}: sum |w| = ${sumAbs} > ${PACKED_LANE_MAX_ABS_SUM}` };
+    if (Math.abs(l.bias[c]) + maxInput * sumAbs >= PACKED_ACCUMULATOR_LIMIT) {
+      return { ok: false, reason: `output channel ${c}: accumulator may reach 2^30` };
+    }
   }
-  return { ok: true, words: 2 * taps + 4 * outW };
+  // The DSP kernels (ed_dsp.h) widen weights into the same scratch in blocks of 4 taps per window row; when a
+  // window row is not whole blocks they keep every channel group's weights at once.
+  const run = kw * inC;
+  const window4 = kh * Math.ceil(run / 4) * 4;
+  const groups = run % 4 === 0 ? 1 : Math.ceil(outC / 4);
+  // Small windows (≤ 10 taps) run channel by channel there instead: 5 words per channel, a row of sums for all.
+  const smallWindow = taps <= 10 ? 5 * outC + outW * outC : 0;
+  return { ok: true, words: Math.max(2 * window4 * groups + 4 * outW, smallWindow) };
 }

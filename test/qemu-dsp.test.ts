@@ -29,9 +29,9 @@ function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>): strin
 }
 
 describe.runIf(runnable)('DSP kernels (ed_dsp.h) on QEMU mps2-an386', () => {
-  it('equal ed_kernels.h on random conv/dense/maxpool shapes and on requantization edge values', async () => {
+  it('equal ed_kernels.h on random conv/dense/maxpool shapes and on requantization edge values; so does the portable packed conv loop', async () => {
     const checks = await runQemuDspCheck();
-    expect(checks.map((c) => c.name)).toEqual(['requantize', 'conv2d', 'dense', 'maxpool']);
+    expect(checks.map((c) => c.name)).toEqual(['requantize', 'conv2d', 'conv2d-packed', 'dense', 'maxpool']);
     for (const c of checks) {
       expect(c.cases, c.name).toBeGreaterThanOrEqual(400);
       expect({ name: c.name, mismatches: c.mismatches, first: c.firstMismatch }).toEqual({ name: c.name, mismatches: 0, first: null });

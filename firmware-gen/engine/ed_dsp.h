@@ -288,11 +288,376 @@ ED_DSP_INLINE void ed_dsp_store_channel(int8_t *out0, int8_t *out1, int32_t acc0
   *out1 = ed_dsp_requant_value(&r, acc1, output_offset, act_min, act_max);
 }
 
+/*
+ * The packed DSP conv loop, for the layers the generator marked packed (p->packed: every window inside the
+ * input, folded bias, |accumulator| < 2^30; plan.ts). Four output channels per pass over a window, as the
+ * portable packed loop, with SMLAD instead of the lane trick:
+ *   - per channel group, the weights are widened once into p->packed: per block of 4 taps and channel the
+ *     halfword pairs (w0, w2) and (w1, w3), the order SXTB16 gives the inputs;
+ *   - per 4 input bytes one LDR and two SXTB16, then per channel one LDRD and two SMLAD: 17 instructions per
+ *     16 MACs (ed_dsp_window4), straight from the NHWC input when each window row is a multiple of 4 bytes;
+ *     otherwise (e.g. the first layer, 3 bytes per row) each output row's windows are first gathered into the
+ *     column buffer with every window row padded to 4 (zero weights on the padding);
+ *   - requantization per output channel and row (ed_dsp_requantize_row).
+ */
+
+/* Taps of one window row, rounded up to the 4-tap blocks of ed_dsp_window4. */
+ED_DSP_INLINE int32_t ed_dsp_run4(const ed_conv2d_params *p) { return (p->kernel_w * p->in_c + 3) & ~3; }
+
+/*
+ * Widens the weights of channels [c0, c0 + n) (n <= 4; the rest zero) into dst, 8 words per block of 4 taps:
+ * channel j's (w0, w2) then (w1, w3). Rows of run taps are padded to run4 with zeros.
+ */
+static ED_NOINLINE void ed_dsp_widen_group(const int8_t *weights, int32_t taps, int32_t n, int32_t rows, int32_t run,
+                                           int32_t run4, uint32_t *dst) {
+  const int32_t blocks_per_row = run4 >> 2;
+  int32_t r, b, j, t;
+  if (run4 == run && n == 4) {
+    const int8_t *w = weights;
+    const int32_t blocks = (rows * run) >> 2;
+    for (b = 0; b < blocks; ++b, w += 4, dst += 8) {
+      for (j = 0; j < 4; ++j) {
+        const uint32_t v = ed_dsp_load32(w + j * taps);
+        dst[2 * j] = (uint32_t)__sxtb16((int32_t)v);
+        dst[2 * j + 1] = ed_dsp_sxtb16_ror8(v);
+      }
+    }
+    return;
+  }
+  for (r = 0; r < rows; ++r) {
+    for (b = 0; b < blocks_per_row; ++b, dst += 8) {
+      for (j = 0; j < 4; ++j) {
+        int32_t q[4];
+        for (t = 0; t < 4; ++t) {
+          const int32_t k = 4 * b + t;
+          q[t] = j < n && k < run ? weights[j * taps + r * run + k] : 0;
+        }
+        dst[2 * j] = (uint32_t)(uint16_t)q[0] | ((uint32_t)(uint16_t)q[2] << 16);
+        dst[2 * j + 1] = (uint32_t)(uint16_t)q[1] | ((uint32_t)(uint16_t)q[3] << 16);
+      }
+    }
+  }
+}
+
+/* One block of 4 taps against the 4 channels: LDR + 2 SXTB16, then per channel LDRD + 2 SMLAD. */
+#define ED_DSP_BLOCK4                           \
+  "ldr %[xo], [%[x]], #4\n\t"                   \
+  "sxtb16 %[xe], %[xo]\n\t"                     \
+  "sxtb16 %[xo], %[xo], ror #8\n\t"             \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a0], %[we], %[xe], %[a0]\n\t"        \
+  "smlad %[a0], %[wo], %[xo], %[a0]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a1], %[we], %[xe], %[a1]\n\t"        \
+  "smlad %[a1], %[wo], %[xo], %[a1]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a2], %[we], %[xe], %[a2]\n\t"        \
+  "smlad %[a2], %[wo], %[xo], %[a2]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a3], %[we], %[xe], %[a3]\n\t"        \
+  "smlad %[a3], %[wo], %[xo], %[a3]\n\t"
+
+/* Where the windows of one output row are and how ed_dsp_row4 walks them. */
+typedef struct {
+  int32_t blocks;    /* 4-tap blocks per window row */
+  int32_t skip;      /* bytes from the end of one window row to the start of the next */
+  int32_t rows;      /* window rows */
+  int32_t col_step;  /* bytes from one window to the next */
+} ed_dsp_walk;
+
+/*
+ * sums[4 * i + j] = channel j's dot product of window i (i < count, windows from x, col_step apart) with the
+ * widened weights w. The block loop is asm, two blocks per turn (one first when the count is odd): in C, gcc -Os
+ * spilled the accumulators. 16 instructions per 16 MACs plus one per 32.
+ */
+static ED_NOINLINE void ed_dsp_row4(const int8_t *x, int32_t count, const ed_dsp_walk *walk, const uint32_t *weights,
+                                    int32_t *sums) {
+  for (; count != 0; --count, x += walk->col_step, sums += 4) {
+    const int8_t *xi = x;
+    const uint32_t *w = weights;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t rows = walk->rows;
+    do {
+      int32_t n = walk->blocks;
+      uint32_t xe, xo, we, wo;
+      __asm__ volatile(
+          "tst %[n], #1\n\t"
+          "beq 2f\n\t"
+          ED_DSP_BLOCK4
+          "2:\n\t"
+          "lsrs %[n], %[n], #1\n\t"
+          "beq 3f\n\t"
+          "1:\n\t"
+          ED_DSP_BLOCK4
+          ED_DSP_BLOCK4
+          "subs %[n], %[n], #1\n\t"
+          "bne 1b\n\t"
+          "3:"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xi), [w] "+r"(w), [n] "+r"(n),
+            [xe] "=&r"(xe), [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo)
+          :
+          : "cc", "memory");
+      xi += walk->skip;
+    } while (--rows != 0);
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+  }
+}
+
+/* (t + h) >> 32 rounded, t = a * b: SMMLAR. */
+ED_DSP_INLINE int32_t ed_dsp_smmlar(int32_t a, int32_t b, int32_t h) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(h));
+  return r;
+}
+
+/*
+ * Requantizes `count` sums of one output channel (sums[0], sums[sums_stride], ...) into out[0], out[stride], ...,
+ * as ed_requantize. The usual int8 ReLU output (zero point -128, clamp [-128, 127], a right shift r <= 23) takes
+ * a shortcut: SRDHM(acc, M) = floor((acc*M + 2^30) / 2^31) = floor((2acc*M + 2^31) / 2^32), which is
+ * SMMULR(2acc, M) while |acc| < 2^30 (the generator checks), and SMMLAR adds in the same instruction both the
+ * second rounding's 2^(r-1) and the zero point times 2^r; one shift and one SSAT finish it. As in
+ * ed_requantizer_apply, the negative-tie correction is skipped: it changes only values the ReLU clamps to -128
+ * anyway. About 9 instructions per value with the loop; not inlined, so that its registers are its own.
+ */
+static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_stride, int32_t count, int32_t bias,
+                                              const ed_requantizer *q, int exact_below_zero, int32_t output_offset,
+                                              int32_t act_min, int32_t act_max, int8_t *out, int32_t stride) {
+  if (q->right_shift > 0 && q->right_shift <= 23 && output_offset == -128 && act_min == -128 && act_max == 127) {
+    const int32_t bias2 = 2 * bias, m = q->multiplier, r = q->right_shift;
+    const int32_t h = (INT32_C(1) << (r - 1)) - (INT32_C(128) << r);
+    if (sums_stride == stride) {
+      /* One index for both: the small-window loop's [pixel][channel] sums. */
+      const int32_t end = count * stride;
+      int32_t i;
+      for (i = 0; i != end; i += stride) out[i] = (int8_t)__ssat(ed_dsp_smmlar(bias2 + sums[i] * 2, m, h) >> r, 8);
+      return;
+    }
+    for (; count != 0; --count, sums += sums_stride, out += stride) {
+      *out = (int8_t)__ssat(ed_dsp_smmlar(bias2 + *sums * 2, m, h) >> r, 8);
+    }
+    return;
+  }
+  for (; count != 0; --count, sums += sums_stride, out += stride) {
+    *out = ed_requantize_fast(bias + *sums, q, exact_below_zero, output_offset, act_min, act_max);
+  }
+}
+
+/* Words of widened weights per channel group: 8 per block of 4 taps, window rows rounded up to blocks. */
+ED_DSP_INLINE int32_t ed_dsp_group_words(const ed_conv2d_params *p) { return 2 * p->kernel_h * ed_dsp_run4(p); }
+
+/*
+ * Whether ed_dsp_conv2d_packed can run layer p: the generator packed it, and when window rows must be gathered,
+ * one output row of windows fits the column buffer and every group's widened weights fit the scratch (the
+ * generator sizes it for that: packedConvEligibility).
+ */
+ED_DSP_INLINE int ed_dsp_packed_fits(const ed_conv2d_params *p) {
+  const int32_t run = p->kernel_w * p->in_c;
+  return p->packed != 0 &&
+         (ed_dsp_run4(p) == run ||
+          p->out_w * p->kernel_h * ed_dsp_run4(p) <= (int32_t)(2 * ED_DSP_COLUMN_CAPACITY * sizeof(int16_t)));
+}
+
+/* The requantization of one output row of sums (4 per pixel), channels [c0, c0 + n). */
+ED_DSP_INLINE void ed_dsp_requantize_rows(const ed_conv2d_params *p, const int32_t *sums, int32_t c0, int32_t n,
+                                          const ed_requantizer *rq, int8_t *out) {
+  const int exact_below_zero = p->activation_min < p->output_offset;
+  int32_t j;
+  for (j = 0; j < n; ++j) {
+    ed_dsp_requantize_row(sums + j, 4, p->out_w, p->folded_bias[c0 + j], &rq[j], exact_below_zero, p->output_offset,
+                          p->activation_min, p->activation_max, out + j, p->out_c);
+  }
+}
+
+ED_DSP_INLINE void ed_dsp_make_requantizers(const ed_conv2d_params *p, int32_t c0, int32_t n, ed_requantizer rq[4]) {
+  int32_t j;
+  for (j = 0; j < n; ++j) rq[j] = ed_requantizer_make(p->multipliers[c0 + j], p->shifts[c0 + j]);
+}
+
+ED_KERNEL void ed_dsp_conv2d_packed(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
+  const int32_t run = p->kernel_w * p->in_c;
+  const int32_t run4 = ed_dsp_run4(p);
+  const int32_t taps = p->kernel_h * run;
+  const int32_t group_words = ed_dsp_group_words(p);
+  const int32_t groups = (p->out_c + 3) >> 2;
+  const int32_t row_bytes = p->stride_h * p->in_w * p->in_c;
+  uint32_t *const widened = (uint32_t *)p->packed;
+  ed_requantizer rq[4];
+  ed_dsp_walk walk;
+  int32_t g, oy;
+  if (run4 == run) {
+    /* Windows read straight from the input; one channel group's widened weights at a time, then its sums. */
+    int32_t *const sums = p->packed + group_words;
+    walk.blocks = run >> 2;
+    walk.skip = p->in_w * p->in_c - run;
+    walk.rows = p->kernel_h;
+    walk.col_step = p->stride_w * p->in_c;
+    for (g = 0; g < groups; ++g) {
+      const int32_t c0 = 4 * g, n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
+      ed_dsp_make_requantizers(p, c0, n, rq);
+      ed_dsp_widen_group(p->weights + c0 * taps, taps, n, p->kernel_h, run, run4, widened);
+      for (oy = 0; oy < p->out_h; ++oy) {
+        ed_dsp_row4(input + oy * row_bytes, p->out_w, &walk, widened, sums);
+        ed_dsp_requantize_rows(p, sums, c0, n, rq, output + oy * p->out_w * p->out_c + c0);
+      }
+    }
+  } else {
+    /* Window rows of run bytes (e.g. 3 in a first layer): each output row's windows are gathered once into the
+     * column buffer, every window row padded to run4 with zeros (which meet zero weights), and all groups run
+     * on them; every group's weights were widened up front. */
+    int8_t *const gathered = (int8_t *)ed_dsp_columns;
+    int32_t *const sums = p->packed + groups * group_words;
+    const int32_t window4 = p->kernel_h * run4;
+    int32_t ox, ky, t;
+    walk.blocks = window4 >> 2;
+    walk.skip = 0;
+    walk.rows = 1;
+    walk.col_step = window4;
+    for (g = 0; g < groups; ++g) {
+      const int32_t c0 = 4 * g, n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
+      ed_dsp_widen_group(p->weights + c0 * taps, taps, n, p->kernel_h, run, run4, widened + g * group_words);
+    }
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int8_t *in_row = input + oy * row_bytes;
+      int8_t *dst = gathered;
+      for (ox = 0; ox < p->out_w; ++ox) {
+        for (ky = 0; ky < p->kernel_h; ++ky) {
+          const int8_t *src = in_row + (ky * p->in_w + ox * p->stride_w) * p->in_c;
+          for (t = 0; t < run; ++t) *dst++ = src[t];
+          for (; t < run4; ++t) *dst++ = 0;
+        }
+      }
+      for (g = 0; g < groups; ++g) {
+        const int32_t c0 = 4 * g, n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
+        ed_dsp_make_requantizers(p, c0, n, rq);
+        ed_dsp_row4(gathered, p->out_w, &walk, widened + g * group_words, sums);
+        ed_dsp_requantize_rows(p, sums, c0, n, rq, output + oy * p->out_w * p->out_c + c0);
+      }
+    }
+  }
+}
+
+/*
+ * Small windows (at most ED_DSP_SMALL_TAPS taps, e.g. a 3x3 first layer on one input channel): four 4-tap
+ * blocks per window would waste a quarter of the MACs on padding and the per-window work would dominate, so
+ * the loop turns around: one window, widened once into 5 halfword pairs held in registers, against every output
+ * channel in turn (5 SMLAD and 3 loads per channel, ed_dsp_small_pixel). Weights: 5 words per channel, taps in
+ * window order (3 rows of 3: see rows_of_3), padded with zero.
+ */
+#define ED_DSP_SMALL_TAPS 10
+
+ED_DSP_INLINE int ed_dsp_small_window(const ed_conv2d_params *p) {
+  return p->packed != 0 && p->kernel_h * p->kernel_w * p->in_c <= ED_DSP_SMALL_TAPS;
+}
+
+/* Two int8 values as the halfword pair (lo, hi), as SMLAD reads them. */
+ED_DSP_INLINE uint32_t ed_dsp_pair(int32_t lo, int32_t hi) { return (uint32_t)(uint16_t)lo | ((uint32_t)hi << 16); }
+
+/* sums[c] = window . channel c's widened weights, for c < channels; two channels per turn, one first if odd. */
+#define ED_DSP_SMALL_CHANNEL                   \
+  "ldrd %[a], %[b], [%[w]], #8\n\t"            \
+  "smuad %[acc], %[p0], %[a]\n\t"              \
+  "smlad %[acc], %[p1], %[b], %[acc]\n\t"      \
+  "ldrd %[a], %[b], [%[w]], #8\n\t"            \
+  "smlad %[acc], %[p2], %[a], %[acc]\n\t"      \
+  "smlad %[acc], %[p3], %[b], %[acc]\n\t"      \
+  "ldr %[a], [%[w]], #4\n\t"                   \
+  "smlad %[acc], %[p4], %[a], %[acc]\n\t"      \
+  "str %[acc], [%[s]], #4\n\t"
+
+static ED_NOINLINE void ed_dsp_small_pixel(const uint32_t *window, const uint32_t *w, int32_t channels, int32_t *sums) {
+  const uint32_t p0 = window[0], p1 = window[1], p2 = window[2], p3 = window[3], p4 = window[4];
+  uint32_t a, b;
+  int32_t acc;
+  __asm__ volatile(
+      "tst %[n], #1\n\t"
+      "beq 2f\n\t"
+      ED_DSP_SMALL_CHANNEL
+      "2:\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "beq 3f\n\t"
+      "1:\n\t"
+      ED_DSP_SMALL_CHANNEL
+      ED_DSP_SMALL_CHANNEL
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      "3:"
+      : [w] "+r"(w), [s] "+r"(sums), [n] "+r"(channels), [a] "=&r"(a), [b] "=&r"(b), [acc] "=&r"(acc)
+      : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [p4] "r"(p4)
+      : "cc", "memory");
+}
+
+ED_KERNEL void ed_dsp_conv2d_small(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
+  const int32_t run = p->kernel_w * p->in_c;
+  const int32_t taps = p->kernel_h * run;
+  const int exact_below_zero = p->activation_min < p->output_offset;
+  /* p->packed: 5 words per channel, then one output row of sums (out_c per pixel); sized by the generator. */
+  uint32_t *const widened = (uint32_t *)p->packed;
+  int32_t *const sums = p->packed + 5 * p->out_c;
+  int32_t c, k, oy, ox, ky, t;
+  /* Tap order of the 10 halfwords: natural, except for 3 rows of 3 (below). -1 is the zero padding. */
+  static const int8_t natural[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  static const int8_t rows_of_3[10] = {0, 1, 3, 4, 6, 7, 2, 5, 8, -1};
+  const int three_by_three = run == 3 && p->kernel_h == 3;
+  const int8_t *const order = three_by_three ? rows_of_3 : natural;
+  for (c = 0; c < p->out_c; ++c) {
+    for (k = 0; k < 5; ++k) {
+      const int32_t tlo = order[2 * k], thi = order[2 * k + 1];
+      const int32_t lo = tlo >= 0 && tlo < taps ? p->weights[c * taps + tlo] : 0;
+      const int32_t hi = thi >= 0 && thi < taps ? p->weights[c * taps + thi] : 0;
+      widened[5 * c + k] = (uint32_t)(uint16_t)lo | ((uint32_t)(uint16_t)hi << 16);
+    }
+  }
+  for (oy = 0; oy < p->out_h; ++oy) {
+    const int8_t *in_row = input + oy * p->stride_h * p->in_w * p->in_c;
+    for (ox = 0; ox < p->out_w; ++ox) {
+      uint32_t pairs[5];
+      if (three_by_three) {
+        /* Window rows of 3 bytes (a 3x3 kernel on one channel): each row's first two taps make a pair, the
+         * third taps pair up across rows; 14 loads and packs instead of a tap-by-tap copy. */
+        const int8_t *r0 = in_row + ox * p->stride_w * p->in_c;
+        const int8_t *r1 = r0 + p->in_w * p->in_c;
+        const int8_t *r2 = r1 + p->in_w * p->in_c;
+        pairs[0] = ed_dsp_pair(r0[0], r0[1]);
+        pairs[1] = ed_dsp_pair(r1[0], r1[1]);
+        pairs[2] = ed_dsp_pair(r2[0], r2[1]);
+        pairs[3] = ed_dsp_pair(r0[2], r1[2]);
+        pairs[4] = ed_dsp_pair(r2[2], 0);
+      } else {
+        int16_t window[2 * 5];
+        k = 0;
+        for (ky = 0; ky < p->kernel_h; ++ky) {
+          const int8_t *src = in_row + (ky * p->in_w + ox * p->stride_w) * p->in_c;
+          for (t = 0; t < run; ++t) window[k++] = src[t];
+        }
+        for (; k < 10; ++k) window[k] = 0;
+        memcpy(pairs, window, sizeof pairs);
+      }
+      ed_dsp_small_pixel(pairs, widened, p->out_c, sums + ox * p->out_c);
+    }
+    for (c = 0; c < p->out_c; ++c) {
+      const ed_requantizer rq = ed_requantizer_make(p->multipliers[c], p->shifts[c]);
+      ed_dsp_requantize_row(sums + c, p->out_c, p->out_w, p->folded_bias[c], &rq, exact_below_zero, p->output_offset,
+                            p->activation_min, p->activation_max, output + oy * p->out_w * p->out_c + c, p->out_c);
+    }
+  }
+}
+
 /* Same contract as ed_conv2d_s8 (ed_kernels.h). */
 ED_KERNEL void ed_dsp_conv2d_s8(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
   const int32_t taps = p->kernel_h * p->kernel_w * p->in_c;
   const int32_t pixels = p->out_h * p->out_w;
   int32_t pixel, c;
+  if (ed_dsp_small_window(p)) {
+    ed_dsp_conv2d_small(p, input, output);
+    return;
+  }
+  if (ed_dsp_packed_fits(p)) {
+    ed_dsp_conv2d_packed(p, input, output);
+    return;
+  }
   if (((taps + 3) & ~3) > ED_DSP_COLUMN_CAPACITY) {
     ed_conv2d_s8(p, input, output);
     return;

@@ -219,17 +219,18 @@ static ED_NOINLINE void ed_packed_window_sums(const ed_packed_window *g, const i
 }
 
 /*
- * Requantizes `count` sums of one output channel (every 4th int32 of sums, as ed_packed_window_sums leaves them)
- * into out[0], out[stride], ...: the channel's constants stay in registers for the whole row, so each value costs
- * about a dozen instructions.
+ * Requantizes `count` sums of one output channel (sums[0], sums[sums_stride], ...; every 4th as
+ * ed_packed_window_sums leaves them) into out[0], out[stride], ...: the channel's constants stay in registers for
+ * the whole row, so each value costs about a dozen instructions.
  */
-static ED_NOINLINE void ed_requantize_channel_row(const int32_t *sums, int32_t count, int32_t bias, const ed_requantizer *q,
+static ED_NOINLINE void ed_requantize_channel_row(const int32_t *sums, int32_t sums_stride, int32_t count, int32_t bias,
+                                                  const ed_requantizer *q,
                                                   int exact_below_zero, int32_t output_offset, int32_t act_min,
                                                   int32_t act_max, int8_t *out, int32_t stride) {
   const ed_requantizer rq = *q;
   if (rq.right_shift > 0 && !exact_below_zero && act_min == output_offset && act_max == 127) {
     /* The usual ReLU layer: ed_requantize_fast with its constant tests taken out of the loop. */
-    for (; count != 0; --count, sums += 4, out += stride) {
+    for (; count != 0; --count, sums += sums_stride, out += stride) {
       int32_t v = (int32_t)(((int64_t)(bias + *sums) * rq.multiplier + rq.rounding) >> 32) >> (rq.right_shift - 1);
       if (v < 0) v = 0;
       if (v > 255) v = 255;
@@ -239,7 +240,7 @@ static ED_NOINLINE void ed_requantize_channel_row(const int32_t *sums, int32_t c
     }
     return;
   }
-  for (; count != 0; --count, sums += 4, out += stride) {
+  for (; count != 0; --count, sums += sums_stride, out += stride) {
     *out = ed_requantize_fast(bias + *sums, &rq, exact_below_zero, output_offset, act_min, act_max);
   }
 }
@@ -278,7 +279,7 @@ ED_KERNEL void ed_conv2d_s8_packed(const ed_conv2d_params *p, const int8_t *rest
       int8_t *out = output + oy * p->out_w * p->out_c + c0;
       for (ox = 0; ox < p->out_w; ++ox, x += col_step) ed_packed_window_sums(&g, x, sums + 4 * ox);
       for (j = 0; j < n; ++j) {
-        ed_requantize_channel_row(sums + j, p->out_w, p->folded_bias[c0 + j], &rq[j], exact_below_zero, p->output_offset,
+        ed_requantize_channel_row(sums + j, 4, p->out_w, p->folded_bias[c0 + j], &rq[j], exact_below_zero, p->output_offset,
                                   p->activation_min, p->activation_max, out + j, p->out_c);
       }
     }

@@ -45,6 +45,12 @@ static void fill_s8(int8_t *dst, int32_t n)
     for (int32_t i = 0; i < n; i++) dst[i] = (int8_t)rng_range(-128, 127);
 }
 
+/* Weights as artifacts hold them: symmetric int8, [-127, 127] (the packed loop's lanes rely on it). */
+static void fill_weights(int8_t *dst, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) dst[i] = (int8_t)rng_range(-127, 127);
+}
+
 static void report(const char *name, uint32_t cases, uint32_t mismatches)
 {
     mps2_uart_put_text("{\"kind\":\"check\",\"name\":\"");
@@ -128,9 +134,11 @@ static void check_requantize(void)
     report("requantize", cases, mismatches);
 }
 
-static int8_t conv_in[MAX_TENSOR], conv_out_ref[MAX_TENSOR], conv_out_dsp[MAX_TENSOR];
+static int8_t conv_in[MAX_TENSOR], conv_out_ref[MAX_TENSOR], conv_out_dsp[MAX_TENSOR], conv_out_packed[MAX_TENSOR];
 static int8_t conv_w[MAX_WEIGHTS];
-static int32_t conv_bias[MAX_CHANNELS], conv_mult[MAX_CHANNELS];
+static int32_t conv_bias[MAX_CHANNELS], conv_mult[MAX_CHANNELS], conv_folded_bias[MAX_CHANNELS];
+/* The packed loops' scratch, more than any case here needs (plan.ts packedConvEligibility sizes it per model). */
+static int32_t conv_packed[2048];
 static int8_t conv_shift[MAX_CHANNELS];
 
 /* Per-channel requantization and clamp shared by conv and dense cases. */
@@ -147,8 +155,8 @@ static void random_requant(int32_t channels, int32_t *act_min, int32_t *act_max)
 
 static void check_conv2d(void)
 {
-    uint32_t mismatches = 0;
-    const uint32_t cases = 400u;
+    uint32_t mismatches = 0, packed_mismatches = 0, packed_cases = 0;
+    const uint32_t cases = 1200u;
     for (uint32_t i = 0; i < cases; i++) {
         ed_conv2d_params p;
         const int same = (int)(rng_next() % 2u);
@@ -179,15 +187,44 @@ static void check_conv2d(void)
         p.input_offset = rng_range(-127, 128);
         p.output_offset = rng_range(-128, 127);
         random_requant(p.out_c, &p.activation_min, &p.activation_max);
+        if (i % 3u == 0u) {
+            /* The int8 ReLU output the DSP kernels take a shortcut for. */
+            p.output_offset = -128;
+            p.activation_min = -128;
+            p.activation_max = 127;
+        }
         fill_s8(conv_in, p.in_h * p.in_w * p.in_c);
-        fill_s8(conv_w, p.out_c * p.kernel_h * p.kernel_w * p.in_c);
+        fill_weights(conv_w, p.out_c * p.kernel_h * p.kernel_w * p.in_c);
         p.weights = conv_w;
         p.bias = conv_bias;
         p.multipliers = conv_mult;
         p.shifts = conv_shift;
+        /* Valid padding: every window is inside the input, so the generator would mark it packed (these weights
+         * and biases are far inside its bounds): run the packed loops too, portable and DSP. */
+        p.packed = NULL;
+        p.folded_bias = NULL;
+        if (!same) {
+            const int32_t taps = p.kernel_h * p.kernel_w * p.in_c;
+            for (int32_t c = 0; c < p.out_c; c++) {
+                int32_t sum = 0;
+                for (int32_t k = 0; k < taps; k++) sum += conv_w[c * taps + k];
+                conv_folded_bias[c] = conv_bias[c] + p.input_offset * sum;
+            }
+        }
         memset(conv_out_ref, 0x55, sizeof conv_out_ref);
         memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
-        ed_conv2d_s8(&p, conv_in, conv_out_ref);
+        memset(conv_out_packed, 0x55, sizeof conv_out_packed);
+        ed_conv2d_s8_reference(&p, conv_in, conv_out_ref);
+        if (!same) {
+            p.packed = conv_packed;
+            p.folded_bias = conv_folded_bias;
+            ed_conv2d_s8(&p, conv_in, conv_out_packed);
+            if (memcmp(conv_out_ref, conv_out_packed, sizeof conv_out_ref) != 0) {
+                if (packed_mismatches == 0u) report_mismatch("conv2d-packed", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
+                packed_mismatches++;
+            }
+            packed_cases++;
+        }
         ed_dsp_conv2d_s8(&p, conv_in, conv_out_dsp);
         /* The whole buffers: the DSP kernel must not write past its output either. */
         if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
@@ -196,6 +233,7 @@ static void check_conv2d(void)
         }
     }
     report("conv2d", cases, mismatches);
+    report("conv2d-packed", packed_cases, packed_mismatches);
 }
 
 static void check_dense(void)
