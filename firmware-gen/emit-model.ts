@@ -1,7 +1,7 @@
 import type { Conv2DLayer, DenseLayer, Int8Model, MaxPoolLayer, QuantLayer } from '../src/quantize/index.js';
 import { arrayDeclare, arrayExtern, cComment, cString, define, structInit } from './c-syntax.js';
 import { GENERATED_MARKER } from './engine-files.js';
-import { elementCount, layerMacs, layerParams, packedConvEligibility, type ArenaPlan } from './plan.js';
+import { dspColumnCapacity, elementCount, layerMacs, layerParams, packedConvEligibility, type ArenaPlan } from './plan.js';
 
 /** Bumped whenever ed_engine.h's parameter structs or the generated symbols change meaning. */
 export const MODEL_ABI_VERSION = 2;
@@ -245,6 +245,10 @@ export function emitModelSource(ctx: ModelEmitContext): string {
   const parts: string[] = [
     modelBanner(ctx, modelSourceName(prefix), 'Weights, quantization parameters, activation arena and layer sequence.'),
     `#include "${modelHeaderName(prefix)}"`,
+    cComment(['Column buffer of the DSP kernels (ed_dsp.h, used on Cortex-M4/M7): the largest receptive field or dense input.']),
+    '#ifndef ED_DSP_COLUMN_CAPACITY',
+    `#define ED_DSP_COLUMN_CAPACITY ${dspColumnCapacity(model)}`,
+    '#endif',
     '#include "ed_kernels.h"',
     '',
   ];

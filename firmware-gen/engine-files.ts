@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const FIRMWARE_GEN_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ENGINE_DIR = path.join(FIRMWARE_GEN_DIR, 'engine');
 
-/** The engine files every target ships, in include order. */
-export const ENGINE_FILES = ['ed_fixedpoint.h', 'ed_engine.h', 'ed_kernels.h', 'ed_engine.c'] as const;
+/** The engine files every target ships, in include order (ed_kernels.h includes ed_dsp.h on DSP cores). */
+export const ENGINE_FILES = ['ed_fixedpoint.h', 'ed_engine.h', 'ed_kernels.h', 'ed_dsp.h', 'ed_engine.c'] as const;
 
 /** Marks a generated or copied file, so a later generation may replace or remove it (and nothing else). */
 export const GENERATED_MARKER = 'edge-digits firmware-gen';

@@ -152,3 +152,16 @@ export function packedConvEligibility(l: Extract<QuantLayer, { op: 'conv2d' }>):
   const smallWindow = taps <= 10 ? 5 * outC + outW * outC : 0;
   return { ok: true, words: Math.max(2 * window4 * groups + 4 * outW, smallWindow) };
 }
+
+/**
+ * int16 entries per column of ed_dsp.h's im2col loop (ED_DSP_COLUMN_CAPACITY): the largest conv receptive field
+ * or dense input, rounded up to a multiple of 4. A layer that does not fit would run the portable kernel.
+ */
+export function dspColumnCapacity(model: Int8Model): number {
+  const needs = model.layers.map((l) => {
+    if (l.op === 'conv2d') return l.kernel[0] * l.kernel[1] * l.inShape[2];
+    if (l.op === 'dense') return elementCount(l.inShape);
+    return 0;
+  });
+  return Math.ceil(Math.max(4, ...needs) / 4) * 4;
+}

@@ -19,6 +19,8 @@ export interface FirmwareSize {
   readonly target: 'cortex-m4';
   readonly compiler: string;
   readonly flags: string;
+  /** Which kernels the build compiled: a Cortex-M4 has the DSP extension, so ed_kernels.h picks ed_dsp.h. */
+  readonly kernels: 'dsp';
   /** Everything that must sit in flash: vector table, code, constants, .data initialisers. */
   readonly flash_bytes: number;
   /** Static RAM: .data + .bss (the arena included). The stack comes on top, see stack_bytes_estimate. */
@@ -118,6 +120,7 @@ export function measureFirmwareSize(fw: GeneratedFirmware, o: { readonly compile
       target: 'cortex-m4',
       compiler: run(gcc, ['--version'], 'asking the cross compiler its version').split('\n', 1)[0],
       flags: [...flags, '-Wl,--gc-sections'].join(' '),
+      kernels: 'dsp',
       flash_bytes: flash,
       ram_bytes: ram,
       arena_bytes: arena,

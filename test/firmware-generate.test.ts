@@ -151,7 +151,7 @@ describe('writing generated files', () => {
     const r = writeGeneratedFiles(dir, second);
     expect(r.removed.sort()).toEqual(['alpha_model.c', 'alpha_model.h']);
     expect(r.written.sort()).toEqual(['beta_model.c', 'beta_model.h']);
-    expect(r.unchanged.sort()).toEqual(['ed_engine.c', 'ed_engine.h', 'ed_fixedpoint.h', 'ed_kernels.h']);
+    expect(r.unchanged.sort()).toEqual(['ed_dsp.h', 'ed_engine.c', 'ed_engine.h', 'ed_fixedpoint.h', 'ed_kernels.h']);
     expect(existsSync(path.join(dir, 'main.c'))).toBe(true);
     expect(existsSync(path.join(dir, 'notes', 'alpha_model.c'))).toBe(true);
   });

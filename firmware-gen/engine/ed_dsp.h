@@ -1,19 +1,19 @@
 /*
  * ed_dsp.h — Conv2D, FullyConnected and MaxPool for cores with the ARMv7E-M DSP extension (Cortex-M4/M7:
- * SXTB16, SMLAD, SSUB8/SEL), bit-identical to ed_conv2d_s8 / ed_fully_connected_s8 / ed_max_pool_s8 in
- * ed_kernels.h and so to the TypeScript simulator.
+ * SXTB16, SMLAD, SSUB8/SEL), bit-identical to ed_conv2d_s8_portable / ed_fully_connected_s8_portable /
+ * ed_max_pool_s8_portable in ed_kernels.h and so to the TypeScript simulator.
  *
- * Not part of the portable engine. A build opts in by compiling the generated <model>_model.c through a wrapper
- * that includes this header and renames the kernels before including the model source:
- *     #include "ed_kernels.h"
- *     #include "ed_dsp.h"
- *     #define ed_conv2d_s8 ed_dsp_conv2d_s8
- *     #define ed_fully_connected_s8 ed_dsp_fully_connected_s8
- *     #define ed_max_pool_s8 ed_dsp_max_pool_s8
- *     #include "<model>_model.c"
- * (firmware-gen/targets/mps2/build.ts, engine 'dsp'). It must also define ED_DSP_COLUMN_CAPACITY (below).
+ * Included by ed_kernels.h when ED_DSP_KERNELS is on (the default on such cores): the kernels the generated model
+ * calls then dispatch here. Needs ED_DSP_COLUMN_CAPACITY (below), which the generated model defines.
  *
- * Conv2D and FullyConnected (CMSIS-NN's im2col + 2x2 matrix kernel, TFLite Micro's reference requantization):
+ * Three conv loops, chosen per layer:
+ *   - packed layers (the generator set p->packed: no padding taps, folded bias, |acc| < 2^30) with at most
+ *     ED_DSP_SMALL_TAPS taps per window: ed_dsp_conv2d_small, one window against every channel;
+ *   - other packed layers: ed_dsp_conv2d_packed, 4 channels per pass with SMLAD on the NHWC input;
+ *   - the rest (padding): the im2col loop below.
+ *
+ * The im2col loop for Conv2D, and FullyConnected (CMSIS-NN's im2col + 2x2 matrix kernel, TFLite Micro's
+ * reference requantization):
  *   1. For two output pixels at a time, copy each receptive field into an int16 "column" with the input offset
  *      already added: col[k] = x[k] + input_offset, in [-255, 255]. Padding taps hold the input zero point in
  *      the reference, so they become exactly 0 here and need no test in the inner loop.
@@ -39,7 +39,11 @@
 
 #include "ed_engine.h"
 #include "ed_fixedpoint.h"
-#include "ed_kernels.h"
+
+/* ed_kernels.h includes this file after its portable kernels, which the fallbacks here call. */
+#ifndef ED_KERNELS_H
+#error "include ed_kernels.h, not ed_dsp.h directly: it includes ed_dsp.h on DSP cores"
+#endif
 
 #if !defined(__ARM_FEATURE_DSP) || !__ARM_FEATURE_DSP
 #error "ed_dsp.h needs the ARMv7E-M DSP extension (e.g. -mcpu=cortex-m4); build the portable engine instead"
@@ -420,7 +424,7 @@ ED_DSP_INLINE int32_t ed_dsp_smmlar(int32_t a, int32_t b, int32_t h) {
  * SMMULR(2acc, M) while |acc| < 2^30 (the generator checks), and SMMLAR adds in the same instruction both the
  * second rounding's 2^(r-1) and the zero point times 2^r; one shift and one SSAT finish it. As in
  * ed_requantizer_apply, the negative-tie correction is skipped: it changes only values the ReLU clamps to -128
- * anyway. About 9 instructions per value with the loop; not inlined, so that its registers are its own.
+ * anyway. About 8 instructions per value with the loop; not inlined, so that its registers are its own.
  */
 static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_stride, int32_t count, int32_t bias,
                                               const ed_requantizer *q, int exact_below_zero, int32_t output_offset,
@@ -428,15 +432,15 @@ static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_
   if (q->right_shift > 0 && q->right_shift <= 23 && output_offset == -128 && act_min == -128 && act_max == 127) {
     const int32_t bias2 = 2 * bias, m = q->multiplier, r = q->right_shift;
     const int32_t h = (INT32_C(1) << (r - 1)) - (INT32_C(128) << r);
-    if (sums_stride == stride) {
-      /* One index for both: the small-window loop's [pixel][channel] sums. */
-      const int32_t end = count * stride;
-      int32_t i;
-      for (i = 0; i != end; i += stride) out[i] = (int8_t)__ssat(ed_dsp_smmlar(bias2 + sums[i] * 2, m, h) >> r, 8);
-      return;
-    }
-    for (; count != 0; --count, sums += sums_stride, out += stride) {
+    /* Two values per turn (one first if the count is odd): the loop test is a third of the work otherwise. */
+    if (count & 1) {
       *out = (int8_t)__ssat(ed_dsp_smmlar(bias2 + *sums * 2, m, h) >> r, 8);
+      sums += sums_stride;
+      out += stride;
+    }
+    for (count >>= 1; count != 0; --count, sums += 2 * sums_stride, out += 2 * stride) {
+      out[0] = (int8_t)__ssat(ed_dsp_smmlar(bias2 + sums[0] * 2, m, h) >> r, 8);
+      out[stride] = (int8_t)__ssat(ed_dsp_smmlar(bias2 + sums[sums_stride] * 2, m, h) >> r, 8);
     }
     return;
   }
@@ -659,7 +663,7 @@ ED_KERNEL void ed_dsp_conv2d_s8(const ed_conv2d_params *p, const int8_t *restric
     return;
   }
   if (((taps + 3) & ~3) > ED_DSP_COLUMN_CAPACITY) {
-    ed_conv2d_s8(p, input, output);
+    ed_conv2d_s8_portable(p, input, output);
     return;
   }
   for (pixel = 0; pixel < pixels; pixel += 2) {
@@ -689,7 +693,7 @@ ED_KERNEL void ed_dsp_fully_connected_s8(const ed_fully_connected_params *p, con
   const int32_t n = p->inputs;
   int32_t u;
   if (((n + 3) & ~3) > ED_DSP_COLUMN_CAPACITY) {
-    ed_fully_connected_s8(p, input, output);
+    ed_fully_connected_s8_portable(p, input, output);
     return;
   }
   ed_dsp_fill_run(ed_dsp_columns, 0, 0, n & ~3, input, n, p->input_offset);

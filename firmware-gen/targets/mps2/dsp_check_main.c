@@ -14,8 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ed_dsp.h"
-#include "ed_kernels.h"
+#include "ed_kernels.h" /* and, built with ED_DSP_KERNELS=1, ed_dsp.h */
 #include "mps2_uart.h"
 
 #define MAX_TENSOR 1024
@@ -218,7 +217,7 @@ static void check_conv2d(void)
         if (!same) {
             p.packed = conv_packed;
             p.folded_bias = conv_folded_bias;
-            ed_conv2d_s8(&p, conv_in, conv_out_packed);
+            ed_conv2d_s8_portable(&p, conv_in, conv_out_packed);
             if (memcmp(conv_out_ref, conv_out_packed, sizeof conv_out_ref) != 0) {
                 if (packed_mismatches == 0u) report_mismatch("conv2d-packed", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
                 packed_mismatches++;
@@ -255,7 +254,7 @@ static void check_dense(void)
         p.shifts = conv_shift;
         memset(conv_out_ref, 0x55, sizeof conv_out_ref);
         memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
-        ed_fully_connected_s8(&p, conv_in, conv_out_ref);
+        ed_fully_connected_s8_portable(&p, conv_in, conv_out_ref);
         ed_dsp_fully_connected_s8(&p, conv_in, conv_out_dsp);
         if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
             if (mismatches == 0u) report_mismatch("dense", i, "inputs units -", p.inputs, p.units, 0);
@@ -287,12 +286,12 @@ static void check_max_pool(void)
         if (in_place) {
             memcpy(conv_out_ref, conv_in, sizeof conv_in);
             memcpy(conv_out_dsp, conv_in, sizeof conv_in);
-            ed_max_pool_s8(&p, conv_out_ref, conv_out_ref);
+            ed_max_pool_s8_portable(&p, conv_out_ref, conv_out_ref);
             ed_dsp_max_pool_s8(&p, conv_out_dsp, conv_out_dsp);
         } else {
             memset(conv_out_ref, 0x55, sizeof conv_out_ref);
             memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
-            ed_max_pool_s8(&p, conv_in, conv_out_ref);
+            ed_max_pool_s8_portable(&p, conv_in, conv_out_ref);
             ed_dsp_max_pool_s8(&p, conv_in, conv_out_dsp);
         }
         if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {

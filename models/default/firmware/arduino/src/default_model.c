@@ -26,6 +26,10 @@
  * Packed scratch  2352 bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.
  */
 #include "default_model.h"
+/* Column buffer of the DSP kernels (ed_dsp.h, used on Cortex-M4/M7): the largest receptive field or dense input. */
+#ifndef ED_DSP_COLUMN_CAPACITY
+#define ED_DSP_COLUMN_CAPACITY 576
+#endif
 #include "ed_kernels.h"
 
 /* Packed conv loop scratch: one group of 4 output channels' weights, two per word, then a row of their sums. */

@@ -287,7 +287,7 @@ ED_KERNEL void ed_conv2d_s8_packed(const ed_conv2d_params *p, const int8_t *rest
   }
 }
 
-ED_KERNEL void ed_conv2d_s8(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
+ED_KERNEL void ed_conv2d_s8_portable(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
   if (p->packed != 0) {
     ed_conv2d_s8_packed(p, input, output);
   } else {
@@ -302,7 +302,7 @@ ED_KERNEL void ed_conv2d_s8(const ed_conv2d_params *p, const int8_t *restrict in
  * window is read, and every window read later starts at index (oy*stride_h*in_w + ox*stride_w)*channels + c >= o
  * because out_w <= in_w and strides >= 1, so nothing is overwritten before it is read.
  */
-ED_KERNEL void ed_max_pool_s8(const ed_max_pool_params *p, const int8_t *input, int8_t *output) {
+ED_KERNEL void ed_max_pool_s8_portable(const ed_max_pool_params *p, const int8_t *input, int8_t *output) {
   int32_t oy, ox, c, py, px;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
@@ -330,8 +330,8 @@ ED_KERNEL void ed_max_pool_s8(const ed_max_pool_params *p, const int8_t *input, 
  * The input is the previous layer's [h][w][c] tensor read flat, as TFLite's Reshape/Flatten does.
  * Overflow: as ed_conv2d_s8, |partial sum| <= |bias[u]| + 255 * sum |w[u]| < 2^31, checked by the generator.
  */
-ED_KERNEL void ed_fully_connected_s8(const ed_fully_connected_params *p, const int8_t *restrict input,
-                                     int8_t *restrict output) {
+ED_KERNEL void ed_fully_connected_s8_portable(const ed_fully_connected_params *p, const int8_t *restrict input,
+                                              int8_t *restrict output) {
   int32_t u, i;
   for (u = 0; u < p->units; ++u) {
     const int8_t *w = p->weights + u * p->inputs;
@@ -340,6 +340,41 @@ ED_KERNEL void ed_fully_connected_s8(const ed_fully_connected_params *p, const i
     output[u] = ed_requantize(acc, p->multipliers[u], p->shifts[u], p->output_offset, p->activation_min,
                               p->activation_max);
   }
+}
+
+/*
+ * The kernels the generated model calls. On cores with the ARMv7E-M DSP extension (Cortex-M4/M7, e.g. the Nano 33
+ * BLE's nRF52840) they run ed_dsp.h's kernels, bit-identical and about 1.8x fewer instructions on the default
+ * model; elsewhere the portable ones above. -DED_DSP_KERNELS=0 keeps the portable kernels on a DSP core (the
+ * QEMU board's 'portable' engine does, to measure them). ed_dsp.h needs ED_DSP_COLUMN_CAPACITY, which the
+ * generated model defines before including this file.
+ */
+#ifndef ED_DSP_KERNELS
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define ED_DSP_KERNELS 1
+#else
+#define ED_DSP_KERNELS 0
+#endif
+#endif
+
+#if ED_DSP_KERNELS
+#include "ed_dsp.h"
+#define ED_KERNEL_CHOICE(portable, dsp) dsp
+#else
+#define ED_KERNEL_CHOICE(portable, dsp) portable
+#endif
+
+ED_KERNEL void ed_conv2d_s8(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
+  ED_KERNEL_CHOICE(ed_conv2d_s8_portable, ed_dsp_conv2d_s8)(p, input, output);
+}
+
+ED_KERNEL void ed_max_pool_s8(const ed_max_pool_params *p, const int8_t *input, int8_t *output) {
+  ED_KERNEL_CHOICE(ed_max_pool_s8_portable, ed_dsp_max_pool_s8)(p, input, output);
+}
+
+ED_KERNEL void ed_fully_connected_s8(const ed_fully_connected_params *p, const int8_t *restrict input,
+                                     int8_t *restrict output) {
+  ED_KERNEL_CHOICE(ed_fully_connected_s8_portable, ed_dsp_fully_connected_s8)(p, input, output);
 }
 
 #endif /* ED_KERNELS_H */
