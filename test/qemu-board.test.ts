@@ -178,5 +178,7 @@ describe.runIf(runnable)('--engine qemu', () => {
     expect(firstDiff).toBe('none');
     expect(classificationReport(set.labels, run.predicted).accuracy).toBe(classificationReport(set.labels, sim.digits).accuracy);
     expect(logLines.some((l) => /instructions per inference/.test(l))).toBe(true);
+    // What a Cortex-M4 build picks by itself: the DSP kernels.
+    expect(logLines.some((l) => /dsp kernels/.test(l))).toBe(true);
   }, 240_000);
 });

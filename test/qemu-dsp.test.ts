@@ -1,7 +1,8 @@
 /**
- * The optional DSP kernels (firmware-gen/engine/ed_dsp.h) on the emulated Cortex-M4: equal to the portable
- * kernels on random shapes and values, and the DSP firmware gives the simulator's logits bit for bit.
- * Their cost is measured by bench/m4-cost.ts, not here.
+ * Both kernel sets on the emulated Cortex-M4. The DSP kernels (firmware-gen/engine/ed_dsp.h, what the generated
+ * engine picks on an M4, so what `--engine qemu` runs: test/qemu-board.test.ts) equal the portable kernels on
+ * random shapes and values; the firmware built with the portable kernels (ED_DSP_KERNELS=0, what a core without
+ * DSP runs) gives the simulator's logits bit for bit too. Their cost is measured by bench/m4-cost.ts, not here.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,17 +19,17 @@ const missing = [
   ...(hasTool('arm-none-eabi-gcc') ? [] : ['arm-none-eabi-gcc']),
   ...(existsSync(ARTIFACT) ? [] : [ARTIFACT]),
 ];
-if (missing.length) console.warn(`\n*** qemu-dsp: ${missing.join(', ')} missing — SKIPPING the DSP kernel tests (they fail under CI=true) ***\n`);
+if (missing.length) console.warn(`\n*** qemu-dsp: ${missing.join(', ')} missing — SKIPPING the QEMU kernel tests (they fail under CI=true) ***\n`);
 const runnable = missing.length === 0 || CI;
 
 function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>): string {
   for (let i = 0; i < want.length; i++) {
-    if (got[i] !== want[i]) return `image ${Math.floor(i / 10)} logit ${i % 10}: dsp ${got[i]} vs simulator ${want[i]}`;
+    if (got[i] !== want[i]) return `image ${Math.floor(i / 10)} logit ${i % 10}: board ${got[i]} vs simulator ${want[i]}`;
   }
   return 'none';
 }
 
-describe.runIf(runnable)('DSP kernels (ed_dsp.h) on QEMU mps2-an386', () => {
+describe.runIf(runnable)('DSP and portable kernels on QEMU mps2-an386', () => {
   it('equal ed_kernels.h on random conv/dense/maxpool shapes and on requantization edge values; so does the portable packed conv loop', async () => {
     const checks = await runQemuDspCheck();
     expect(checks.map((c) => c.name)).toEqual(['requantize', 'conv2d', 'conv2d-packed', 'dense', 'maxpool']);
@@ -38,15 +39,15 @@ describe.runIf(runnable)('DSP kernels (ed_dsp.h) on QEMU mps2-an386', () => {
     }
   }, 60_000);
 
-  it('run the default model with the simulator\'s logits on 100 test images, and in every layer of the probe', async () => {
+  it('the portable kernels run the default model with the simulator\'s logits on 100 test images, and in every layer of the probe', async () => {
     const set = loadDigitSet('mnist:test', 100);
     const sim = new Simulator(loadArtifact(ARTIFACT)).classifyMany(set.images, set.count);
-    const run = await runImagesOnQemu({ artifact: ARTIFACT, engine: 'dsp', window: 1 }, set.images, set.count);
-    expect(run.engine).toBe('dsp');
+    const run = await runImagesOnQemu({ artifact: ARTIFACT, engine: 'portable', window: 1 }, set.images, set.count);
+    expect(run.engine).toBe('portable');
     expect(firstDifference(run.logits, sim.logits)).toBe('none');
     expect(Array.from(run.digits)).toEqual(Array.from(sim.digits));
     // The layer probe compiles the same kernels with a clock stamp between layers; its results must agree too.
-    const probe = await runQemuLayerProbe(ARTIFACT, set.images, 2, { engine: 'dsp' });
+    const probe = await runQemuLayerProbe(ARTIFACT, set.images, 2, { engine: 'portable' });
     expect(probe.map((p, i) => firstDifference(p.logits, sim.logits.subarray(i * 10, i * 10 + 10)))).toEqual(['none', 'none']);
     expect(probe[0].layers.map((l) => l.op)).toEqual(['quantize', ...loadArtifact(ARTIFACT).layers.map((l) => l.op)]);
   }, 180_000);

@@ -36,7 +36,7 @@ export interface QemuBoardOptions {
   /** int8 artifact (model.int8.json) to build the firmware from. */
   readonly artifact: string;
   readonly clock?: InstructionClock;
-  /** Kernels for Conv2D/FullyConnected (default 'portable'; 'dsp' = ed_dsp.h, bit-identical). */
+  /** Kernels (default 'dsp', ed_dsp.h: what the generated engine picks on a real Cortex-M4; 'portable' for comparison). */
   readonly engine?: Mps2Engine;
   readonly qemu?: string;
   /** How long QEMU may take to print its pty path (it prints it before the guest runs). */
@@ -145,8 +145,8 @@ export function launchQemu(image: Mps2Image, o: { readonly qemu?: string; readon
  */
 export async function startQemuBoard(o: QemuBoardOptions): Promise<QemuBoard> {
   const fw = generateFromArtifactFile(o.artifact, 'host');
-  const image = buildMps2Firmware(fw, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK, engine: o.engine ?? 'portable' });
-  o.log?.(`mps2 firmware: ${image.elf}`);
+  const image = buildMps2Firmware(fw, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK, engine: o.engine ?? 'dsp' });
+  o.log?.(`mps2 firmware (${image.engine} kernels): ${image.elf}`);
   return launchQemu(image, { macs: fw.macs, ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}), ...(o.log ? { log: o.log } : {}) });
 }
 

@@ -190,7 +190,7 @@ export function analyseLayerProbe(text: string, clock: InstructionClock): Probed
 /** Builds the layer probe for an artifact with `count` images compiled in, runs it, and returns its counts. */
 export async function runQemuLayerProbe(artifact: string, images: Uint8Array, count: number, o: { readonly clock?: InstructionClock; readonly engine?: Mps2Engine; readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<ProbedImage[]> {
   const fw = generateFromArtifactFile(artifact, 'host');
-  const image = buildMps2LayerProbe(fw, images, count, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK, engine: o.engine ?? 'portable' });
+  const image = buildMps2LayerProbe(fw, images, count, { clock: o.clock ?? DEFAULT_INSTRUCTION_CLOCK, engine: o.engine ?? 'dsp' });
   const { text } = await runQemuToDone(image, o);
   return analyseLayerProbe(text, image.clock);
 }

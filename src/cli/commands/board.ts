@@ -1,5 +1,5 @@
 import { DigitBoard, startQemuBoard, startVirtualBoard } from '../../device/index.js';
-import { CliError, type Command } from '../command.js';
+import { choiceOption, CliError, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
 
 export const DEFAULT_ARTIFACT = 'models/default/model.int8.json';
@@ -32,10 +32,10 @@ async function runVirtual(model: string, link: string | undefined, pinLog: strin
 }
 
 /** The firmware cross-compiled for a Cortex-M4 and booted in QEMU (mps2-an386), its UART0 on a pty; docs/m4-cost.md. */
-async function runQemu(model: string, json: boolean): Promise<number> {
+async function runQemu(model: string, kernels: 'dsp' | 'portable', json: boolean): Promise<number> {
   if (!isArtifact(model)) throw new CliError(`--model must be an int8 artifact (model.int8.json); '${model}' is not — run 'edge-digits quantize' first`);
   const log = (s: string): void => { process.stderr.write(`${s}\n`); };
-  const qb = await startQemuBoard({ artifact: model, log });
+  const qb = await startQemuBoard({ artifact: model, engine: kernels, log });
   const stopped = untilStopped();
   process.stdout.write(json ? `${JSON.stringify({ port: qb.port, pid: qb.pid, elf: qb.elf, kernels: qb.engine, clock: qb.clock, model })}\n` : `port ${qb.port}\n`);
   log(`QEMU board running ${model} on ${qb.port}; the classify reply's timing is µs at ${qb.clock.cpuMhz} MHz, CPI ${qb.clock.cpiNum}/${qb.clock.cpiDen} assumed. Ctrl-C to stop.`);
@@ -66,11 +66,12 @@ async function describeBoard(port: string, json: boolean): Promise<number> {
 export const boardCommand: Command = {
   name: 'board',
   summary: 'start the virtual board or the QEMU board (the generated firmware behind a pty) until Ctrl-C, or describe a real board',
-  usage: 'board --virtual [--model <model.int8.json>] [--link <path>] [--pin-log <file>] [--json]  |  board --qemu [--model <model.int8.json>] [--json]  |  board --port <path> [--json]',
+  usage: 'board --virtual [--model <model.int8.json>] [--link <path>] [--pin-log <file>] [--json]  |  board --qemu [--model <model.int8.json>] [--kernels dsp|portable] [--json]  |  board --port <path> [--json]',
   options: {
     virtual: { type: 'boolean', help: 'build the generated C for --model with the posix HAL and serve it on a pseudo-terminal' },
     qemu: { type: 'boolean', help: 'cross-compile the firmware for --model and boot it on an emulated Cortex-M4 (QEMU mps2-an386), UART0 on a pseudo-terminal' },
     model: { type: 'string', default: DEFAULT_ARTIFACT, help: 'int8 artifact the virtual or QEMU board runs', arg: 'path' },
+    kernels: { type: 'string', default: 'dsp', help: 'QEMU board: dsp (ed_dsp.h, what a Cortex-M4 build picks) or portable (the kernels of cores without DSP); same logits', arg: 'name' },
     link: { type: 'string', help: 'stable symlink to the pty (kept across restarts of the virtual board)', arg: 'path' },
     'pin-log': { type: 'string', help: 'write pin mode changes and output writes there (JSON lines); default: stderr', arg: 'file' },
     port: { type: 'string', help: 'a real board\'s serial port: connect and print its firmware, protocol and pins', arg: 'path' },
@@ -84,7 +85,7 @@ export const boardCommand: Command = {
   async run(v) {
     const json = v.json === true;
     if ([v.virtual === true, v.qemu === true, typeof v.port === 'string'].filter(Boolean).length > 1) throw new CliError('--virtual, --qemu and --port exclude each other');
-    if (v.qemu) return runQemu(String(v.model), json);
+    if (v.qemu) return runQemu(String(v.model), choiceOption(String(v.kernels), 'kernels', ['dsp', 'portable']), json);
     if (v.virtual) return runVirtual(String(v.model), typeof v.link === 'string' ? v.link : undefined, typeof v['pin-log'] === 'string' ? v['pin-log'] : undefined, json);
     if (typeof v.port === 'string') return describeBoard(v.port, json);
     throw new CliError('board needs --virtual (start a virtual board), --qemu (start the QEMU board) or --port <path> (describe a real one); see \'edge-digits board --help\'');
