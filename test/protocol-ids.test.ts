@@ -1,4 +1,4 @@
-/** The one ID list (src/device/protocol/ids.ts) and the C header generated from it. */
+/** The one ID list (firmware-gen/protocol/ids.ts) and the C header generated from it. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
