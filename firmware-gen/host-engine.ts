@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ENGINE_DIR, FIRMWARE_GEN_DIR } from './engine-files.js';
-import { writeGeneratedFiles, type GeneratedFirmware } from './generate.js';
+import { cachedBuild } from './cached-build.js';
+import { ENGINE_DIR } from './engine-files.js';
+import type { GeneratedFirmware } from './generate.js';
 
 const PIXELS = 784;
 const CLASSES = 10;
@@ -35,22 +34,6 @@ export interface HostBuildOptions {
   readonly cacheDir?: string;
 }
 
-function defaultCacheDir(): string {
-  const inRepo = path.join(FIRMWARE_GEN_DIR, '..', 'node_modules', '.cache', 'edge-digits', 'c-engine');
-  try {
-    mkdirSync(inRepo, { recursive: true });
-    return inRepo;
-  } catch {
-    return path.join(os.tmpdir(), 'edge-digits-c-engine');
-  }
-}
-
-function compilerIdentity(compiler: string): string {
-  const r = spawnSync(compiler, ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`the C engine needs a host C compiler: '${compiler} --version' failed (${r.error?.message ?? r.stderr.trim()})`);
-  return r.stdout.split('\n', 1)[0];
-}
-
 export function compileFlags(o: HostBuildOptions): string[] {
   return [
     ...STRICT_C_FLAGS,
@@ -61,42 +44,17 @@ export function compileFlags(o: HostBuildOptions): string[] {
 }
 
 /**
- * Compiles the generated sources with `main` into a host executable and returns its path. Builds are cached by
- * a hash of the compiler, flags and every source byte, and published with an atomic rename, so parallel runs
- * never see a half-written binary and a rebuilt model never reuses a stale one.
+ * Compiles the generated sources with `main` into a host executable and returns its path, built once per
+ * distinct compiler, flags and source bytes (cachedBuild).
  */
 export function buildHostEngine(fw: GeneratedFirmware, o: HostBuildOptions): string {
-  const compiler = o.compiler ?? 'gcc';
-  const flags = compileFlags(o);
-  const mainText = readFileSync(o.main, 'utf8');
-  const hash = createHash('sha256').update(compilerIdentity(compiler)).update('\0').update(flags.join(' ')).update('\0').update(mainText);
-  for (const f of fw.files) hash.update('\0').update(f.path).update('\0').update(f.content);
-  const key = hash.digest('hex').slice(0, 24);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
-  const finalDir = path.join(cacheDir, key);
-  const exe = path.join(finalDir, 'engine');
-  if (existsSync(exe)) return exe;
-
-  const work = path.join(cacheDir, `${key}.tmp-${process.pid}-${Date.now()}`);
-  rmSync(work, { recursive: true, force: true });
-  writeGeneratedFiles(path.join(work, 'src'), fw.files);
-  const args = [
-    ...flags, '-I', path.join(work, 'src', fw.includeDir),
-    ...fw.cSources.map((s) => path.join(work, 'src', s)), o.main, '-o', path.join(work, 'engine'),
-  ];
-  const r = spawnSync(compiler, args, { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    const log = (r.stderr || r.error?.message || '').split('\n').slice(0, 40).join('\n');
-    rmSync(work, { recursive: true, force: true });
-    throw new Error(`compiling the C engine failed: ${compiler} ${args.join(' ')}\n${log}`);
-  }
-  try {
-    renameSync(work, finalDir);
-  } catch {
-    // Another process published the same build first; theirs is identical.
-    rmSync(work, { recursive: true, force: true });
-  }
-  return exe;
+  const main = { path: `main-${path.basename(o.main)}`, content: readFileSync(o.main, 'utf8') };
+  if (fw.files.some((f) => f.path === main.path)) throw new Error(`buildHostEngine: main ${o.main} would overwrite the generated ${main.path}`);
+  const args = [...compileFlags(o), '-I', fw.includeDir, ...fw.cSources, main.path, '-o', 'engine'];
+  return cachedBuild({
+    compiler: o.compiler ?? 'gcc', args, files: [...fw.files, main], output: 'engine',
+    cacheName: 'c-engine', ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), what: 'compiling the C engine',
+  }).path;
 }
 
 export interface CEngineResult {

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runTool } from './cached-build.js';
 import { ENGINE_DIR } from './engine-files.js';
 import { writeGeneratedFiles, type GeneratedFirmware } from './generate.js';
 import { STRICT_C_FLAGS } from './host-engine.js';
@@ -35,15 +35,6 @@ export interface FirmwareSize {
   readonly probe_overhead_bytes: { readonly flash: number; readonly ram: number };
   readonly limits: { readonly flash_bytes: number; readonly ram_bytes: number };
   readonly within_limits: boolean;
-}
-
-function run(tool: string, args: readonly string[], what: string): string {
-  const r = spawnSync(tool, args, { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    const detail = r.error ? (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${tool} is not installed (Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)` : r.error.message : r.stderr.split('\n').slice(0, 30).join('\n');
-    throw new Error(`${what} failed: ${tool} ${args.join(' ')}\n${detail}`);
-  }
-  return r.stdout;
 }
 
 /** `arm-none-eabi-size -A -d` → section name → bytes. */
@@ -91,14 +82,14 @@ export function measureFirmwareSize(fw: GeneratedFirmware, o: { readonly compile
     const sources = [...fw.cSources.map((s) => path.join(work, 'src', s)), path.join(PROBE_DIR, 'startup.c')];
     const objects = sources.map((src, i) => {
       const obj = path.join(work, `${i}-${path.basename(src, '.c')}.o`);
-      run(gcc, [...flags, '-fstack-usage', '-I', include, '-c', src, '-o', obj], `cross-compiling ${path.basename(src)}`);
+      runTool(gcc, [...flags, '-fstack-usage', '-I', include, '-c', src, '-o', obj], `cross-compiling ${path.basename(src)}`);
       return obj;
     });
     const elf = path.join(work, 'probe.elf');
-    run(gcc, [...flags, '-nostdlib', '-nostartfiles', '-T', path.join(PROBE_DIR, 'cortex-m4.ld'), '-Wl,--gc-sections', ...objects, '-lgcc', '-o', elf], 'linking the size probe');
-    const sections = parseSizeSections(run(`${toolPrefix}size`, ['-A', '-d', elf], 'reading section sizes'));
-    const symbols = parseNmSizes(run(`${toolPrefix}nm`, ['-S', elf], 'reading symbol sizes'));
-    const probeObject = parseSizeSections(run(`${toolPrefix}size`, ['-A', '-d', objects[objects.length - 1]], 'reading the probe object'));
+    runTool(gcc, [...flags, '-nostdlib', '-nostartfiles', '-T', path.join(PROBE_DIR, 'cortex-m4.ld'), '-Wl,--gc-sections', ...objects, '-lgcc', '-o', elf], 'linking the size probe');
+    const sections = parseSizeSections(runTool(`${toolPrefix}size`, ['-A', '-d', elf], 'reading section sizes'));
+    const symbols = parseNmSizes(runTool(`${toolPrefix}nm`, ['-S', elf], 'reading symbol sizes'));
+    const probeObject = parseSizeSections(runTool(`${toolPrefix}size`, ['-A', '-d', objects[objects.length - 1]], 'reading the probe object'));
     const stack = parseStackUsage(readdirSync(work).filter((f) => f.endsWith('.su')).map((f) => readFileSync(path.join(work, f), 'utf8')).join('\n'));
 
     const get = (name: string): number => sections.get(name) ?? 0;
@@ -118,7 +109,7 @@ export function measureFirmwareSize(fw: GeneratedFirmware, o: { readonly compile
     const ram = data + bss;
     return {
       target: 'cortex-m4',
-      compiler: run(gcc, ['--version'], 'asking the cross compiler its version').split('\n', 1)[0],
+      compiler: runTool(gcc, ['--version'], 'asking the cross compiler its version').split('\n', 1)[0],
       flags: [...flags, '-Wl,--gc-sections'].join(' '),
       kernels: 'dsp',
       flash_bytes: flash,

@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cachedBuild, runTool } from '../../cached-build.js';
 import { ENGINE_DIR, FIRMWARE_GEN_DIR } from '../../engine-files.js';
-import { writeGeneratedFiles, type GeneratedFile, type GeneratedFirmware } from '../../generate.js';
+import type { GeneratedFile, GeneratedFirmware } from '../../generate.js';
 import { STRICT_C_FLAGS } from '../../host-engine.js';
 import type { Int8Model } from '../../../src/quantize/index.js';
 import { dspColumnCapacity } from '../../plan.js';
@@ -92,62 +90,22 @@ export interface Mps2Image {
   readonly clock: InstructionClock;
 }
 
-function defaultCacheDir(): string {
-  const inRepo = path.join(FIRMWARE_GEN_DIR, '..', 'node_modules', '.cache', 'edge-digits', 'mps2');
-  try {
-    mkdirSync(inRepo, { recursive: true });
-    return inRepo;
-  } catch {
-    return path.join(os.tmpdir(), 'edge-digits-mps2');
-  }
-}
-
-function run(tool: string, args: readonly string[], what: string, cwd?: string): string {
-  const r = spawnSync(tool, args, { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
-  if (r.error || r.status !== 0) {
-    const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-    const detail = missing ? `${tool} is not installed (Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)` : (r.error?.message ?? r.stderr.split('\n').slice(0, 40).join('\n'));
-    throw new Error(`${what} failed: ${tool} ${args.join(' ')}\n${detail}`);
-  }
-  return r.stdout;
-}
-
 const fileFrom = (dir: string, name: string): GeneratedFile => ({ path: name, content: readFileSync(path.join(dir, name), 'utf8') });
 
-/** Compiles and links `files` (flat, one folder) into an ELF, cached by content hash; returns the ELF path. */
+/** Compiles and links `files` (flat, one folder) into an ELF, once per distinct input (cachedBuild). */
 function buildImage(files: readonly GeneratedFile[], name: string, o: Mps2BuildOptions, defines: readonly string[] = []): Mps2Image {
   const clock = o.clock ?? DEFAULT_INSTRUCTION_CLOCK;
   assertInstructionClock(clock);
-  const engine = o.engine ?? 'portable';
-  const gcc = o.compiler ?? 'arm-none-eabi-gcc';
   const flags = [...CORTEX_M4_FLAGS, ...STRICT_C_FLAGS, ...SIZE_SECTION_FLAGS, ...clockDefines(clock), ...defines];
   const linkFlags = ['--specs=nano.specs', '-nostartfiles', '-Wl,--gc-sections', '-T', LINKER_SCRIPT];
-  const hash = createHash('sha256').update(run(gcc, ['--version'], 'asking the cross compiler its version').split('\n', 1)[0]);
-  hash.update('\0').update(flags.join(' ')).update('\0').update(linkFlags.join(' '));
-  for (const f of files) hash.update('\0').update(f.path).update('\0').update(f.content);
-  const key = hash.digest('hex').slice(0, 24);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
-  const finalDir = path.join(cacheDir, key);
-  const elf = path.join(finalDir, `${name}.elf`);
-  if (existsSync(elf)) return { elf, engine, key, clock };
-
-  const work = path.join(cacheDir, `${key}.tmp-${process.pid}-${Date.now()}`);
-  rmSync(work, { recursive: true, force: true });
-  try {
-    writeGeneratedFiles(work, files);
-    const sources = files.filter((f) => f.path.endsWith('.c')).map((f) => f.path);
-    run(gcc, [...flags, ...linkFlags, '-I', '.', ...sources, '-o', `${name}.elf`, `-Wl,-Map=${name}.map`], `building ${name}.elf for ${QEMU_MACHINE}`, work);
-  } catch (e) {
-    rmSync(work, { recursive: true, force: true });
-    throw e;
-  }
-  try {
-    renameSync(work, finalDir);
-  } catch {
-    // Another process published the same build first; theirs is identical.
-    rmSync(work, { recursive: true, force: true });
-  }
-  return { elf, engine, key, clock };
+  const sources = files.filter((f) => f.path.endsWith('.c')).map((f) => f.path);
+  const built = cachedBuild({
+    compiler: o.compiler ?? 'arm-none-eabi-gcc',
+    args: [...flags, ...linkFlags, '-I', '.', ...sources, '-o', `${name}.elf`, `-Wl,-Map=${name}.map`],
+    files, output: `${name}.elf`, cacheName: 'mps2', ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    what: `building ${name}.elf for ${QEMU_MACHINE}`,
+  });
+  return { elf: built.path, engine: o.engine ?? 'portable', key: built.key, clock };
 }
 
 /** The generated model source: the one .c file of the 'host' set besides the engine's. */
@@ -285,7 +243,7 @@ export interface ImageSize {
 
 /** Section sizes of a linked image from `arm-none-eabi-size -A -d`. */
 export function measureImageSize(elf: string, sizeTool = 'arm-none-eabi-size'): ImageSize {
-  const sections = parseSizeSections(run(sizeTool, ['-A', '-d', elf], `reading the section sizes of ${elf}`));
+  const sections = parseSizeSections(runTool(sizeTool, ['-A', '-d', elf], `reading the section sizes of ${elf}`));
   const get = (n: string): number => sections.get(n) ?? 0;
   const flash = get('.isr_vector') + get('.text') + get('.rodata') + get('.ARM.exidx') + get('.data');
   const loaded = ['.isr_vector', '.text', '.rodata', '.ARM.exidx', '.data', '.bss'].map((n) => [n, get(n)] as const);

@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cachedBuild } from '../../cached-build.js';
 import { FIRMWARE_GEN_DIR } from '../../engine-files.js';
-import { writeGeneratedFiles, type GeneratedFile, type GeneratedFirmware } from '../../generate.js';
+import type { GeneratedFile, GeneratedFirmware } from '../../generate.js';
 import { STRICT_C_FLAGS } from '../../host-engine.js';
 
 /**
@@ -36,26 +34,6 @@ export interface VirtualBoardImage {
   readonly key: string;
 }
 
-function defaultCacheDir(): string {
-  const inRepo = path.join(FIRMWARE_GEN_DIR, '..', 'node_modules', '.cache', 'edge-digits', 'posix');
-  try {
-    mkdirSync(inRepo, { recursive: true });
-    return inRepo;
-  } catch {
-    return path.join(os.tmpdir(), 'edge-digits-posix');
-  }
-}
-
-function run(tool: string, args: readonly string[], what: string, cwd?: string): string {
-  const r = spawnSync(tool, args, { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
-  if (r.error || r.status !== 0) {
-    const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-    const detail = missing ? `${tool} is not installed (Debian: apt-get install gcc)` : (r.error?.message ?? r.stderr.split('\n').slice(0, 40).join('\n'));
-    throw new Error(`${what} failed: ${tool} ${args.join(' ')}\n${detail}`);
-  }
-  return r.stdout;
-}
-
 const fileFrom = (dir: string, name: string): GeneratedFile => ({ path: name, content: readFileSync(path.join(dir, name), 'utf8') });
 
 /** Every source of the virtual board: generated engine + model, protocol core, posix HAL and main. */
@@ -72,39 +50,14 @@ export function virtualBoardFlags(o: VirtualBoardBuildOptions = {}): string[] {
   return [...STRICT_C_FLAGS, ...POSIX_FLAGS, `-DED_POSIX_FIRMWARE_NAME="${VIRTUAL_BOARD_FIRMWARE_NAME}"`, o.optimization ?? '-O2'];
 }
 
-/**
- * Compiles the virtual board for one generated model. Builds are cached by a hash of the compiler, flags and
- * every source byte, and published with an atomic rename, so parallel runs never see a half-written binary and a
- * changed model or HAL never reuses a stale one.
- */
+/** Compiles the virtual board for one generated model, once per distinct compiler, flags and sources (cachedBuild). */
 export function buildVirtualBoard(fw: GeneratedFirmware, o: VirtualBoardBuildOptions = {}): VirtualBoardImage {
-  const gcc = o.compiler ?? 'gcc';
-  const flags = virtualBoardFlags(o);
   const files = virtualBoardFiles(fw);
-  const hash = createHash('sha256').update(run(gcc, ['--version'], 'asking the C compiler its version').split('\n', 1)[0]);
-  hash.update('\0').update(flags.join(' '));
-  for (const f of files) hash.update('\0').update(f.path).update('\0').update(f.content);
-  const key = hash.digest('hex').slice(0, 24);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
-  const finalDir = path.join(cacheDir, key);
-  const exe = path.join(finalDir, VIRTUAL_BOARD_EXE);
-  if (existsSync(exe)) return { exe, key };
-
-  const work = path.join(cacheDir, `${key}.tmp-${process.pid}-${Date.now()}`);
-  rmSync(work, { recursive: true, force: true });
-  try {
-    writeGeneratedFiles(work, files);
-    const sources = files.filter((f) => f.path.endsWith('.c')).map((f) => f.path);
-    run(gcc, [...flags, '-I', '.', ...sources, '-o', VIRTUAL_BOARD_EXE], `building the virtual board (${VIRTUAL_BOARD_EXE})`, work);
-  } catch (e) {
-    rmSync(work, { recursive: true, force: true });
-    throw e;
-  }
-  try {
-    renameSync(work, finalDir);
-  } catch {
-    // Another process published the same build first; theirs is identical.
-    rmSync(work, { recursive: true, force: true });
-  }
-  return { exe, key };
+  const sources = files.filter((f) => f.path.endsWith('.c')).map((f) => f.path);
+  const built = cachedBuild({
+    compiler: o.compiler ?? 'gcc', args: [...virtualBoardFlags(o), '-I', '.', ...sources, '-o', VIRTUAL_BOARD_EXE],
+    files, output: VIRTUAL_BOARD_EXE, cacheName: 'posix', ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    what: `building the virtual board (${VIRTUAL_BOARD_EXE})`,
+  });
+  return { exe: built.path, key: built.key };
 }
