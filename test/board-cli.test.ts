@@ -37,9 +37,11 @@ describe.runIf(runnable)('board link CLI', () => {
     const ref = reference(count);
     const r = await cli(['eval', '--engine', 'board', '--virtual', '--model', ARTIFACT, '--limit', String(count), '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { accuracy: number; n: number; engine: string; confusion: number[][] };
+    const out = JSON.parse(r.stdout) as { accuracy: number; n: number; engine: string; confusion: number[][]; device: Record<string, unknown> };
     const sim = classificationReport(ref.labels, ref.digits);
     expect(out.engine).toBe('board');
+    expect(out.device).toMatchObject({ kind: 'board', retries: 0 });
+    for (const k of ['device_us_median', 'round_trip_ms_median', 'images_per_second']) expect(out.device[k], k).toBeGreaterThan(0);
     expect(out.n).toBe(count);
     expect(out.accuracy).toBe(sim.accuracy);
     expect(out.confusion).toEqual(sim.confusion);

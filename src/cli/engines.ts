@@ -13,7 +13,29 @@ export interface EngineRun {
   readonly logits: ArrayLike<number>;
   readonly predicted: Uint8Array;
   readonly seconds: number;
+  /** What the board measured, for the engines that run on one (qemu, board). */
+  readonly device?: DeviceFigures;
 }
+
+/** Per-inference cost as the board reports it in the classify reply's timing field. */
+export type DeviceFigures =
+  | {
+      readonly kind: 'emulated-cortex-m4';
+      /** Counted by QEMU -icount: exact, not an estimate. */
+      readonly instructions_per_inference: number;
+      readonly instructions_per_mac: number;
+      /** instructions × CPI at cpu_mhz: an estimate. */
+      readonly estimated_ms: number;
+      readonly cpu_mhz: number;
+      readonly assumed_cpi: number;
+    }
+  | {
+      readonly kind: 'board';
+      readonly device_us_median: number;
+      readonly round_trip_ms_median: number;
+      readonly images_per_second: number;
+      readonly retries: number;
+    };
 
 export interface EngineOptions {
   readonly backend: BackendChoice;
@@ -81,11 +103,15 @@ export function runC(artifactPath: string, images: Uint8Array, count: number, o:
  */
 export async function runQemu(artifactPath: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
   const r = await runImagesOnQemu({ artifact: artifactPath, window: 1, log: o.log }, images, count);
-  if (count > 0) {
-    const instructions = instructionsFromMicros(r.deviceMicros.reduce((a, b) => a + b, 0) / count, r.clock);
-    o.log(`qemu: ${Math.round(instructions)} instructions per inference (${(instructions / r.macs).toFixed(2)} per MAC), ~${(r.deviceMicros[0] / 1000).toFixed(1)} ms at ${r.clock.cpuMhz} MHz, CPI ${r.clock.cpiNum}/${r.clock.cpiDen} assumed`);
-  }
-  return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds };
+  if (count === 0) return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds };
+  const meanMicros = r.deviceMicros.reduce((a, b) => a + b, 0) / count;
+  const instructions = Math.round(instructionsFromMicros(meanMicros, r.clock));
+  const device: DeviceFigures = {
+    kind: 'emulated-cortex-m4', instructions_per_inference: instructions, instructions_per_mac: Number((instructions / r.macs).toFixed(3)),
+    estimated_ms: Number((meanMicros / 1000).toFixed(2)), cpu_mhz: r.clock.cpuMhz, assumed_cpi: r.clock.cpiNum / r.clock.cpiDen,
+  };
+  o.log(`qemu: ${instructions} instructions per inference (${(instructions / r.macs).toFixed(2)} per MAC), ~${device.estimated_ms.toFixed(1)} ms at ${r.clock.cpuMhz} MHz, CPI ${r.clock.cpiNum}/${r.clock.cpiDen} assumed`);
+  return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds, device };
 }
 
 /**
@@ -105,12 +131,15 @@ export async function runBoard(model: string, images: Uint8Array, count: number,
   }
   try {
     const r = await runImagesOnBoard(virtual ? virtual.path : (target.port as string), images, count, { log: o.log });
-    if (count > 0) {
-      const micros = Array.from(r.deviceMicros).sort((a, b) => a - b);
-      const trips = Array.from(r.roundTripMs).sort((a, b) => a - b);
-      o.log(`board: ${(count / r.seconds).toFixed(0)} images/s, device ${micros[count >> 1]} µs median, round trip ${trips[count >> 1].toFixed(2)} ms median, ${r.retries} retries`);
-    }
-    return { engine: 'board', logits: r.logits, predicted: r.digits, seconds: r.seconds };
+    if (count === 0) return { engine: 'board', logits: r.logits, predicted: r.digits, seconds: r.seconds };
+    const micros = Array.from(r.deviceMicros).sort((a, b) => a - b);
+    const trips = Array.from(r.roundTripMs).sort((a, b) => a - b);
+    const device: DeviceFigures = {
+      kind: 'board', device_us_median: micros[count >> 1], round_trip_ms_median: Number(trips[count >> 1].toFixed(3)),
+      images_per_second: Number((count / r.seconds).toFixed(1)), retries: r.retries,
+    };
+    o.log(`board: ${device.images_per_second.toFixed(0)} images/s, device ${device.device_us_median} µs median, round trip ${device.round_trip_ms_median.toFixed(2)} ms median, ${r.retries} retries`);
+    return { engine: 'board', logits: r.logits, predicted: r.digits, seconds: r.seconds, device };
   } finally {
     await virtual?.close();
   }

@@ -16,7 +16,7 @@ export const evalCommand: Command = {
     backend: { type: 'string', default: 'auto', help: 'tfjs backend for the float engine', arg: 'name' },
     port: { type: 'string', help: '--engine board: serial port of a board running edge-digits firmware', arg: 'path' },
     virtual: { type: 'boolean', help: '--engine board: build and start the virtual board (pty) from --model' },
-    json: { type: 'boolean', help: 'print one JSON object: accuracy, n, engine, confusion, per_class_accuracy, seconds (+ agreement_with_float for int8 engines)' },
+    json: { type: 'boolean', help: 'print one JSON object: accuracy, n, engine, confusion, per_class_accuracy, seconds (+ agreement_with_float for int8 engines, device for qemu and board: instructions or timings per inference)' },
   },
   examples: [
     'edge-digits eval --model models/default --json',
@@ -43,6 +43,7 @@ export const evalCommand: Command = {
       accuracy: r.accuracy, n: r.n, engine: run.engine, model, data: set.source,
       confusion: r.confusion, per_class_accuracy: r.perClassAccuracy, seconds: Number(run.seconds.toFixed(3)),
       ...(agreement !== undefined ? { agreement_with_float: agreement } : {}),
+      ...(run.device ? { device: run.device } : {}),
     };
     if (v.json) process.stdout.write(JSON.stringify(out) + '\n');
     else {
