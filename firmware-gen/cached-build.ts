@@ -38,12 +38,10 @@ export interface CachedBuild {
   readonly args: readonly string[];
   readonly files: readonly GeneratedFile[];
   readonly output: string;
-  /** Anything else the result depends on that is not in `files` or `args` (a main() compiled from its own path). */
-  readonly extraKey?: readonly string[];
   /** Folder of this kind of build under node_modules/.cache/edge-digits (or the system temp folder). */
   readonly cacheName: string;
   /** Overrides the cache folder (tests keep their builds apart). */
-  readonly cacheDir?: string;
+  readonly cacheDir?: string | undefined;
   /** What is being built, for error messages. */
   readonly what: string;
 }
@@ -73,7 +71,6 @@ function defaultCacheDir(name: string): string {
 export function cachedBuild(b: CachedBuild): CachedBuildResult {
   const identity = runTool(b.compiler, ['--version'], `asking ${b.compiler} its version`).split('\n', 1)[0];
   const hash = createHash('sha256').update(identity).update('\0').update(b.args.join(' '));
-  for (const extra of b.extraKey ?? []) hash.update('\0').update(extra);
   for (const f of b.files) hash.update('\0').update(f.path).update('\0').update(f.content);
   const key = hash.digest('hex').slice(0, 24);
   const cacheDir = b.cacheDir ?? defaultCacheDir(b.cacheName);

@@ -53,7 +53,7 @@ export function buildHostEngine(fw: GeneratedFirmware, o: HostBuildOptions): str
   const args = [...compileFlags(o), '-I', fw.includeDir, ...fw.cSources, main.path, '-o', 'engine'];
   return cachedBuild({
     compiler: o.compiler ?? 'gcc', args, files: [...fw.files, main], output: 'engine',
-    cacheName: 'c-engine', ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), what: 'compiling the C engine',
+    cacheName: 'c-engine', cacheDir: o.cacheDir, what: 'compiling the C engine',
   }).path;
 }
 

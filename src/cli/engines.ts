@@ -5,7 +5,7 @@ import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
 import { loadModel, modelHash, predictFloatLogits, resolveModelJson, selectBackend, type BackendChoice } from '../train/index.js';
 import { CliError } from './command.js';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../../firmware-gen/index.js';
-import { instructionsFromMicros, runImagesOnBoard, runImagesOnQemu, startVirtualBoard, type VirtualBoard } from '../device/index.js';
+import { meanInstructionsPerInference, runImagesOnBoard, runImagesOnQemu, startVirtualBoard, type VirtualBoard } from '../device/index.js';
 
 /** Every engine answers the same question: 10 logits per 28×28 image. */
 export interface EngineRun {
@@ -17,7 +17,7 @@ export interface EngineRun {
   readonly device?: DeviceFigures;
 }
 
-/** Per-inference cost as the board reports it in the classify reply's timing field. */
+/** Per-inference cost: the emulated M4's instruction count (from the classify reply's timing field), or a board's timings. */
 export type DeviceFigures =
   | {
       readonly kind: 'emulated-cortex-m4';
@@ -104,11 +104,12 @@ export function runC(artifactPath: string, images: Uint8Array, count: number, o:
 export async function runQemu(artifactPath: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
   const r = await runImagesOnQemu({ artifact: artifactPath, window: 1, log: o.log }, images, count);
   if (count === 0) return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds };
-  const meanMicros = r.deviceMicros.reduce((a, b) => a + b, 0) / count;
-  const instructions = Math.round(instructionsFromMicros(meanMicros, r.clock));
+  const instructions = Math.round(meanInstructionsPerInference(r));
   const device: DeviceFigures = {
     kind: 'emulated-cortex-m4', instructions_per_inference: instructions, instructions_per_mac: Number((instructions / r.macs).toFixed(3)),
-    estimated_ms: Number((meanMicros / 1000).toFixed(2)), cpu_mhz: r.clock.cpuMhz, assumed_cpi: r.clock.cpiNum / r.clock.cpiDen,
+    // The board's own latency estimate (its timing field), not recomputed here.
+    estimated_ms: Number((r.deviceMicros.reduce((sum, us) => sum + us, 0) / count / 1000).toFixed(2)),
+    cpu_mhz: r.clock.cpuMhz, assumed_cpi: r.clock.cpiNum / r.clock.cpiDen,
   };
   o.log(`qemu: ${instructions} instructions per inference (${(instructions / r.macs).toFixed(2)} per MAC), ~${device.estimated_ms.toFixed(1)} ms at ${r.clock.cpuMhz} MHz, CPI ${r.clock.cpiNum}/${r.clock.cpiDen} assumed`);
   return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds, device };

@@ -179,3 +179,11 @@ export async function runImagesOnQemu(o: QemuBoardOptions & { readonly window?: 
 export function instructionsFromMicros(micros: number, clock: InstructionClock): number {
   return (micros * clock.cpuMhz * clock.cpiDen) / clock.cpiNum;
 }
+
+/**
+ * Mean instructions per inference of a run, as the board counted them (the ~40 instructions of reading the timer
+ * included; bench/m4-cost.ts subtracts them after calibrating). NaN for an empty run.
+ */
+export function meanInstructionsPerInference(run: QemuRun): number {
+  return instructionsFromMicros(run.deviceMicros.reduce((a, b) => a + b, 0) / run.deviceMicros.length, run.clock);
+}

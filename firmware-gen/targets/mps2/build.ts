@@ -102,7 +102,7 @@ function buildImage(files: readonly GeneratedFile[], name: string, o: Mps2BuildO
   const built = cachedBuild({
     compiler: o.compiler ?? 'arm-none-eabi-gcc',
     args: [...flags, ...linkFlags, '-I', '.', ...sources, '-o', `${name}.elf`, `-Wl,-Map=${name}.map`],
-    files, output: `${name}.elf`, cacheName: 'mps2', ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    files, output: `${name}.elf`, cacheName: 'mps2', cacheDir: o.cacheDir,
     what: `building ${name}.elf for ${QEMU_MACHINE}`,
   });
   return { elf: built.path, engine: o.engine ?? 'portable', key: built.key, clock };

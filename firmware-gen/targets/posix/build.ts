@@ -56,7 +56,7 @@ export function buildVirtualBoard(fw: GeneratedFirmware, o: VirtualBoardBuildOpt
   const sources = files.filter((f) => f.path.endsWith('.c')).map((f) => f.path);
   const built = cachedBuild({
     compiler: o.compiler ?? 'gcc', args: [...virtualBoardFlags(o), '-I', '.', ...sources, '-o', VIRTUAL_BOARD_EXE],
-    files, output: VIRTUAL_BOARD_EXE, cacheName: 'posix', ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    files, output: VIRTUAL_BOARD_EXE, cacheName: 'posix', cacheDir: o.cacheDir,
     what: `building the virtual board (${VIRTUAL_BOARD_EXE})`,
   });
   return { exe: built.path, key: built.key };
