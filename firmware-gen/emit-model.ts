@@ -1,4 +1,4 @@
-import type { Conv2DLayer, DenseLayer, Int8Model, MaxPoolLayer, QuantLayer } from '../src/quantize/index.js';
+import type { Conv2DLayer, DenseLayer, Int8Model, LogisticLayer, MaxPoolLayer, QuantLayer } from '../src/quantize/index.js';
 import { arrayDeclare, arrayExtern, cComment, cString, define, structInit } from './c-syntax.js';
 import { GENERATED_MARKER } from './engine-files.js';
 import { dspColumnCapacity, elementCount, layerMacs, layerParams, packedConvEligibility, type ArenaPlan } from './plan.js';
@@ -28,6 +28,7 @@ const scaleText = (s: number): string => s.toPrecision(6);
 function opText(l: QuantLayer): string {
   if (l.op === 'conv2d') return `conv2d ${l.kernel.join('x')} s${l.stride.join('x')} pad ${l.padTop},${l.padLeft} ${l.activation}`;
   if (l.op === 'maxpool') return `maxpool ${l.pool.join('x')} s${l.stride.join('x')}`;
+  if (l.op === 'logistic') return 'logistic';
   return `dense ${l.activation}`;
 }
 
@@ -133,7 +134,7 @@ function loopText(l: QuantLayer): string {
   return e.ok ? 'packed' : `reference (${e.reason})`;
 }
 
-const hasWeights = (l: QuantLayer): l is Conv2DLayer | DenseLayer => l.op !== 'maxpool';
+const hasWeights = (l: QuantLayer): l is Conv2DLayer | DenseLayer => l.op === 'conv2d' || l.op === 'dense';
 
 export function emitModelHeader(ctx: ModelEmitContext): string {
   const { model, prefix, plan } = ctx;
@@ -216,9 +217,22 @@ function denseParams(ctx: ModelEmitContext, i: number, l: DenseLayer): string {
   ]);
 }
 
+/** TFLM's logistic prepare, computed at quantization time (src/quantize/logistic.ts) and checked by the loader. */
+function logisticParams(ctx: ModelEmitContext, i: number, l: LogisticLayer): string {
+  return structInit('static const', 'ed_logistic_params', layerSymbol(ctx.prefix, i, l), [
+    ['size', String(elementCount(l.inShape))], ['input_zero_point', String(l.input.zeroPoint)],
+    ['input_range_radius', String(l.inputRangeRadius)], ['input_multiplier', String(l.inputMultiplier)],
+    ['input_left_shift', String(l.inputLeftShift)],
+  ]);
+}
+
 function layerData(ctx: ModelEmitContext, i: number, l: QuantLayer): string {
   const header = cComment([`layer ${i}: ${l.name} -- ${opText(l)}, ${shapeText(l.inShape)} -> ${shapeText(l.outShape)}`]);
   if (l.op === 'maxpool') return [header, poolParams(ctx, i, l)].join('\n');
+  if (l.op === 'logistic') {
+    return [header, cComment([`output scale 1/256, zero point -128; input scale ${scaleText(l.input.scale)} as Q4.27 via multiplier and left shift`]),
+      logisticParams(ctx, i, l)].join('\n');
+  }
   const layout = l.op === 'conv2d' ? '[out_c][kernel_h][kernel_w][in_c]' : '[units][inputs]';
   const arrays = layerArrays(ctx.prefix, i, l).map((a) => arrayDeclare({
     type: a.type, name: a.name, length: a.length, values: a.values, storage: 'const',
@@ -233,7 +247,7 @@ function forwardCall(ctx: ModelEmitContext, i: number, l: QuantLayer): string {
   const arena = `${ctx.prefix}_arena`;
   const input = ctx.plan.tensors[i];
   const output = ctx.plan.tensors[i + 1];
-  const fn = l.op === 'conv2d' ? 'ed_conv2d_s8' : l.op === 'maxpool' ? 'ed_max_pool_s8' : 'ed_fully_connected_s8';
+  const fn = l.op === 'conv2d' ? 'ed_conv2d_s8' : l.op === 'maxpool' ? 'ed_max_pool_s8' : l.op === 'logistic' ? 'ed_logistic_s8' : 'ed_fully_connected_s8';
   const note = ctx.plan.inPlace[i] ? 'in place' : `${input.bytes} B @ ${input.offset} -> ${output.bytes} B @ ${output.offset}`;
   return `  ${fn}(&${layerSymbol(ctx.prefix, i, l)}, ${arena} + ${input.offset}, ${arena} + ${output.offset}); /* ${note} */`;
 }
@@ -250,6 +264,7 @@ export function emitModelSource(ctx: ModelEmitContext): string {
     `#define ED_DSP_COLUMN_CAPACITY ${dspColumnCapacity(model)}`,
     '#endif',
     '#include "ed_kernels.h"',
+    ...(model.layers.some((l) => l.op === 'logistic') ? ['#include "ed_logistic.h"'] : []),
     '',
   ];
   if (packedWords(model) > 0) {

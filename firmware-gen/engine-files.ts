@@ -9,6 +9,21 @@ export const ENGINE_DIR = path.join(FIRMWARE_GEN_DIR, 'engine');
 /** The engine files every target ships, in include order (ed_kernels.h includes ed_dsp.h on DSP cores). */
 export const ENGINE_FILES = ['ed_fixedpoint.h', 'ed_engine.h', 'ed_kernels.h', 'ed_dsp.h', 'ed_engine.c'] as const;
 
+/**
+ * Kernels shipped only with a model that uses their op, so models without it get exactly the files they need
+ * (and the committed firmware of models/default stays as it is).
+ */
+export const OP_ENGINE_FILES = { logistic: 'ed_logistic.h' } as const;
+
+export type EngineFileName = (typeof ENGINE_FILES)[number] | (typeof OP_ENGINE_FILES)[keyof typeof OP_ENGINE_FILES];
+
+/** The engine files for a model whose layers use `ops`, in include order. */
+export function engineFilesFor(ops: Iterable<string>): EngineFileName[] {
+  const used = new Set(ops);
+  const extra = (Object.keys(OP_ENGINE_FILES) as (keyof typeof OP_ENGINE_FILES)[]).filter((op) => used.has(op)).map((op) => OP_ENGINE_FILES[op]);
+  return [...ENGINE_FILES.slice(0, -1), ...extra, ENGINE_FILES[ENGINE_FILES.length - 1]];
+}
+
 /** Marks a generated or copied file, so a later generation may replace or remove it (and nothing else). */
 export const GENERATED_MARKER = 'edge-digits firmware-gen';
 
@@ -16,7 +31,7 @@ export const GENERATED_MARKER = 'edge-digits firmware-gen';
  * An engine file as shipped: the original text under a one-line note saying where it came from, so nobody edits
  * the copy. The note carries no version or date, keeping output byte-identical across runs.
  */
-export function engineFile(name: (typeof ENGINE_FILES)[number]): string {
+export function engineFile(name: EngineFileName): string {
   const text = readFileSync(path.join(ENGINE_DIR, name), 'utf8');
   return `/* Copied by ${GENERATED_MARKER} from firmware-gen/engine/${name}; edit the original, not this copy. */\n${text}`;
 }

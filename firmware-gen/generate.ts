@@ -5,7 +5,7 @@ import { loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, type Int8Model } from '../src/quantize/index.js';
 import { cIdentifier } from './c-syntax.js';
 import { emitModelHeader, emitModelSource, modelHeaderName, modelSourceName, type ModelEmitContext } from './emit-model.js';
-import { ENGINE_FILES, engineFile, GENERATED_MARKER, generatorVersion } from './engine-files.js';
+import { engineFile, engineFilesFor, GENERATED_MARKER, generatorVersion } from './engine-files.js';
 import { chooseExampleDigit, type ExampleDigit } from './example-digit.js';
 import { assertArenaPlanValid, checkAccumulatorBounds, layerMacs, layerParams, planArena, type ArenaPlan } from './plan.js';
 import {
@@ -58,7 +58,7 @@ export function generateFirmware(model: Int8Model, options: FirmwareOptions): Ge
   const prefix = cIdentifier(model.name);
   const ctx: ModelEmitContext = { model, prefix, artifactSha256: options.artifactSha256, generatorVersion: version, plan };
   const cFiles: GeneratedFile[] = [
-    ...ENGINE_FILES.map((name) => ({ path: name, content: engineFile(name) })),
+    ...engineFilesFor(model.layers.map((l) => l.op)).map((name) => ({ path: name, content: engineFile(name) })),
     { path: modelHeaderName(prefix), content: emitModelHeader(ctx) },
     { path: modelSourceName(prefix), content: emitModelSource(ctx) },
   ];

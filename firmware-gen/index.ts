@@ -8,7 +8,7 @@ export {
   type ArenaPlan, type TensorSlot,
 } from './plan.js';
 export { MODEL_ABI_VERSION, emitModelHeader, emitModelSource, modelBanner, modelHeaderName, modelSourceName, type ModelEmitContext } from './emit-model.js';
-export { ENGINE_DIR, ENGINE_FILES, GENERATED_MARKER, engineFile, generatorVersion } from './engine-files.js';
+export { ENGINE_DIR, ENGINE_FILES, OP_ENGINE_FILES, GENERATED_MARKER, engineFile, engineFilesFor, generatorVersion, type EngineFileName } from './engine-files.js';
 export { chooseExampleDigit, type ExampleDigit } from './example-digit.js';
 export {
   FIRMWARE_TARGETS, generateFirmware, generateFromArtifactFile, writeGeneratedFiles, sha256Hex,

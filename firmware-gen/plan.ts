@@ -15,7 +15,7 @@ export const elementCount = (shape: readonly number[]): number => shape.reduce((
 
 /** Weights + biases, as Keras counts parameters. */
 export function layerParams(l: QuantLayer): number {
-  return l.op === 'maxpool' ? 0 : l.weights.length + l.bias.length;
+  return l.op === 'maxpool' || l.op === 'logistic' ? 0 : l.weights.length + l.bias.length;
 }
 
 /** Multiply-accumulates per image: one per weight use. */
@@ -32,7 +32,7 @@ export function layerMacs(l: QuantLayer): number {
  */
 export function checkAccumulatorBounds(model: Int8Model): void {
   model.layers.forEach((l, i) => {
-    if (l.op === 'maxpool') return;
+    if (l.op === 'maxpool' || l.op === 'logistic') return;
     const zp = l.input.zeroPoint;
     const maxInput = Math.max(127 - zp, zp + 128);
     const channels = l.bias.length;
@@ -60,7 +60,7 @@ export interface TensorSlot {
 export interface ArenaPlan {
   readonly bytes: number;
   readonly tensors: readonly TensorSlot[];
-  /** Layers whose output overwrites their input (max-pool without padding). */
+  /** Layers whose output overwrites their input (max-pool without padding, logistic). */
   readonly inPlace: readonly boolean[];
   /** What plain ping-pong buffers would need: max(in) + max(out)-style bound, for comparison. */
   readonly pingPongBytes: number;
@@ -86,7 +86,8 @@ export function planArena(model: Int8Model): ArenaPlan {
   model.layers.forEach((l, i) => {
     const input = tensors[i];
     const bytes = elementCount(l.outShape);
-    const reuse = l.op === 'maxpool' && poolCanRunInPlace(l) && bytes <= input.bytes;
+    // Logistic is element-wise (ed_logistic.h reads each element before writing it), so it always runs in place.
+    const reuse = (l.op === 'maxpool' && poolCanRunInPlace(l) && bytes <= input.bytes) || l.op === 'logistic';
     inPlace.push(reuse);
     if (reuse) tensors.push({ offset: input.offset, bytes });
     else tensors.push({ offset: bytes <= input.offset ? 0 : input.offset + input.bytes, bytes });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng, loadDigitSet } from '../src/data/index.js';
 import { Simulator, type Int8Model } from '../src/quantize/index.js';
 import { randomArtifact } from './fixtures/random-artifact.js';
+import { referenceLogistic, referencePrepare } from './fixtures/logistic-reference.js';
 
 // An independent, deliberately naive reading of the TFLite reference kernels: no padding buffers, no transposed
 // weights, no zero skipping, and BigInt for the requantization. The simulator must agree on every logit.
@@ -51,6 +52,9 @@ function naive(model: Int8Model, pixels: Uint8Array): number[] {
         for (let py = 0; py < l.pool[0]; py++) for (let px = 0; px < l.pool[1]; px++) m = Math.max(m, x[((oy * l.stride[0] + py) * w + ox * l.stride[1] + px) * c + ch]);
         out.push(clamp(m));
       }
+    } else if (l.op === 'logistic') {
+      const prepared = referencePrepare(l.input.scale);
+      for (const q of x) out.push(referenceLogistic(q, l.input.zeroPoint, prepared));
     } else {
       const n = l.inShape.reduce((a, b) => a * b, 1);
       for (let u = 0; u < l.outShape[0]; u++) {
@@ -67,8 +71,8 @@ function naive(model: Int8Model, pixels: Uint8Array): number[] {
 describe('Simulator', () => {
   const test = loadDigitSet('mnist:test', 40);
 
-  it.each([1, 2, 3, 4, 5])('matches a naive spec implementation on random artifact %i (same padding, stride 2, zero points, saturation)', (seed) => {
-    const model = randomArtifact(seed);
+  it.each([[1, false], [2, false], [3, false], [4, false], [5, false], [1, true], [2, true], [3, true]])('matches a naive spec implementation on random artifact %i, logistic %s (same padding, stride 2, zero points, saturation)', (seed, logistic) => {
+    const model = randomArtifact(seed, { logistic });
     const sim = new Simulator(model);
     const rng = createRng(seed);
     let saturated = 0;

@@ -57,7 +57,21 @@ export interface DenseLayer extends LayerBase, Requant {
   readonly bias: number[];
 }
 
-export type QuantLayer = Conv2DLayer | MaxPoolLayer | DenseLayer;
+/**
+ * TFLite LOGISTIC (sigmoid), element-wise: output scale 1/256, zero point −128 (fixed by the int8 spec), shape and
+ * clamp [−128, 127] unchanged. The three numbers are TFLM's prepare for the input scale (src/quantize/logistic.ts).
+ */
+export interface LogisticLayer extends LayerBase {
+  readonly op: 'logistic';
+  /** round(frexp(input.scale · 2^27).fraction · 2^31), in [2^30, 2^31). */
+  readonly inputMultiplier: number;
+  /** frexp(input.scale · 2^27).exponent, 0..30. */
+  readonly inputLeftShift: number;
+  /** floor(15 · 2^27 / 2^inputLeftShift): |q − zero point| at or beyond it saturates. */
+  readonly inputRangeRadius: number;
+}
+
+export type QuantLayer = Conv2DLayer | MaxPoolLayer | DenseLayer | LogisticLayer;
 
 export interface Calibration {
   readonly method: 'minmax' | 'percentile';

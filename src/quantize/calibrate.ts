@@ -11,10 +11,25 @@ export interface RangeStats {
 
 const SAMPLE_PER_LAYER = 400_000;
 
-/** Runs the float model on the calibration images and records each op's output range (post-activation). */
+/**
+ * Runs the float model on the calibration images and records each op's output range: post-activation, except for
+ * a dense layer split from its sigmoid (`preActivation`), whose range is x·W + b computed from the layer's input.
+ * Logistic ops have a fixed output quantization and are not tracked.
+ */
 export function collectRanges(model: tf.LayersModel, ops: readonly FloatOp[], images: Uint8Array, count: number, batch = 250): Map<string, RangeStats> {
-  const tracked = ops.filter((o) => o.op !== 'flatten');
-  const probe = tf.model({ inputs: model.inputs, outputs: tracked.map((o) => model.layers[o.layerIndex].output as tf.SymbolicTensor) });
+  const tracked = ops.filter((o) => o.op !== 'flatten' && o.op !== 'logistic');
+  const preActivation = tracked.map((o) => o.op === 'dense' && o.preActivation === true);
+  const probe = tf.model({
+    inputs: model.inputs,
+    outputs: tracked.map((o, k) => {
+      const layer = model.layers[o.layerIndex];
+      return (preActivation[k] ? layer.input : layer.output) as tf.SymbolicTensor;
+    }),
+  });
+  const denseOf = (k: number): { kernel: tf.Tensor; bias: tf.Tensor | null } => {
+    const w = model.layers[tracked[k].layerIndex].getWeights();
+    return { kernel: w[0], bias: w[1] ?? null };
+  };
   const mins = tracked.map(() => Infinity);
   const maxs = tracked.map(() => -Infinity);
   const samples: number[][] = tracked.map(() => []);
@@ -23,7 +38,12 @@ export function collectRanges(model: tf.LayersModel, ops: readonly FloatOp[], im
     const outs = tf.tidy(() => {
       const x = tf.tensor4d(images.subarray(start * 784, (start + n) * 784), [n, 28, 28, 1], 'float32').div(255);
       const r = probe.predict(x);
-      return Array.isArray(r) ? r : [r];
+      return (Array.isArray(r) ? r : [r]).map((t, k) => {
+        if (!preActivation[k]) return t;
+        const { kernel, bias } = denseOf(k);
+        const z = tf.matMul(t.reshape([n, -1]), kernel);
+        return bias ? z.add(bias) : z;
+      });
     });
     outs.forEach((t, k) => {
       const v = t.dataSync();

@@ -1,6 +1,7 @@
 import { ARTIFACT_FORMAT, ARTIFACT_VERSION, INPUT_SCALE, INPUT_ZERO_POINT, type Calibration, type Int8Model, type QuantLayer, type QuantParams } from './artifact.js';
 import { percentileRange, type RangeStats } from './calibrate.js';
 import type { FloatOp } from './float-graph.js';
+import { LOGISTIC_OUTPUT_SCALE, LOGISTIC_OUTPUT_ZERO_POINT, prepareLogistic } from './logistic.js';
 import { activationClamp, activationParams, quantizeBias, quantizeWeightsPerChannel, requantization } from './scheme.js';
 
 export interface RangeChoice { readonly method: 'minmax' | 'percentile'; readonly percentile?: number }
@@ -47,6 +48,18 @@ export function convertToInt8(c: ConvertInput): Int8Model {
       const outShape = [Math.floor((h - op.pool[0]) / op.stride[0]) + 1, Math.floor((w - op.pool[1]) / op.stride[1]) + 1, ch];
       layers.push({ op: 'maxpool', name: op.name, inShape: shape, outShape, input: q, output: q, activationMin: -128, activationMax: 127, pool: op.pool, stride: op.stride });
       shape = outShape;
+      return;
+    }
+    if (op.op === 'logistic') {
+      const out: QuantParams = { scale: LOGISTIC_OUTPUT_SCALE, zeroPoint: LOGISTIC_OUTPUT_ZERO_POINT };
+      let prepared;
+      try {
+        prepared = prepareLogistic(q.scale);
+      } catch (e) {
+        throw new Error(`layer '${op.name}': ${(e as Error).message}`);
+      }
+      layers.push({ op: 'logistic', name: op.name, inShape: shape, outShape: shape, input: q, output: out, activationMin: -128, activationMax: 127, ...prepared });
+      q = out;
       return;
     }
     const [lo, hi] = outputRange(op, c.ranges, c.choice, i === last);

@@ -5,11 +5,13 @@ export type FloatOp =
   | { op: 'conv2d'; name: string; kernel: [number, number]; stride: [number, number]; padding: 'valid' | 'same'; activation: 'relu' | 'none'; filters: number; weights: Float32Array; bias: Float32Array; layerIndex: number }
   | { op: 'maxpool'; name: string; pool: [number, number]; stride: [number, number]; layerIndex: number }
   | { op: 'flatten'; name: string; layerIndex: number }
-  | { op: 'dense'; name: string; units: number; activation: 'relu' | 'none'; weights: Float32Array; bias: Float32Array; layerIndex: number };
+  | { op: 'dense'; name: string; units: number; activation: 'relu' | 'none'; weights: Float32Array; bias: Float32Array; layerIndex: number; preActivation?: boolean }
+  /** Element-wise sigmoid (TFLite LOGISTIC); output quantization fixed at 1/256, −128, so it needs no range. */
+  | { op: 'logistic'; name: string; layerIndex: number };
 
 export class UnsupportedModelError extends Error {
   constructor(layer: string, detail: string) {
-    super(`layer '${layer}': ${detail} — the int8 engine supports conv2d (valid/same, relu or linear), max-pool (valid), flatten and dense (relu or linear)`);
+    super(`layer '${layer}': ${detail} — the int8 engine supports conv2d (valid/same, relu or linear), max-pool (valid), flatten, dense (relu, linear or sigmoid) and a sigmoid activation layer`);
     this.name = 'UnsupportedModelError';
   }
 }
@@ -66,7 +68,17 @@ export function readFloatGraph(model: tf.LayersModel): FloatOp[] {
       const [n, units] = kernelShape;
       const t = new Float32Array(kernel.length);
       for (let u = 0; u < units; u++) for (let i = 0; i < n; i++) t[u * n + i] = kernel[i * units + u];
-      ops.push({ op: 'dense', name, units, activation: activationOf(name, cfg), weights: t, bias: bias ?? new Float32Array(units), layerIndex });
+      if (String(cfg.activation) === 'sigmoid') {
+        // TFLite's converter splits Dense(sigmoid) into FULLY_CONNECTED (no fused activation) + LOGISTIC: the
+        // dense output is the pre-activation, calibrated on its own range.
+        ops.push({ op: 'dense', name, units, activation: 'none', weights: t, bias: bias ?? new Float32Array(units), layerIndex, preActivation: true });
+        ops.push({ op: 'logistic', name: `${name}/sigmoid`, layerIndex });
+      } else {
+        ops.push({ op: 'dense', name, units, activation: activationOf(name, cfg), weights: t, bias: bias ?? new Float32Array(units), layerIndex });
+      }
+    } else if (cls === 'Activation' && String(cfg.activation) === 'sigmoid') {
+      if (ops.length === 0 || ops[ops.length - 1].op === 'flatten') throw new UnsupportedModelError(name, 'a sigmoid must follow a conv2d, max-pool or dense layer');
+      ops.push({ op: 'logistic', name, layerIndex });
     } else {
       throw new UnsupportedModelError(name, `layer type ${cls}`);
     }

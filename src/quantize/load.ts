@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ARTIFACT_FORMAT, ARTIFACT_VERSION, type Int8Model } from './artifact.js';
+import { LOGISTIC_MAX_LEFT_SHIFT, LOGISTIC_MIN_LEFT_SHIFT, LOGISTIC_OUTPUT_SCALE, LOGISTIC_OUTPUT_ZERO_POINT, prepareLogistic } from './logistic.js';
 
 /** A rejected artifact: names the file and the JSON path of the offending field. */
 export class ArtifactError extends Error {
@@ -125,8 +126,28 @@ export function validateArtifact(raw: Json, file: string): Int8Model {
       const expect = [Math.floor((inShape[0] - pool[0]) / stride[0]) + 1, Math.floor((inShape[1] - pool[1]) / stride[1]) + 1, inShape[2]];
       c.sameShape(outShape, expect, `${f}.outShape`, 'the pooled shape');
       if (lout.scale !== lin.scale || lout.zeroPoint !== lin.zeroPoint) c.fail(`${f}.output`, 'max-pool must keep its input\'s scale and zero point');
+    } else if (l.op === 'logistic') {
+      c.sameShape(outShape, inShape, `${f}.outShape`, 'the input shape (logistic is element-wise)');
+      if (lout.scale !== LOGISTIC_OUTPUT_SCALE || lout.zeroPoint !== LOGISTIC_OUTPUT_ZERO_POINT) {
+        c.fail(`${f}.output`, `logistic output must be scale 1/256, zero point −128 (TFLite int8), got scale ${lout.scale}, zero point ${lout.zeroPoint}`);
+      }
+      if (amin !== -128 || amax !== 127) c.fail(`${f}.activationMin`, `logistic has no clamp: expected [-128, 127], got [${amin}, ${amax}]`);
+      // The three prepared numbers must be exactly TFLM's prepare for the input scale; anything else is a file we
+      // do not understand (an engine would silently compute another function).
+      const expected = ((): ReturnType<typeof prepareLogistic> => {
+        try {
+          return prepareLogistic(lin.scale);
+        } catch (e) {
+          return c.fail(`${f}.input.scale`, (e as Error).message);
+        }
+      })();
+      const fields = ['inputMultiplier', 'inputLeftShift', 'inputRangeRadius'] as const;
+      for (const k of fields) {
+        c.int(l[k], `${f}.${k}`, k === 'inputLeftShift' ? LOGISTIC_MIN_LEFT_SHIFT : 0, k === 'inputLeftShift' ? LOGISTIC_MAX_LEFT_SHIFT : INT32_MAX);
+        if (l[k] !== expected[k]) c.fail(`${f}.${k}`, `${String(l[k])} is not TFLM's logistic prepare for input scale ${lin.scale} (expected ${expected[k]})`);
+      }
     } else {
-      c.fail(`${f}.op`, `unknown op ${JSON.stringify(l.op)}; this version knows conv2d, maxpool, dense`);
+      c.fail(`${f}.op`, `unknown op ${JSON.stringify(l.op)}; this version knows conv2d, maxpool, dense, logistic`);
     }
     shape = outShape;
     q = lout;

@@ -1,4 +1,5 @@
 import type { Int8Model, QuantLayer } from './artifact.js';
+import { logisticTable } from './logistic.js';
 import { convPerChannel, fullyConnectedPerChannel, maxPool, offsetAndPad, transposeToChannelsLast, type RequantParams } from './kernels.js';
 
 /** One prepared step: typed arrays built once, so `run` does integer math only. */
@@ -41,6 +42,16 @@ function prepare(l: QuantLayer): PreparedLayer {
       step: (input, output) => {
         offsetAndPad(input, h, w, c, l.input.zeroPoint, l.padTop, l.padLeft, padBottom, padRight, padded);
         convPerChannel(padded, weights, g, r, acc, output);
+      },
+    };
+  }
+  if (l.op === 'logistic') {
+    // The op depends on the int8 input alone: evaluate TFLM's fixed-point formula for all 256 inputs once.
+    const table = logisticTable(l.input.zeroPoint, l);
+    return {
+      outSize,
+      step: (input, output) => {
+        for (let i = 0; i < outSize; i++) output[i] = table[input[i] + 128];
       },
     };
   }

@@ -125,6 +125,7 @@ export const MODEL_KERNELS = [
   { name: 'ed_conv2d_s8', op: 'conv2d', args: 'p, input, output' },
   { name: 'ed_max_pool_s8', op: 'maxpool', args: 'p, input, output' },
   { name: 'ed_fully_connected_s8', op: 'dense', args: 'p, input, output' },
+  { name: 'ed_logistic_s8', op: 'logistic', args: 'p, input, output' },
 ] as const;
 
 /** ED_DSP_KERNELS for an engine: the generated engine picks ed_dsp.h by itself on an M4, so 'portable' says no. */
@@ -145,6 +146,7 @@ function wrapModel(fw: ModelFirmware, engine: Mps2Engine, probe: boolean): { fil
     // The kernels first, so that the macros below do not rewrite their definitions; the model's own includes are then no-ops.
     `#define ED_DSP_COLUMN_CAPACITY ${dspColumnCapacity(fw.model)}`,
     '#include "ed_kernels.h"',
+    ...(fw.model.layers.some((l) => l.op === 'logistic') ? ['#include "ed_logistic.h"'] : []),
     '#include "layer_probe.h"',
     ...macros,
     `#include "${modelInclude}"`,
