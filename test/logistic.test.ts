@@ -167,3 +167,42 @@ describe('logistic in the artifact (the simulator against a naive reference: tes
     expect(() => validateArtifact(broken((l) => { l.op = 'tanh'; }), 'm.json')).toThrow(/unknown op "tanh"; this version knows conv2d, maxpool, dense, logistic/);
   });
 });
+
+describe('a Keras sigmoid becomes dense (pre-activation range) + logistic, as in TFLite', () => {
+  it('splits Dense(sigmoid), keeps Activation(sigmoid), calibrates the dense on x·W + b and converts to a valid artifact', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { collectRanges, convertToInt8, readFloatGraph } = await import('../src/quantize/index.js');
+    await tf.setBackend('cpu');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: 6, activation: 'sigmoid', kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' }),
+        tf.layers.dense({ units: 4, activation: 'linear' }),
+        tf.layers.activation({ activation: 'sigmoid' }),
+        tf.layers.dense({ units: 10, activation: 'linear' }),
+      ],
+    });
+    const ops = readFloatGraph(model);
+    expect(ops.map((o) => o.op)).toEqual(['flatten', 'dense', 'logistic', 'dense', 'logistic', 'dense']);
+    const rng = createRng(3);
+    const images = Uint8Array.from({ length: 20 * 784 }, () => (rng() < 0.2 ? 255 : 0));
+    const ranges = collectRanges(model, ops, images, 20, 10);
+    const first = ranges.get(ops[1].name);
+    // A post-sigmoid range would lie inside (0, 1); x·W + b of random images spreads over both signs.
+    expect(first && first.min < 0 && first.max > 0 && (first.min < -1 || first.max > 1)).toBe(true);
+    expect(ranges.has(ops[2].name)).toBe(false);
+    // The pre-activation range matches x·W + b computed by hand for image 0.
+    const x = tf.tensor2d(Array.from(images.subarray(0, 784), (p) => p / 255), [1, 784]);
+    const [w, b] = model.layers[1].getWeights();
+    const z = tf.matMul(x, w).add(b).dataSync();
+    expect(Math.min(...z)).toBeGreaterThanOrEqual((first?.min ?? 0) - 1e-6);
+    const artifact = convertToInt8({
+      name: 'sig', source: { model: '.', sha256: '0'.repeat(64) }, ops, ranges, choice: { method: 'minmax' },
+      calibration: { images: 20, source: 'random', candidates: [] },
+    });
+    expect(artifact.layers.map((l) => l.op)).toEqual(['dense', 'logistic', 'dense', 'logistic', 'dense']);
+    const valid = validateArtifact(JSON.parse(JSON.stringify(artifact)), 'sig.json');
+    expect(valid.layers[1]).toMatchObject({ output: { scale: 1 / 256, zeroPoint: -128 }, ...prepareLogistic(valid.layers[0].output.scale) });
+    model.dispose();
+  }, 60_000);
+});
