@@ -4,19 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../src/data/index.js';
-import { loadArtifact, logisticTable, prepareLogistic } from '../src/quantize/index.js';
+import { loadDigitSet } from '../src/data/index.js';
+import { loadArtifact, logisticTable, prepareLogistic, Simulator } from '../src/quantize/index.js';
 import { canRun } from './board-support.js';
 
 /*
  * TFLite Micro's own int8 Logistic as the oracle: test/c/logistic_tflm_oracle.cc compiled against ../shared/tflm
  * (TFLM's reference kernels and gemmlowp, unchanged) with the build line of ../shared/tflm/README.md. Prepare
  * (multiplier, left shift, radius) and all 256 outputs must equal the simulator's for every quantization tried,
- * including the logistic layer of the shipped models/mlp. The C kernel equals the simulator (test/logistic-c.test.ts),
+ * including the logistic layer of the shipped models/mlp; and test/c/tflm_mlp_oracle.cc runs the whole of models/mlp
+ * with TFLM's kernels on the 10k test images. The C kernel equals the simulator (test/logistic-c.test.ts),
  * so it equals TFLM too. Skips loudly without g++ or ../shared/tflm; fails under CI=true.
  */
 
 const TFLM = path.resolve('..', 'shared', 'tflm');
 const ORACLE = path.join('test', 'c', 'logistic_tflm_oracle.cc');
+const MODEL_ORACLE = path.join('test', 'c', 'tflm_mlp_oracle.cc');
 const MLP = path.join('models', 'mlp', 'model.int8.json');
 const haveTflm = existsSync(path.join(TFLM, 'tensorflow', 'lite', 'kernels', 'internal', 'reference', 'integer_ops', 'logistic.h'));
 if (!haveTflm) console.warn(`\n*** logistic-tflm: ${TFLM} missing — SKIPPING the TFLM oracle test (fails under CI=true) ***\n`);
@@ -24,14 +27,21 @@ if (!haveTflm) console.warn(`\n*** logistic-tflm: ${TFLM} missing — SKIPPING t
 describe.runIf(canRun('logistic-tflm (TFLM reference Logistic oracle)', ['g++']) && (haveTflm || process.env.CI === 'true'))('simulator logistic ≡ TFLM reference_integer_ops::Logistic', () => {
   let dir = '';
   let oracle = '';
+  let modelOracle = '';
+  /** The build line of ../shared/tflm/README.md. */
+  const build = (source: string, exe: string): void => {
+    const internal = path.join(TFLM, 'tensorflow', 'lite', 'kernels', 'internal');
+    const r = spawnSync('g++', ['-O2', '-std=c++17', `-I${TFLM}`, '-DTF_LITE_STATIC_MEMORY', source,
+      ...['common.cc', 'runtime_shape.cc', 'quantization_util.cc'].map((f) => path.join(internal, f)), '-o', exe], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building the TFLM oracle ${source} failed:\n${r.stderr}`);
+  };
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ed-tflm-logistic-'));
     oracle = path.join(dir, 'oracle');
-    const internal = path.join(TFLM, 'tensorflow', 'lite', 'kernels', 'internal');
-    const r = spawnSync('g++', ['-O2', '-std=c++17', `-I${TFLM}`, '-DTF_LITE_STATIC_MEMORY', ORACLE,
-      ...['common.cc', 'runtime_shape.cc', 'quantization_util.cc'].map((f) => path.join(internal, f)), '-o', oracle], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`building the TFLM oracle failed:\n${r.stderr}`);
-  }, 120_000);
+    modelOracle = path.join(dir, 'model-oracle');
+    build(ORACLE, oracle);
+    build(MODEL_ORACLE, modelOracle);
+  }, 180_000);
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -88,4 +98,37 @@ describe.runIf(canRun('logistic-tflm (TFLM reference Logistic oracle)', ['g++'])
     const l = layers[0];
     expect(l.op === 'logistic' && [l.inputMultiplier, l.inputLeftShift, l.inputRangeRadius]).toEqual(o.prepared);
   }, 60_000);
+
+  it.runIf(existsSync(MLP))('models/mlp end to end: TFLM FullyConnectedPerChannel → Logistic → FullyConnectedPerChannel gives the simulator\'s logits on all 10k test images', () => {
+    const model = loadArtifact(MLP);
+    const words: number[] = [model.layers.length];
+    const scales: { at: number; scale: number }[] = [];
+    for (const l of model.layers) {
+      if (l.op === 'dense') {
+        words.push(1, l.inShape[0], l.outShape[0], -l.input.zeroPoint, l.output.zeroPoint, l.activationMin, l.activationMax, ...l.weights, ...l.bias, ...l.multipliers, ...l.shifts);
+      } else if (l.op === 'logistic') {
+        words.push(2, l.outShape[0], l.input.zeroPoint, 0);
+        scales.push({ at: words.length - 1, scale: l.input.scale });
+      } else throw new Error(`the model oracle runs dense and logistic layers, not ${l.op}`);
+    }
+    const test = loadDigitSet('mnist:test');
+    words.push(test.count);
+    const header = Buffer.alloc(words.length * 4);
+    words.forEach((w, i) => header.writeInt32LE(w, i * 4));
+    for (const s of scales) header.writeFloatLE(s.scale, s.at * 4); // float32 bits, as a .tflite file stores scales
+    const r = spawnSync(modelOracle, [], { input: Buffer.concat([header, Buffer.from(test.images.buffer, test.images.byteOffset, test.count * 784)]), maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`TFLM model oracle failed (exit ${String(r.status)}): ${r.stderr.toString('utf8')}`);
+    expect(r.stdout.length).toBe(test.count * 10);
+    const tflm = new Int8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.length);
+    const ours = new Simulator(model).classifyMany(test.images, test.count).logits;
+    let differing = 0;
+    let first = '';
+    for (let i = 0; i < ours.length; i++) {
+      if (ours[i] !== tflm[i]) {
+        if (!differing) first = `image ${Math.floor(i / 10)} logit ${i % 10}: ours ${ours[i]}, TFLM ${tflm[i]}`;
+        differing++;
+      }
+    }
+    expect({ differing, first }).toEqual({ differing: 0, first: '' });
+  }, 120_000);
 });
