@@ -87,7 +87,7 @@ export function modelBanner(ctx: ModelEmitContext, fileName: string, role: strin
     ...architectureTable(ctx),
     '',
     `Activation arena ${plan.bytes} bytes (plain ping-pong buffers would need ${plan.pingPongBytes}): offsets planned at`,
-    'generation time so that each layer\'s input and output are disjoint; max-pool runs in place.',
+    `generation time so that each layer's input and output are disjoint; max-pool runs in place${model.layers.some((l) => l.op === 'logistic') ? ', and so does logistic' : ''}.`,
     `Packed scratch  ${packedWords(model) * 4} bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.`,
   ]);
 }

@@ -19,7 +19,7 @@
  *    total                                         12730  12704                                   800 B arena
  *
  * Activation arena 800 bytes (plain ping-pong buffers would need 800): offsets planned at
- * generation time so that each layer's input and output are disjoint; max-pool runs in place.
+ * generation time so that each layer's input and output are disjoint; max-pool runs in place, and so does logistic.
  * Packed scratch  0 bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.
  */
 #ifndef MLP_MODEL_H
