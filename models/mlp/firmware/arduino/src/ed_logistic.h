@@ -18,7 +18,8 @@
  *         y   = gemmlowp logistic(a)                                                Q0.31, in [0, 2^31)
  *         out = clamp(RoundingDivideByPOT(y, 23) - 128, -128, 127)
  * Bounds: |x| < radius gives |x * 2^left_shift| < 15 * 2^27 < 2^31 (no wrap in the left shift) and |a| < 15 * 2^27.
- * Inside gemmlowp's helpers every sum stays in int32 (the Newton-Raphson iterate stays in [1, 48/17] in Q2.29);
+ * Inside gemmlowp's helpers every sum stays in int32: the Taylor step works on |x| <= 1/8 in Q0.31, and the
+ * Newton-Raphson iterate starts in [16/17, 32/17] and converges to 1/d in [1, 2], well inside Q2.29's [-4, 4);
  * products go through ed_srdhm, and left shifts by a power of two saturate as gemmlowp's do.
  *
  * Element-wise: output may equal input (the arena planner runs it in place). C99, integer only, no UB.
