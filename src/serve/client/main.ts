@@ -115,6 +115,8 @@ window.addEventListener('drop', (e) => {
 });
 
 setInterval(() => view.showStats(stats), 250);
+// A safety net: a source with a frame waiting is offered again even if no event arrives to trigger it.
+setInterval(pump, 100);
 
 (window as unknown as { edgeDigits: unknown }).edgeDigits = {
   /** This tab's answered/dropped/error counts and its recent per-frame latencies (ms). */

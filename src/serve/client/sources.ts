@@ -220,6 +220,9 @@ export class DrawingPad implements PageSource {
     this.drawing = false;
     this.last = null;
     this.lastTaken = 0;
+    // The finished drawing always goes to the host, whatever the throttle sent during the stroke.
+    this.dirty = true;
+    this.setDirtyAttr();
     this.notify();
   }
 
