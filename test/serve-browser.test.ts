@@ -12,91 +12,25 @@
  * - A screenshot of the page is saved as an artifact (EDGE_DIGITS_ARTIFACTS, default <tmp>/edge-digits-artifacts);
  *   EDGE_DIGITS_UPDATE_DOCS=1 also writes docs/serve.png for the README.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeCameraFrame, type CameraLikeOptions } from '../src/camera/index.js';
-import { createRng, imageAt, shuffledIndices } from '../src/data/index.js';
+import { synthesizeCameraFrame } from '../src/camera/index.js';
+import { createRng, imageAt } from '../src/data/index.js';
 import { loadArtifact } from '../src/quantize/index.js';
 import { openServeEngine, startServer, type ServeEngine, type ServeServer } from '../src/serve/index.js';
 import { ARTIFACT } from './board-support.js';
-import { canRunBrowser, launchBrowser, mnistTest, writeY4m, type LaunchedBrowser } from './serve-support.js';
+import {
+  BLANK_FRAMES, FPS, HOLD_FRAMES, MARK, MARK_BITS, WIDTH,
+  canRunBrowser, heldDigitClip, launchBrowser, mnistTest, pickDigits, type LaunchedBrowser,
+} from './serve-support.js';
 import { strokesOf } from './serve-strokes.js';
 
 const runnable = canRunBrowser('serve-browser');
 const ARTIFACTS = process.env.EDGE_DIGITS_ARTIFACTS ?? path.join(os.tmpdir(), 'edge-digits-artifacts');
-
-const FPS = 30;
-const HOLD_FRAMES = 30;
-const BLANK_FRAMES = 12;
-const WIDTH = 640;
-const HEIGHT = 480;
-
-/** One test digit per class from MNIST test images 5000–9999, in a shuffled order (seeded). */
-function pickDigits(seed: number): number[] {
-  const set = mnistTest();
-  const order = shuffledIndices(5000, createRng(seed));
-  const chosen = new Map<number, number>();
-  for (const k of order) {
-    const i = 5000 + k;
-    if (!chosen.has(set.labels[i])) chosen.set(set.labels[i], i);
-    if (chosen.size === 10) break;
-  }
-  return [...chosen.values()];
-}
-
-/**
- * The clip: per digit a fixed scene (size, place, light, blur, noise drawn once) held for HOLD_FRAMES with a
- * hand's tremor (±4 px, ±2°) and fresh noise per frame, then BLANK_FRAMES of empty paper.
- */
-async function makeClip(file: string, indices: readonly number[]): Promise<void> {
-  const set = mnistTest();
-  async function* frames(): AsyncGenerator<Uint8Array> {
-    for (const [slot, index] of indices.entries()) {
-      const scene = createRng(1000 + slot);
-      const between = (lo: number, hi: number): number => lo + (hi - lo) * scene();
-      const h = between(0.32, 0.5);
-      const cx = WIDTH / 2 + between(-50, 50);
-      const cy = HEIGHT / 2 + between(-40, 40);
-      const light = between(170, 225);
-      const dark = between(20, 70);
-      const blur = between(0.7, 1.6);
-      const noise = between(2, 5);
-      const vignette = between(0, 0.25);
-      const base: Partial<CameraLikeOptions> = {
-        width: WIDTH, height: HEIGHT, digitHeight: [h, h], maxRotationDeg: 2, perspective: 0.05, lightGradient: 0.1,
-        lightLevel: [light - 2, light + 2], darkLevel: [dark, dark], vignette: [vignette, vignette], blurSigma: [blur, blur],
-        noiseSigma: [noise - 0.5, noise + 0.5], jpegQuality: [70, 85], maxSpecks: 1,
-      };
-      for (let k = 0; k < HOLD_FRAMES + BLANK_FRAMES; k++) {
-        const rng = createRng(slot * 1000 + k + 1);
-        const jitter = { x: cx + (rng() * 2 - 1) * 4, y: cy + (rng() * 2 - 1) * 4 };
-        const r = await synthesizeCameraFrame(k < HOLD_FRAMES ? imageAt(set, index) : null, rng, { ...base, centre: jitter });
-        paintMarker(r.gray, slot, k < HOLD_FRAMES);
-        yield r.gray;
-      }
-    }
-  }
-  await writeY4m(file, WIDTH, HEIGHT, FPS, frames());
-}
-
-/*
- * Corner marks tell the test which slot of the clip is on screen: MARK_BITS blocks in the top-left corner, far
- * outside the region of interest (the centre square), so the host never sees them. Bits: slot (4), holding (1).
- */
-const MARK = { x: 6, y: 6, size: 10, step: 14 } as const;
-const MARK_BITS = 5;
-
-function paintMarker(gray: Uint8Array, slot: number, holding: boolean): void {
-  const code = (slot << 1) | (holding ? 1 : 0);
-  for (let b = 0; b < MARK_BITS; b++) {
-    const v = (code >> b) & 1 ? 0 : 255;
-    for (let y = MARK.y; y < MARK.y + MARK.size; y++) gray.fill(v, y * WIDTH + MARK.x + b * MARK.step, y * WIDTH + MARK.x + b * MARK.step + MARK.size);
-  }
-}
 
 /** An answer the page showed: for which frame, that frame's corner code (slot, holding) and the steady answer. */
 interface Answered { readonly id: number; readonly code: number; readonly steady: string }
@@ -148,8 +82,7 @@ describe.runIf(runnable)('serve page in a real browser', () => {
     const artifact = loadArtifact(ARTIFACT);
     clipDigits = pickDigits(2026);
     labels = clipDigits.map((i) => mnistTest().labels[i]);
-    const clip = path.join(os.tmpdir(), `edge-digits-serve-clip-v2-${clipDigits.join('-')}.y4m`);
-    if (!existsSync(clip)) await makeClip(`${clip}.part.y4m`, clipDigits).then(() => copyFileSync(`${clip}.part.y4m`, clip));
+    const clip = await heldDigitClip(clipDigits);
     engine = await openServeEngine({ kind: 'virtual' }, ARTIFACT, () => {});
     server = await startServer({
       engine, port: 0,

@@ -5,10 +5,12 @@
  * the end.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { WebSocket } from 'ws';
 import { preprocess, synthesizeCameraFrame, frameSeed, type CameraLikeOptions, type Frame } from '../src/camera/index.js';
-import { createRng, imageAt, loadDigitSet, type DigitSet } from '../src/data/index.js';
+import { createRng, imageAt, loadDigitSet, shuffledIndices, type DigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { encodeFrameMessage, type FrameSourceName, type ServerMessage, type WelcomeMessage } from '../src/serve/index.js';
 import { ARTIFACT, CI } from './board-support.js';
@@ -169,4 +171,87 @@ export async function writeY4m(file: string, width: number, height: number, fps:
   child.stdin.end();
   const code = await exited;
   if (code !== 0) throw new Error(`ffmpeg exited with ${code} writing ${file}: ${stderr}`);
+}
+
+// ---- a fake camera clip ------------------------------------------------------------------------------------
+
+/** One test digit per class from MNIST test images 5000–9999, in a shuffled order (seeded). */
+export function pickDigits(seed: number): number[] {
+  const set = mnistTest();
+  const order = shuffledIndices(5000, createRng(seed));
+  const chosen = new Map<number, number>();
+  for (const k of order) {
+    const i = 5000 + k;
+    if (!chosen.has(set.labels[i])) chosen.set(set.labels[i], i);
+    if (chosen.size === 10) break;
+  }
+  return [...chosen.values()];
+}
+
+export const FPS = 30;
+export const HOLD_FRAMES = 30;
+export const BLANK_FRAMES = 12;
+export const WIDTH = 640;
+export const HEIGHT = 480;
+
+/*
+ * Corner marks tell the test which slot of the clip is on screen: MARK_BITS blocks in the top-left corner, far
+ * outside the region of interest (the centre square), so the host never sees them. Bits: slot (4), holding (1).
+ */
+export const MARK = { x: 6, y: 6, size: 10, step: 14 } as const;
+export const MARK_BITS = 5;
+
+function paintMarker(gray: Uint8Array, slot: number, holding: boolean): void {
+  const code = (slot << 1) | (holding ? 1 : 0);
+  for (let b = 0; b < MARK_BITS; b++) {
+    const v = (code >> b) & 1 ? 0 : 255;
+    for (let y = MARK.y; y < MARK.y + MARK.size; y++) gray.fill(v, y * WIDTH + MARK.x + b * MARK.step, y * WIDTH + MARK.x + b * MARK.step + MARK.size);
+  }
+}
+
+/**
+ * The clip: per digit a fixed scene (size, place, light, blur, noise drawn once) held for HOLD_FRAMES with a
+ * hand's tremor (±4 px, ±2°) and fresh noise per frame, then BLANK_FRAMES of empty paper.
+ */
+export async function makeClip(file: string, indices: readonly number[]): Promise<void> {
+  const set = mnistTest();
+  async function* frames(): AsyncGenerator<Uint8Array> {
+    for (const [slot, index] of indices.entries()) {
+      const scene = createRng(1000 + slot);
+      const between = (lo: number, hi: number): number => lo + (hi - lo) * scene();
+      const h = between(0.32, 0.5);
+      const cx = WIDTH / 2 + between(-50, 50);
+      const cy = HEIGHT / 2 + between(-40, 40);
+      const light = between(170, 225);
+      const dark = between(20, 70);
+      const blur = between(0.7, 1.6);
+      const noise = between(2, 5);
+      const vignette = between(0, 0.25);
+      const base: Partial<CameraLikeOptions> = {
+        width: WIDTH, height: HEIGHT, digitHeight: [h, h], maxRotationDeg: 2, perspective: 0.05, lightGradient: 0.1,
+        lightLevel: [light - 2, light + 2], darkLevel: [dark, dark], vignette: [vignette, vignette], blurSigma: [blur, blur],
+        noiseSigma: [noise - 0.5, noise + 0.5], jpegQuality: [70, 85], maxSpecks: 1,
+      };
+      for (let k = 0; k < HOLD_FRAMES + BLANK_FRAMES; k++) {
+        const rng = createRng(slot * 1000 + k + 1);
+        const jitter = { x: cx + (rng() * 2 - 1) * 4, y: cy + (rng() * 2 - 1) * 4 };
+        const r = await synthesizeCameraFrame(k < HOLD_FRAMES ? imageAt(set, index) : null, rng, { ...base, centre: jitter });
+        paintMarker(r.gray, slot, k < HOLD_FRAMES);
+        yield r.gray;
+      }
+    }
+  }
+  await writeY4m(file, WIDTH, HEIGHT, FPS, frames());
+}
+
+
+/** The clip for these digits, made once and kept in the temporary folder (it only depends on the indices). */
+export async function heldDigitClip(indices: readonly number[]): Promise<string> {
+  const clip = path.join(os.tmpdir(), `edge-digits-serve-clip-v2-${indices.join('-')}.y4m`);
+  if (!existsSync(clip)) {
+    const part = `${clip}.${process.pid}.part.y4m`;
+    await makeClip(part, indices);
+    renameSync(part, clip);
+  }
+  return clip;
 }

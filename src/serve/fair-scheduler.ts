@@ -20,7 +20,7 @@ export class FairScheduler {
   private readonly queues = new Map<string, Job[]>();
   /** Keys in turn order; the key after the last one served goes first. */
   private order: string[] = [];
-  private nextTurn = 0;
+  private lastServed: string | null = null;
   private running = 0;
 
   constructor(private readonly concurrency: number) {
@@ -59,7 +59,8 @@ export class FairScheduler {
     this.queues.delete(key);
     const i = this.order.indexOf(key);
     this.order.splice(i, 1);
-    if (i < this.nextTurn) this.nextTurn--;
+    // Its turn passes to the key after it.
+    if (this.lastServed === key) this.lastServed = i > 0 ? this.order[i - 1] : null;
     for (const job of q) job.reject(new SchedulerClosedError(reason));
   }
 
@@ -83,11 +84,12 @@ export class FairScheduler {
 
   private takeNext(): Job | undefined {
     const n = this.order.length;
+    const start = this.lastServed === null ? 0 : this.order.indexOf(this.lastServed) + 1;
     for (let k = 0; k < n; k++) {
-      const i = (this.nextTurn + k) % n;
-      const q = this.queues.get(this.order[i]);
+      const key = this.order[(start + k) % n];
+      const q = this.queues.get(key);
       if (q && q.length) {
-        this.nextTurn = (i + 1) % n;
+        this.lastServed = key;
         return q.shift();
       }
     }
