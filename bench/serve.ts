@@ -33,7 +33,7 @@ async function measure(choice: EngineChoice): Promise<Record<string, unknown>> {
   const engine = await openServeEngine(choice, model, () => {});
   const server = await startServer({
     engine, port: 0,
-    model: { path: model, sha256: artifact.source.sha256, outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint },
+    model: { path: model, sourceSha256: artifact.source.sha256, outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint },
   });
   const context = await browser.browser.newContext({ permissions: ['camera'] });
   try {

@@ -86,7 +86,7 @@ describe.runIf(runnable)('serve page in a real browser', () => {
     engine = await openServeEngine({ kind: 'virtual' }, ARTIFACT, () => {});
     server = await startServer({
       engine, port: 0,
-      model: { path: ARTIFACT, sha256: artifact.source.sha256, outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint },
+      model: { path: ARTIFACT, sourceSha256: artifact.source.sha256, outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint },
     });
     browser = await launchBrowser(clip);
   }, 180_000);
@@ -152,11 +152,37 @@ describe.runIf(runnable)('serve page in a real browser', () => {
     expect(await page.textContent('#fps')).toMatch(/frames\/s/);
     expect(await page.textContent('#lat-total')).toMatch(/ms$/);
 
-    // The screenshot for the README: wait for a digit in view with its answer.
-    await page.waitForFunction(() => /\d/.test(document.getElementById('steady')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    // The screenshot for the README: the digit answered is the one in view (the video's corner code says which
+    // digit it shows), both before and after the shot was taken.
+    const inViewAndAnswered = (): Promise<boolean> => page.evaluate(({ mark, bits, width, labels: ls }) => {
+      const video = document.getElementById('video') as HTMLVideoElement;
+      const c = document.createElement('canvas');
+      c.width = video.videoWidth;
+      c.height = video.videoHeight;
+      const ctx = c.getContext('2d') as CanvasRenderingContext2D;
+      ctx.drawImage(video, 0, 0);
+      const s = c.width / width;
+      let code = 0;
+      for (let b = 0; b < bits; b++) {
+        if (ctx.getImageData(Math.floor((mark.x + b * mark.step + mark.size / 2) * s), Math.floor((mark.y + mark.size / 2) * s), 1, 1).data[0] < 128) code |= 1 << b;
+      }
+      const steady = document.getElementById('steady')?.textContent ?? '';
+      return (code & 1) === 1 && steady === String(ls[code >> 1]) && document.getElementById('digit')?.textContent === steady
+        && /^[45] of/.test(document.getElementById('steady-votes')?.textContent ?? '');
+    }, { mark: MARK, bits: MARK_BITS, width: WIDTH, labels });
+    let png: Buffer | null = null;
+    for (let attempt = 0; attempt < 100 && !png; attempt++) {
+      if (!(await inViewAndAnswered())) {
+        await page.waitForTimeout(50);
+        continue;
+      }
+      const shotNow = await page.screenshot({ fullPage: true });
+      if (await inViewAndAnswered()) png = shotNow;
+    }
+    if (!png) throw new Error('no screenshot with the answered digit in view in 100 attempts');
     mkdirSync(ARTIFACTS, { recursive: true });
     const shot = path.join(ARTIFACTS, 'serve.png');
-    writeFileSync(shot, await page.screenshot({ fullPage: true }));
+    writeFileSync(shot, png);
     console.log(`serve-browser: screenshot ${shot}`);
     if (process.env.EDGE_DIGITS_UPDATE_DOCS === '1') copyFileSync(shot, path.join('docs', 'serve.png'));
     await page.context().close();

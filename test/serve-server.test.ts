@@ -34,7 +34,7 @@ async function startHost(o: { giveUpAfterMs?: number; maxMessageBytes?: number }
   const a = artifact as NonNullable<typeof artifact>;
   const server = await startServer({
     engine, port: 0, statusEveryMs: 200,
-    model: { path: ARTIFACT, sha256: a.source.sha256, outputScale: a.output.scale, outputZeroPoint: a.output.zeroPoint },
+    model: { path: ARTIFACT, sourceSha256: a.source.sha256, outputScale: a.output.scale, outputZeroPoint: a.output.zeroPoint },
     ...(o.maxMessageBytes ? { limits: { maxMessageBytes: o.maxMessageBytes } } : {}),
   });
   return {
@@ -108,6 +108,10 @@ describe.runIf(runnable)('serve host', () => {
     expect((await fetch(host.server.url, { method: 'POST' })).status).toBe(405);
     const status = (await (await fetch(new URL('api/status', host.server.url))).json()) as BoardStatusJson;
     expect(status).toMatchObject({ kind: 'virtual', state: 'connected', connects: 1 });
+    // Only the page's own origin may open the WebSocket: another site open in the browser may not drive the board.
+    await expect(TabClient.open(host.server.url, { Origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    const own = await TabClient.open(host.server.url, { Origin: host.server.url.replace(/\/$/, '') });
+    await own.close();
   });
 
   it('answers gray and JPEG frames with exactly the logits of the host pipeline (preprocess → board = simulator)', async () => {

@@ -211,7 +211,8 @@ export interface TimingJson {
 export type ServerMessage =
   | {
       readonly v: 1; readonly type: 'welcome'; readonly session: string; readonly protocol: 1;
-      readonly model: { readonly path: string; readonly sha256: string | null };
+      /** source_sha256: the float model the artifact was quantized from (as the artifact records it). */
+      readonly model: { readonly path: string; readonly source_sha256: string | null };
       readonly board: BoardStatusJson;
       readonly roi: { readonly fraction: number } | RectJson;
       readonly stable: { readonly window: number; readonly min_confidence: number };

@@ -19,7 +19,7 @@ import { Session } from './session.js';
 export interface ServeOptions {
   readonly engine: ServeEngine;
   /** The int8 artifact the engine runs: its path and output quantization (for confidences). */
-  readonly model: { readonly path: string; readonly sha256: string | null; readonly outputScale: number; readonly outputZeroPoint: number };
+  readonly model: { readonly path: string; readonly sourceSha256: string | null; readonly outputScale: number; readonly outputZeroPoint: number };
   /** Default 127.0.0.1 (loopback only). */
   readonly host?: string;
   /** Default 8080; 0 picks a free port. */
@@ -127,7 +127,7 @@ export async function startServer(o: ServeOptions): Promise<ServeServer> {
     log(`tab ${id} connected (${sockets.size} open)`);
     sendTo(ws, {
       v: 1, type: 'welcome', session: id, protocol: 1,
-      model: { path: o.model.path, sha256: o.model.sha256 },
+      model: { path: o.model.path, source_sha256: o.model.sourceSha256 },
       board: boardStatus(),
       roi: 'fraction' in roi ? { fraction: roi.fraction } : { x: roi.x, y: roi.y, width: roi.width, height: roi.height },
       stable: { window: stableWindow, min_confidence: minConfidence },

@@ -88,7 +88,7 @@ export const serveCommand: Command = {
     try {
       server = await serve.startServer({
         engine, host, port, stableWindow, minConfidence,
-        model: { path: model, sha256: artifact.source.sha256 ?? null, outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint },
+        model: { path: model, sourceSha256: artifact.source.sha256 ?? null, outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint },
         ...(roiFraction !== undefined ? { preprocessOptions: { roi: { fraction: roiFraction } } } : {}),
         log,
       });

@@ -62,7 +62,7 @@ function onMessage(m: ServerMessage, sent: SentFrame | null): void {
 }
 
 const sources: Record<string, PageSource> = {};
-const camera = new CameraSource(el('video'), el('overlay'), el('camera-note'), () => link.welcome, pump);
+const camera = new CameraSource(el('video'), el('view'), el('overlay'), el('camera-note'), () => link.welcome, pump);
 const pad = new DrawingPad(el('pad'), pump, () => link.reset());
 const file = new FileSource(el('file-view'), el('drop-hint'), pump);
 sources.camera = camera;

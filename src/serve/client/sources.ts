@@ -72,6 +72,8 @@ export class CameraSource implements PageSource {
 
   constructor(
     private readonly video: HTMLVideoElement,
+    /** Shows each frame as it is sent, so the boxes drawn over it belong to the picture under them. */
+    private readonly view: HTMLCanvasElement,
     private readonly overlay: HTMLCanvasElement,
     private readonly note: HTMLElement,
     private readonly welcome: () => WelcomeMessage | null,
@@ -127,6 +129,15 @@ export class CameraSource implements PageSource {
     if (!this.active || !this.fresh || this.video.videoWidth === 0) return null;
     this.fresh = false;
     const size = transportSize(this.video.videoWidth, this.video.videoHeight, CAMERA_SHORT_SIDE);
+    const w = this.view.clientWidth;
+    const h = this.view.clientHeight;
+    if (w > 0 && h > 0) {
+      if (this.view.width !== w || this.view.height !== h) {
+        this.view.width = w;
+        this.view.height = h;
+      }
+      this.view.getContext('2d')?.drawImage(this.video, 0, 0, w, h);
+    }
     return { image: this.grabber.grab(this.video, size.width, size.height), capturedAt: this.capturedAt };
   }
 
