@@ -4,7 +4,7 @@
  * real browser (Debian's chromium-headless-shell driven by playwright-core) with its process group killed at
  * the end.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,21 +13,22 @@ import { preprocess, synthesizeCameraFrame, frameSeed, type CameraLikeOptions, t
 import { createRng, imageAt, loadDigitSet, shuffledIndices, type DigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { encodeFrameMessage, type FrameSourceName, type ServerMessage, type WelcomeMessage } from '../src/serve/index.js';
-import { ARTIFACT, CI } from './board-support.js';
+import { ARTIFACT, CI, canRun } from './board-support.js';
 
 export const CHROMIUM = process.env.EDGE_DIGITS_CHROMIUM ?? '/usr/lib/chromium/chromium-headless-shell';
 
 /**
- * True when the browser tests can run: chromium-headless-shell, ffmpeg and the artifact present. Missing ones
- * skip loudly, except under CI=true, where the tests run and fail.
+ * True when the browser tests can run: chromium-headless-shell, ffmpeg (writes the fake camera's clip), gcc (the
+ * virtual board) and the artifact present. Missing ones skip loudly, except under CI=true, where the tests run
+ * and fail.
  */
 export function canRunBrowser(suite: string): boolean {
-  const missing = [
-    ...(existsSync(CHROMIUM) ? [] : [`${CHROMIUM} (Debian: apt-get install chromium-headless-shell)`]),
-    ...(existsSync(ARTIFACT) ? [] : [ARTIFACT]),
-  ];
-  if (missing.length) console.warn(`\n*** ${suite}: ${missing.join(', ')} missing — SKIPPING (these tests fail under CI=true) ***\n`);
-  return missing.length === 0 || CI;
+  const tools = canRun(suite, ['gcc']);
+  // ffmpeg answers -version, not --version.
+  const ffmpeg = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
+  if (!ffmpeg) console.warn(`\n*** ${suite}: ffmpeg missing (Debian: apt-get install ffmpeg) — SKIPPING (these tests fail under CI=true) ***\n`);
+  if (!existsSync(CHROMIUM)) console.warn(`\n*** ${suite}: ${CHROMIUM} missing (Debian: apt-get install chromium-headless-shell) — SKIPPING (these tests fail under CI=true) ***\n`);
+  return (tools && ffmpeg && existsSync(CHROMIUM)) || CI;
 }
 
 // ---- a tab without a browser --------------------------------------------------------------------------------
@@ -56,6 +57,8 @@ export class TabClient {
     const ws = new WebSocket(url.replace(/^http/, 'ws') + 'ws', { headers });
     const tab = new TabClient(ws);
     const welcome = tab.next((m) => m.type === 'welcome', 10_000);
+    // Awaited below, unless the connection itself is refused: then its timeout must not surface later.
+    welcome.catch(() => {});
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
