@@ -7,8 +7,9 @@ import { runCommand as runLiveCommand } from './commands/run.js';
 import { firmwareCommand } from './commands/firmware.js';
 import { boardCommand } from './commands/board.js';
 import { classifyCommand } from './commands/classify.js';
+import { serveCommand } from './commands/serve.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand, firmwareCommand, runLiveCommand, boardCommand, classifyCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evalCommand, quantizeCommand, predictCommand, firmwareCommand, runLiveCommand, boardCommand, classifyCommand, serveCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
