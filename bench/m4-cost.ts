@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { SerialPort } from 'serialport';
-import { generateFromArtifactFile, layerMacs, sha256Hex } from '../firmware-gen/index.js';
+import { generateFromArtifactFile, modelSteps, sha256Hex } from '../firmware-gen/index.js';
 import { measureImageSize, QEMU_MACHINE, type Mps2Engine } from '../firmware-gen/targets/mps2/build.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { BoardMessageDecoder, encodeClassifyRequest, type ClassifyReply } from '../src/device/protocol/index.js';
@@ -56,8 +56,9 @@ const set = loadDigitSet('mnist:test', imageCount);
 const expected = new Simulator(fw.model).classifyMany(set.images, set.count);
 
 const calibration = await runQemuCalibration();
-// Layer 0 of the probe is the input quantization; the rest follow the artifact's layers in order.
-const layerMacsList = [0, ...fw.model.layers.map(layerMacs)];
+// Stamp 0 of the probe is the input quantization; the rest follow the generated kernel calls (a conv with its fused
+// max-pool is one call) in order.
+const steps = [{ op: 'quantize', layers: [] as readonly number[], macs: 0 }, ...modelSteps(fw.model)];
 
 /** One engine: its board (timing field over the protocol), its layer probe, its image size. */
 async function measure(engine: Mps2Engine) {
@@ -81,8 +82,10 @@ async function measure(engine: Mps2Engine) {
   });
   const layers = probe[0].layers.map((l, i) => {
     const instructions = probe.reduce((a, p) => a + p.layers[i].instructions, 0) / probe.length;
-    const macs = layerMacsList[i] ?? 0;
-    return { index: i, op: l.op, macs, instructions: Math.round(instructions), instructions_per_mac: macs ? round(instructions / macs) : null };
+    const step = steps[i];
+    if (step?.op !== l.op) throw new Error(`${engine}: layer probe stamp ${i} is '${l.op}', the generated model's call ${i} is '${step?.op}'`);
+    const macs = step.macs;
+    return { index: i, op: l.op, layers: step.layers, macs, instructions: Math.round(instructions), instructions_per_mac: macs ? round(instructions / macs) : null };
   });
   const probeMean = probe.reduce((a, p) => a + p.classifyInstructions, 0) / probe.length;
   const cpi = clock.cpiNum / clock.cpiDen;

@@ -1,0 +1,283 @@
+/*
+ * ed_dsp_conv.h — Conv2D (and Conv2D + fused MaxPool) for cores with the ARMv7E-M DSP extension (Cortex-M4/M7:
+ * SXTB16, SMLAD, SMMLAR), bit-identical to ed_conv.h. Two loops, one per layer shape, each for layers the
+ * generator marked packed (p->packed: every window inside the input, folded bias, |accumulator| < 2^30; plan.ts):
+ *   - small windows (at most ED_DSP_SMALL_TAPS taps, the 3x3 first layer on one channel): one window, widened
+ *     once into 5 halfword pairs held in registers, against every output channel in turn (5 SMLAD and 3 loads per
+ *     channel, ed_dsp_small_pixel);
+ *   - window rows of whole 4-byte blocks (in_c a multiple of 4): four output channels per pass, their weights
+ *     widened once per layer into SMLAD order; per 4 input bytes one LDR and two SXTB16, then per channel one LDRD
+ *     and two SMLAD (ed_dsp_row4), straight from the NHWC input.
+ * Other layers run the portable kernels (same results). Both loops feed ed_conv_packed.h's row driver (the fused
+ * pool) and requantize with SMMLAR (ed_dsp_requantize_row). Exactness: the accumulators hold the reference's
+ * int32 sums, added in another order; the generator's bound keeps every partial sum in range, so SMLAD's Q flag is
+ * never set and never read. Measured gains: docs/m4-cost.md.
+ */
+#ifndef ED_DSP_CONV_H
+#define ED_DSP_CONV_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ed_conv_packed.h"
+
+/* ed_kernels.h includes this file after the portable kernels, which the other layers run. */
+#ifndef ED_KERNELS_H
+#error "include ed_kernels.h, not ed_dsp_conv.h directly: it includes the DSP kernels on DSP cores"
+#endif
+#if !defined(__ARM_FEATURE_DSP) || !__ARM_FEATURE_DSP
+#error "ed_dsp_conv.h needs the ARMv7E-M DSP extension (e.g. -mcpu=cortex-m4); build the portable engine instead"
+#endif
+#include <arm_acle.h>
+
+#define ED_DSP_INLINE static inline __attribute__((always_inline))
+
+ED_DSP_INLINE uint32_t ed_dsp_load32(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v); /* one LDR: the M4 allows unaligned word loads */
+  return v;
+}
+
+/* SXTB16 of v rotated right by 8: (sign-extended byte 1, byte 3). One instruction; gcc does not fuse the rotate. */
+ED_DSP_INLINE uint32_t ed_dsp_sxtb16_ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+
+/* (a * b + h * 2^32 + 2^31) >> 32: SMMLAR. */
+ED_DSP_INLINE int32_t ed_dsp_smmlar(int32_t a, int32_t b, int32_t h) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(h));
+  return r;
+}
+
+/*
+ * The DSP form of requantization (ed_requantize_row_fn), for the packed layers' |acc| < 2^30. With right shift
+ * r in 1..22 and act_min >= output_offset (a ReLU, the usual conv):
+ *   SRDHM(acc, M) = floor((acc*M + 2^30) / 2^31) = floor((2acc*M + 2^31) / 2^32) = SMMULR(2acc, M), exact for
+ *   |acc| < 2^30; SMMLAR adds in the same instruction the second rounding's 2^(r-1) and the zero point times 2^r
+ *   (|t + h| < 2^30 + 2^29 + 2^21: no overflow for r <= 22); one shift and the clamp finish it. As in
+ *   ed_requantizer_apply, RoundingDivideByPOT's tie correction for negative values is skipped: it changes a value
+ *   only from at most zp - 1 to zp, which a clamp at act_min >= zp maps to the same byte.
+ * Otherwise the portable form. About 6 instructions per value with the loop.
+ */
+static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_stride, int32_t count, int32_t bias,
+                                              const ed_requantizer *q, int exact_below_zero, int32_t output_offset,
+                                              int32_t act_min, int32_t act_max, int8_t *out, int32_t stride) {
+  const int32_t r = q->right_shift;
+  if (r >= 1 && r <= 22 && act_min >= output_offset) {
+    const int32_t bias2 = 2 * bias, m = q->multiplier;
+    const int32_t h = (INT32_C(1) << (r - 1)) + output_offset * (INT32_C(1) << r);
+    if (act_min == INT8_MIN && act_max == INT8_MAX) {
+      for (; count != 0; --count, sums += sums_stride, out += stride) {
+        *out = (int8_t)__ssat(ed_dsp_smmlar(bias2 + *sums * 2, m, h) >> r, 8);
+      }
+      return;
+    }
+    for (; count != 0; --count, sums += sums_stride, out += stride) {
+      int32_t v = ed_dsp_smmlar(bias2 + *sums * 2, m, h) >> r;
+      v = v < act_min ? act_min : v;
+      *out = (int8_t)(v > act_max ? act_max : v);
+    }
+    return;
+  }
+  ed_requantize_channel_row(sums, sums_stride, count, bias, q, exact_below_zero, output_offset, act_min, act_max, out,
+                            stride);
+}
+
+/* One block of 4 taps against the 4 channels: LDR + 2 SXTB16, then per channel LDRD + 2 SMLAD. */
+#define ED_DSP_BLOCK4                           \
+  "ldr %[xo], [%[x]], #4\n\t"                   \
+  "sxtb16 %[xe], %[xo]\n\t"                     \
+  "sxtb16 %[xo], %[xo], ror #8\n\t"             \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a0], %[we], %[xe], %[a0]\n\t"        \
+  "smlad %[a0], %[wo], %[xo], %[a0]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a1], %[we], %[xe], %[a1]\n\t"        \
+  "smlad %[a1], %[wo], %[xo], %[a1]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a2], %[we], %[xe], %[a2]\n\t"        \
+  "smlad %[a2], %[wo], %[xo], %[a2]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a3], %[we], %[xe], %[a3]\n\t"        \
+  "smlad %[a3], %[wo], %[xo], %[a3]\n\t"
+
+/*
+ * ed_row_sums_fn for window rows of whole blocks, group 4, weights widened by ed_dsp_widen_group. The block loop
+ * is asm, two blocks per turn (one first when the count is odd): in C, gcc -Os spilled the accumulators.
+ * 15 instructions per 16 MACs plus one per 32.
+ */
+static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
+  for (; count != 0; --count, x += g->col_step, sums += 4) {
+    const int8_t *xi = x;
+    const uint32_t *w = (const uint32_t *)g->weights;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t rows = g->rows;
+    do {
+      int32_t n = g->run >> 2;
+      uint32_t xe, xo, we, wo;
+      __asm__ volatile(
+          "tst %[n], #1\n\t"
+          "beq 2f\n\t"
+          ED_DSP_BLOCK4
+          "2:\n\t"
+          "lsrs %[n], %[n], #1\n\t"
+          "beq 3f\n\t"
+          "1:\n\t"
+          ED_DSP_BLOCK4
+          ED_DSP_BLOCK4
+          "subs %[n], %[n], #1\n\t"
+          "bne 1b\n\t"
+          "3:"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xi), [w] "+r"(w), [n] "+r"(n),
+            [xe] "=&r"(xe), [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo)
+          :
+          : "cc", "memory");
+      xi += g->skip;
+    } while (--rows != 0);
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+  }
+}
+
+/* Channels [0, n) of a group (n <= 4, the rest zero), 8 words per 4 taps: channel j's (w0, w2), then (w1, w3). */
+static ED_NOINLINE void ed_dsp_widen_group(const int8_t *weights, int32_t taps, int32_t n, uint32_t *dst) {
+  int32_t k, j;
+  if (n == 4) {
+    const int8_t *const end = weights + taps;
+    for (; weights != end; weights += 4) {
+      for (j = 0; j < 4; ++j, dst += 2) {
+        const uint32_t v = ed_dsp_load32(weights + j * taps);
+        dst[0] = (uint32_t)__sxtb16((int32_t)v);
+        dst[1] = ed_dsp_sxtb16_ror8(v);
+      }
+    }
+    return;
+  }
+  for (k = 0; k < taps; k += 4) {
+    for (j = 0; j < 4; ++j, dst += 2) {
+      const uint32_t v = j < n ? ed_dsp_load32(weights + j * taps + k) : 0u;
+      dst[0] = (uint32_t)__sxtb16((int32_t)v);
+      dst[1] = ed_dsp_sxtb16_ror8(v);
+    }
+  }
+}
+
+/* Small windows: at most this many taps, 5 halfword pairs. */
+#define ED_DSP_SMALL_TAPS 10
+
+/* Two int8 values as the halfword pair (lo, hi), as SMLAD reads them. */
+ED_DSP_INLINE uint32_t ed_dsp_pair(int32_t lo, int32_t hi) { return (uint32_t)(uint16_t)lo | ((uint32_t)hi << 16); }
+
+/* sums[c] = window . channel c's 5 widened words, for c < channels; two channels per turn, one first if odd. */
+#define ED_DSP_SMALL_CHANNEL                   \
+  "ldrd %[a], %[b], [%[w]], #8\n\t"            \
+  "smuad %[acc], %[p0], %[a]\n\t"              \
+  "smlad %[acc], %[p1], %[b], %[acc]\n\t"      \
+  "ldrd %[a], %[b], [%[w]], #8\n\t"            \
+  "smlad %[acc], %[p2], %[a], %[acc]\n\t"      \
+  "smlad %[acc], %[p3], %[b], %[acc]\n\t"      \
+  "ldr %[a], [%[w]], #4\n\t"                   \
+  "smlad %[acc], %[p4], %[a], %[acc]\n\t"      \
+  "str %[acc], [%[s]], #4\n\t"
+
+static ED_NOINLINE void ed_dsp_small_pixel(const uint32_t *window, const uint32_t *w, int32_t channels, int32_t *sums) {
+  const uint32_t p0 = window[0], p1 = window[1], p2 = window[2], p3 = window[3], p4 = window[4];
+  uint32_t a, b;
+  int32_t acc;
+  __asm__ volatile(
+      "tst %[n], #1\n\t"
+      "beq 2f\n\t"
+      ED_DSP_SMALL_CHANNEL
+      "2:\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "beq 3f\n\t"
+      "1:\n\t"
+      ED_DSP_SMALL_CHANNEL
+      ED_DSP_SMALL_CHANNEL
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      "3:"
+      : [w] "+r"(w), [s] "+r"(sums), [n] "+r"(channels), [a] "=&r"(a), [b] "=&r"(b), [acc] "=&r"(acc)
+      : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [p4] "r"(p4)
+      : "cc", "memory");
+}
+
+/*
+ * ed_row_sums_fn for small windows, group = every channel. Window taps in natural order as 5 pairs, except for
+ * 3 rows of 3 bytes (a 3x3 kernel on one channel): each row's first two taps make a pair and the third taps pair
+ * up across rows, 14 loads and packs instead of a tap-by-tap copy (ed_dsp_widen_small orders the weights alike).
+ */
+static ED_NOINLINE void ed_dsp_small_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
+  const int32_t line = g->run + g->skip;
+  for (; count != 0; --count, x += g->col_step, sums += g->channels) {
+    uint32_t pairs[5];
+    if (g->run == 3 && g->rows == 3) {
+      const int8_t *r0 = x, *r1 = x + line, *r2 = x + 2 * line;
+      pairs[0] = ed_dsp_pair(r0[0], r0[1]);
+      pairs[1] = ed_dsp_pair(r1[0], r1[1]);
+      pairs[2] = ed_dsp_pair(r2[0], r2[1]);
+      pairs[3] = ed_dsp_pair(r0[2], r1[2]);
+      pairs[4] = ed_dsp_pair(r2[2], 0);
+    } else {
+      int32_t k, t[2], j;
+      for (k = 0; k < 5; ++k) {
+        for (j = 0; j < 2; ++j) {
+          const int32_t tap = 2 * k + j;
+          t[j] = tap < g->rows * g->run ? x[(tap / g->run) * line + tap % g->run] : 0;
+        }
+        pairs[k] = ed_dsp_pair(t[0], t[1]);
+      }
+    }
+    ed_dsp_small_pixel(pairs, (const uint32_t *)g->weights, g->channels, sums);
+  }
+}
+
+/* Every channel's weights as 5 halfword pairs in ed_dsp_small_row_sums' tap order, zero-padded. */
+static ED_NOINLINE void ed_dsp_widen_small(const ed_conv2d_params *p, uint32_t *dst) {
+  static const int8_t natural[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  static const int8_t rows_of_3[10] = {0, 1, 3, 4, 6, 7, 2, 5, 8, 9};
+  const int32_t taps = p->kernel_h * p->kernel_w * p->in_c;
+  const int8_t *const order = p->kernel_h == 3 && p->kernel_w * p->in_c == 3 ? rows_of_3 : natural;
+  int32_t c, k;
+  for (c = 0; c < p->out_c; ++c) {
+    int32_t w[10];
+    for (k = 0; k < 10; ++k) w[k] = order[k] < taps ? p->weights[c * taps + order[k]] : 0;
+    for (k = 0; k < 5; ++k) *dst++ = (uint32_t)(uint16_t)w[2 * k] | ((uint32_t)(uint16_t)w[2 * k + 1] << 16);
+  }
+}
+
+/* Conv2D (with p->pool: Conv2D then MaxPool), as ed_conv2d_s8_reference. */
+ED_KERNEL void ed_dsp_conv2d_s8(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
+  const int32_t taps = p->kernel_h * p->kernel_w * p->in_c;
+  ed_conv_window w;
+  int32_t c0;
+  w.weights = p->packed;
+  w.run = p->kernel_w * p->in_c;
+  w.skip = p->in_w * p->in_c - w.run;
+  w.rows = p->kernel_h;
+  w.col_step = p->stride_w * p->in_c;
+  if (p->packed != 0 && taps <= ED_DSP_SMALL_TAPS) {
+    /* scratch: 5 words per channel, then the row driver's sums for every channel */
+    w.channels = p->out_c;
+    ed_dsp_widen_small(p, (uint32_t *)p->packed);
+    ed_conv2d_packed_rows(p, input, output, 0, p->out_c, &w, ed_dsp_small_row_sums, ed_dsp_requantize_row,
+                          p->packed + 5 * p->out_c);
+  } else if (p->packed != 0 && (w.run & 3) == 0) {
+    /* scratch: one group's widened weights (2 words per tap), then the row driver's sums */
+    w.channels = 4;
+    for (c0 = 0; c0 < p->out_c; c0 += 4) {
+      const int32_t n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
+      ed_dsp_widen_group(p->weights + c0 * taps, taps, n, (uint32_t *)p->packed);
+      ed_conv2d_packed_rows(p, input, output, c0, n, &w, ed_dsp_row4, ed_dsp_requantize_row, p->packed + 2 * taps);
+    }
+  } else {
+    ed_conv2d_s8_portable(p, input, output);
+  }
+}
+
+#endif /* ED_DSP_CONV_H */
