@@ -197,16 +197,14 @@ export const PACKED_ACCUMULATOR_LIMIT = 2 ** 30;
 
 export type PackedConvEligibility = { readonly ok: true; readonly words: number } | { readonly ok: false; readonly reason: string };
 
-/** Taps of a window at most which ed_dsp_conv.h runs its small-window loop (ED_DSP_SMALL_TAPS). */
-export const DSP_SMALL_TAPS = 10;
-
 /**
  * Whether the packed conv loops compute this layer exactly (ed_conv_packed.h, ed_dsp_conv.h): every window lies
  * inside the input (the loops have no padding tests and fold the input offset into the bias, which padding taps
  * would break), and in each group of 4 output channels the two low-lane channels (0 and 2) keep their sums inside
  * 24 bits: |x · w| ≤ 128 · |w|, so Σ|w| ≤ 65535; and every accumulator stays below 2^30 (the DSP requantization
- * doubles it). `words` is the scratch the loops need, the most of the portable and the DSP ones: one channel
- * group's weights (2 words per tap; the DSP small-window loop: 5 words per channel), then the row driver's sums,
+ * doubles it). `words` is the scratch the loops need, the most of the portable and the DSP ones: the widened input
+ * (DSP, in_c a multiple of 4: half a word per input byte), one channel group's weights (2 words per tap; the
+ * DSP 3x3 loop on one input channel: 5 words per channel), then the row driver's sums,
  * one per channel and conv column read, and with a fused pool one per channel and pooled column.
  */
 export function packedConvEligibility(l: ConvLayer, pool?: PoolLayer): PackedConvEligibility {
@@ -230,6 +228,8 @@ export function packedConvEligibility(l: ConvLayer, pool?: PoolLayer): PackedCon
   const columns = pool ? (pooledW - 1) * pool.stride[1] + pool.pool[1] : outW;
   const sums = (group: number): number => columns * group + (pool ? pooledW * group : 0);
   const groups = 2 * taps + sums(4);
-  const small = taps <= DSP_SMALL_TAPS ? 5 * outC + sums(outC) : 0;
-  return { ok: true, words: Math.max(groups, small) };
+  // The DSP loop for in_c a multiple of 4 also keeps the input widened to halfwords.
+  const widened = inC % 4 === 0 ? (inH * inW * inC) / 2 + groups : 0;
+  const small = kh === 3 && kw === 3 && inC === 1 ? 5 * outC + sums(outC) : 0; // ed_dsp_conv.h's 3x3 loop
+  return { ok: true, words: Math.max(groups, widened, small) };
 }

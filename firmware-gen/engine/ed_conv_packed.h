@@ -28,6 +28,7 @@ typedef struct {
   const int32_t *weights;   /* the group's packed (portable) or widened (DSP) weights */
   int32_t run, skip, rows;  /* a window: `rows` runs of `run` contiguous bytes, `skip` bytes between runs */
   int32_t col_step;         /* bytes from one window to the next along an output row */
+  int32_t row_step;         /* bytes from one conv output row's windows to the next's */
   int32_t channels;         /* sums per window: the group */
 } ed_conv_window;
 
@@ -57,11 +58,10 @@ ED_ALWAYS_INLINE void ed_conv2d_packed_rows(const ed_conv2d_params *p, const int
   const int32_t columns = ed_conv_columns_read(p);
   int32_t *const pooled = p->pool ? row + columns * group : row;
   const int exact_below_zero = g.act_min < p->output_offset;
-  const int32_t row_bytes = p->stride_h * p->in_w * p->in_c;
   int32_t oy, qy, ox, qx, j;
   for (oy = 0; oy < g.out_h; ++oy) {
     for (qy = 0; qy < g.pool_h; ++qy) {
-      row_sums(w, input + (oy * g.pool_stride_h + qy) * row_bytes, columns, row);
+      row_sums(w, input + (oy * g.pool_stride_h + qy) * w->row_step, columns, row);
       if (p->pool) {
         int32_t *dst = pooled;
         for (ox = 0; ox < g.out_w; ++ox) {
@@ -162,6 +162,7 @@ ED_KERNEL void ed_conv2d_s8_packed(const ed_conv2d_params *p, const int8_t *rest
   w.skip = p->in_w * p->in_c - w.run;
   w.rows = p->kernel_h;
   w.col_step = p->stride_w * p->in_c;
+  w.row_step = p->stride_h * p->in_w * p->in_c;
   w.channels = 4;
   for (c0 = 0; c0 < p->out_c; c0 += 4) {
     const int32_t n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;

@@ -2,12 +2,11 @@
  * ed_dsp_conv.h — Conv2D (and Conv2D + fused MaxPool) for cores with the ARMv7E-M DSP extension (Cortex-M4/M7:
  * SXTB16, SMLAD, SMMLAR), bit-identical to ed_conv.h. Two loops, one per layer shape, each for layers the
  * generator marked packed (p->packed: every window inside the input, folded bias, |accumulator| < 2^30; plan.ts):
- *   - small windows (at most ED_DSP_SMALL_TAPS taps, the 3x3 first layer on one channel): one window, widened
- *     once into 5 halfword pairs held in registers, against every output channel in turn (5 SMLAD and 3 loads per
- *     channel, ed_dsp_small_pixel);
- *   - window rows of whole 4-byte blocks (in_c a multiple of 4): four output channels per pass, their weights
- *     widened once per layer into SMLAD order; per 4 input bytes one LDR and two SXTB16, then per channel one LDRD
- *     and two SMLAD (ed_dsp_row4), straight from the NHWC input.
+ *   - 3x3 windows on one input channel (a first layer): one window, widened once into 5 halfword pairs held in
+ *     registers, against every output channel in turn (5 SMLAD and 3 loads per channel, ed_dsp_small_pixel);
+ *   - in_c a multiple of 4 (so every window starts on a 4-byte block): the input widened once into SMLAD order, and four
+ *     output channels per pass, their weights widened once per layer alike; per 4 taps one LDRD of input, then per
+ *     channel one LDRD and two SMLAD (ed_dsp_row4): 13 instructions per 16 MACs.
  * Other layers run the portable kernels (same results). Both loops feed ed_conv_packed.h's row driver (the fused
  * pool) and requantize with SMMLAR (ed_dsp_requantize_row). Exactness: the accumulators hold the reference's
  * int32 sums, added in another order; the generator's bound keeps every partial sum in range, so SMLAD's Q flag is
@@ -86,11 +85,9 @@ static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_
                             stride);
 }
 
-/* One block of 4 taps against the 4 channels: LDR + 2 SXTB16, then per channel LDRD + 2 SMLAD. */
+/* One block of 4 widened taps against the 4 channels: LDRD, then per channel LDRD + 2 SMLAD. */
 #define ED_DSP_BLOCK4                           \
-  "ldr %[xo], [%[x]], #4\n\t"                   \
-  "sxtb16 %[xe], %[xo]\n\t"                     \
-  "sxtb16 %[xo], %[xo], ror #8\n\t"             \
+  "ldrd %[xe], %[xo], [%[x]], #8\n\t"           \
   "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
   "smlad %[a0], %[we], %[xe], %[a0]\n\t"        \
   "smlad %[a0], %[wo], %[xo], %[a0]\n\t"        \
@@ -105,9 +102,10 @@ static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_
   "smlad %[a3], %[wo], %[xo], %[a3]\n\t"
 
 /*
- * ed_row_sums_fn for window rows of whole blocks, group 4, weights widened by ed_dsp_widen_group. The block loop
- * is asm, two blocks per turn (one first when the count is odd): in C, gcc -Os spilled the accumulators.
- * 15 instructions per 16 MACs plus one per 32.
+ * ed_row_sums_fn for window rows of whole blocks, group 4: the input and the weights both widened into SMLAD order
+ * (ed_dsp_widen), so a window row is 2 * run contiguous bytes of halfword pairs. The block loop is asm, two blocks
+ * per turn (one first when the count is odd): in C, gcc -Os spilled the accumulators. 13 instructions per 16 MACs
+ * plus one per 32.
  */
 static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
   for (; count != 0; --count, x += g->col_step, sums += 4) {
@@ -116,7 +114,7 @@ static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, in
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int32_t rows = g->rows;
     do {
-      int32_t n = g->run >> 2;
+      int32_t n = g->run >> 3;
       uint32_t xe, xo, we, wo;
       __asm__ volatile(
           "tst %[n], #1\n\t"
@@ -144,6 +142,16 @@ static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, in
   }
 }
 
+/* bytes (a multiple of 4) int8 values into SMLAD order: per 4 bytes x0..x3 the halfword pairs (x0, x2), (x1, x3). */
+static ED_NOINLINE void ed_dsp_widen(const int8_t *x, int32_t bytes, uint32_t *dst) {
+  const int8_t *const end = x + bytes;
+  for (; x != end; x += 4, dst += 2) {
+    const uint32_t v = ed_dsp_load32(x);
+    dst[0] = (uint32_t)__sxtb16((int32_t)v);
+    dst[1] = ed_dsp_sxtb16_ror8(v);
+  }
+}
+
 /* Channels [0, n) of a group (n <= 4, the rest zero), 8 words per 4 taps: channel j's (w0, w2), then (w1, w3). */
 static ED_NOINLINE void ed_dsp_widen_group(const int8_t *weights, int32_t taps, int32_t n, uint32_t *dst) {
   int32_t k, j;
@@ -166,9 +174,6 @@ static ED_NOINLINE void ed_dsp_widen_group(const int8_t *weights, int32_t taps, 
     }
   }
 }
-
-/* Small windows: at most this many taps, 5 halfword pairs. */
-#define ED_DSP_SMALL_TAPS 10
 
 /* Two int8 values as the halfword pair (lo, hi), as SMLAD reads them. */
 ED_DSP_INLINE uint32_t ed_dsp_pair(int32_t lo, int32_t hi) { return (uint32_t)(uint16_t)lo | ((uint32_t)hi << 16); }
@@ -208,46 +213,34 @@ static ED_NOINLINE void ed_dsp_small_pixel(const uint32_t *window, const uint32_
 }
 
 /*
- * ed_row_sums_fn for small windows, group = every channel. Window taps in natural order as 5 pairs, except for
- * 3 rows of 3 bytes (a 3x3 kernel on one channel): each row's first two taps make a pair and the third taps pair
- * up across rows, 14 loads and packs instead of a tap-by-tap copy (ed_dsp_widen_small orders the weights alike).
+ * ed_row_sums_fn for 3x3 windows on one input channel, group = every channel: each window row's first two taps
+ * make a pair and the third taps pair up across rows, 14 loads and packs per window (ed_dsp_widen_3x3 orders the
+ * weights alike, the tenth tap zero).
  */
-static ED_NOINLINE void ed_dsp_small_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
+static ED_NOINLINE void ed_dsp_3x3_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
   const int32_t line = g->run + g->skip;
   for (; count != 0; --count, x += g->col_step, sums += g->channels) {
+    const int8_t *r0 = x, *r1 = x + line, *r2 = x + 2 * line;
     uint32_t pairs[5];
-    if (g->run == 3 && g->rows == 3) {
-      const int8_t *r0 = x, *r1 = x + line, *r2 = x + 2 * line;
-      pairs[0] = ed_dsp_pair(r0[0], r0[1]);
-      pairs[1] = ed_dsp_pair(r1[0], r1[1]);
-      pairs[2] = ed_dsp_pair(r2[0], r2[1]);
-      pairs[3] = ed_dsp_pair(r0[2], r1[2]);
-      pairs[4] = ed_dsp_pair(r2[2], 0);
-    } else {
-      int32_t k, t[2], j;
-      for (k = 0; k < 5; ++k) {
-        for (j = 0; j < 2; ++j) {
-          const int32_t tap = 2 * k + j;
-          t[j] = tap < g->rows * g->run ? x[(tap / g->run) * line + tap % g->run] : 0;
-        }
-        pairs[k] = ed_dsp_pair(t[0], t[1]);
-      }
-    }
+    pairs[0] = ed_dsp_pair(r0[0], r0[1]);
+    pairs[1] = ed_dsp_pair(r1[0], r1[1]);
+    pairs[2] = ed_dsp_pair(r2[0], r2[1]);
+    pairs[3] = ed_dsp_pair(r0[2], r1[2]);
+    pairs[4] = ed_dsp_pair(r2[2], 0);
     ed_dsp_small_pixel(pairs, (const uint32_t *)g->weights, g->channels, sums);
   }
 }
 
-/* Every channel's weights as 5 halfword pairs in ed_dsp_small_row_sums' tap order, zero-padded. */
-static ED_NOINLINE void ed_dsp_widen_small(const ed_conv2d_params *p, uint32_t *dst) {
-  static const int8_t natural[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-  static const int8_t rows_of_3[10] = {0, 1, 3, 4, 6, 7, 2, 5, 8, 9};
-  const int32_t taps = p->kernel_h * p->kernel_w * p->in_c;
-  const int8_t *const order = p->kernel_h == 3 && p->kernel_w * p->in_c == 3 ? rows_of_3 : natural;
-  int32_t c, k;
-  for (c = 0; c < p->out_c; ++c) {
-    int32_t w[10];
-    for (k = 0; k < 10; ++k) w[k] = order[k] < taps ? p->weights[c * taps + order[k]] : 0;
-    for (k = 0; k < 5; ++k) *dst++ = (uint32_t)(uint16_t)w[2 * k] | ((uint32_t)(uint16_t)w[2 * k + 1] << 16);
+/* Every channel's 9 weights as 5 halfword pairs in ed_dsp_3x3_row_sums' tap order. */
+static ED_NOINLINE void ed_dsp_widen_3x3(const ed_conv2d_params *p, uint32_t *dst) {
+  const int8_t *w = p->weights;
+  int32_t c;
+  for (c = 0; c < p->out_c; ++c, w += 9) {
+    *dst++ = ed_dsp_pair(w[0], w[1]);
+    *dst++ = ed_dsp_pair(w[3], w[4]);
+    *dst++ = ed_dsp_pair(w[6], w[7]);
+    *dst++ = ed_dsp_pair(w[2], w[5]);
+    *dst++ = ed_dsp_pair(w[8], 0);
   }
 }
 
@@ -261,19 +254,30 @@ ED_KERNEL void ed_dsp_conv2d_s8(const ed_conv2d_params *p, const int8_t *restric
   w.skip = p->in_w * p->in_c - w.run;
   w.rows = p->kernel_h;
   w.col_step = p->stride_w * p->in_c;
-  if (p->packed != 0 && taps <= ED_DSP_SMALL_TAPS) {
+  w.row_step = p->stride_h * p->in_w * p->in_c;
+  if (p->packed != 0 && p->kernel_h == 3 && p->kernel_w == 3 && p->in_c == 1) {
     /* scratch: 5 words per channel, then the row driver's sums for every channel */
     w.channels = p->out_c;
-    ed_dsp_widen_small(p, (uint32_t *)p->packed);
-    ed_conv2d_packed_rows(p, input, output, 0, p->out_c, &w, ed_dsp_small_row_sums, ed_dsp_requantize_row,
+    ed_dsp_widen_3x3(p, (uint32_t *)p->packed);
+    ed_conv2d_packed_rows(p, input, output, 0, p->out_c, &w, ed_dsp_3x3_row_sums, ed_dsp_requantize_row,
                           p->packed + 5 * p->out_c);
-  } else if (p->packed != 0 && (w.run & 3) == 0) {
-    /* scratch: one group's widened weights (2 words per tap), then the row driver's sums */
+  } else if (p->packed != 0 && (p->in_c & 3) == 0) {
+    /* scratch: the widened input (2 bytes per input byte), one group's widened weights (2 words per tap), then
+     * the row driver's sums; every offset into the input doubles */
+    const int32_t in_words = (p->in_h * p->in_w * p->in_c) >> 1;
+    uint32_t *const widened = (uint32_t *)p->packed;
+    ed_dsp_widen(input, 2 * in_words, widened);
+    w.weights = p->packed + in_words;
+    w.run *= 2;
+    w.skip *= 2;
+    w.col_step *= 2;
+    w.row_step = 2 * p->stride_h * p->in_w * p->in_c;
     w.channels = 4;
     for (c0 = 0; c0 < p->out_c; c0 += 4) {
       const int32_t n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
-      ed_dsp_widen_group(p->weights + c0 * taps, taps, n, (uint32_t *)p->packed);
-      ed_conv2d_packed_rows(p, input, output, c0, n, &w, ed_dsp_row4, ed_dsp_requantize_row, p->packed + 2 * taps);
+      ed_dsp_widen_group(p->weights + c0 * taps, taps, n, (uint32_t *)p->packed + in_words);
+      ed_conv2d_packed_rows(p, (const int8_t *)widened, output, c0, n, &w, ed_dsp_row4, ed_dsp_requantize_row,
+                            p->packed + in_words + 2 * taps);
     }
   } else {
     ed_conv2d_s8_portable(p, input, output);
