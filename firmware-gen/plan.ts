@@ -205,7 +205,7 @@ export type PackedConvEligibility = { readonly ok: true; readonly words: number 
  * doubles it). `words` is the scratch the loops need, the most of the portable and the DSP ones: the widened input
  * (DSP, in_c a multiple of 4: half a word per input byte), one channel group's weights (2 words per tap; the
  * DSP 3x3 loop on one input channel: 5 words per channel), then the row driver's sums,
- * one per channel and conv column read, and with a fused pool one per channel and pooled column.
+ * one per channel and output column (pooled, with a fused pool).
  */
 export function packedConvEligibility(l: ConvLayer, pool?: PoolLayer): PackedConvEligibility {
   const [inH, inW, inC] = l.inShape;
@@ -225,8 +225,7 @@ export function packedConvEligibility(l: ConvLayer, pool?: PoolLayer): PackedCon
     if (bounds[c] >= PACKED_ACCUMULATOR_LIMIT) return { ok: false, reason: `output channel ${c}: accumulator may reach 2^30` };
   }
   const pooledW = pool ? pool.outShape[1] : outW;
-  const columns = pool ? (pooledW - 1) * pool.stride[1] + pool.pool[1] : outW;
-  const sums = (group: number): number => columns * group + (pool ? pooledW * group : 0);
+  const sums = (group: number): number => pooledW * group;
   const groups = 2 * taps + sums(4);
   // The DSP loop for in_c a multiple of 4 also keeps the input widened to halfwords.
   const widened = inC % 4 === 0 ? (inH * inW * inC) / 2 + groups : 0;

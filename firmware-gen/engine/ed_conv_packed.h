@@ -10,8 +10,8 @@
  *     (ed_pack_lanes; no overflow, both are in [-127, 127]): one 32 x 32 -> 64-bit multiply-accumulate by an int8
  *     input adds x*lo to bits 0..23 and x*hi from bit 24 up, two MACs per multiply in portable C (one SMLAL on a
  *     Cortex-M4). The low lane's sum stays in [-2^23, 2^23) because the generator checks 128 * sum |w_lo| < 2^23.
- *   - Per output row, the sums of the conv rows its pool reads are max-combined, then requantized one channel at
- *     a time with its constants in registers (ed_requantize_channel_row).
+ *   - Per output row, the sums of the windows its pool reads are max-combined as they come, then requantized one
+ *     channel at a time with its constants in registers (ed_requantize_channel_row).
  * Measured gain over ed_conv.h on the emulated Cortex-M4: docs/m4-cost.md.
  */
 #ifndef ED_CONV_PACKED_H
@@ -32,54 +32,55 @@ typedef struct {
   int32_t channels;         /* sums per window: the group */
 } ed_conv_window;
 
-/* sums[group * k + j] = channel j's sum (no bias) over window k < count, the first at x. */
-typedef void (*ed_row_sums_fn)(const ed_conv_window *w, const int8_t *x, int32_t count, int32_t *sums);
+/*
+ * sums[channels * k + j] = channel j's sum (no bias) over window k < count, the windows `step` bytes apart from x;
+ * with combine, the max of that and what sums[] holds (a pool's later windows).
+ */
+typedef void (*ed_row_sums_fn)(const ed_conv_window *w, const int8_t *x, int32_t count, int32_t step, int32_t *sums,
+                               int combine);
 /* ed_requantize_channel_row's contract. */
 typedef void (*ed_requantize_row_fn)(const int32_t *sums, int32_t sums_stride, int32_t count, int32_t bias,
                                      const ed_requantizer *q, int exact_below_zero, int32_t output_offset,
                                      int32_t act_min, int32_t act_max, int8_t *out, int32_t stride);
 
-/* Conv columns an output row reads: all of them without a pool, fewer when a floor-mode pool drops the last. */
-ED_ALWAYS_INLINE int32_t ed_conv_columns_read(const ed_conv2d_params *p) {
-  const ed_conv_geometry g = ed_conv_geometry_of(p);
-  return (g.out_w - 1) * g.pool_stride_w + g.pool_w;
-}
-
 /*
- * Output channels [c0, c0 + n) of a packed layer whose window sums come `group` per window: per output row, the
- * sums of each conv row the pool reads (row), max-combined into pooled (without a pool, pooled is row), then one
- * requantization pass per channel. row: ed_conv_columns_read * group words, then out_w * group for pooled.
+ * Output channels [c0, c0 + n) of a packed layer whose window sums come w->channels per window: per output row,
+ * every window its pool reads, max-combined into `sums` (out_w * channels words; a window shared by two
+ * overlapping pools is computed twice), then one requantization pass per channel. Without a pool, a 1x1 pool.
  */
 ED_ALWAYS_INLINE void ed_conv2d_packed_rows(const ed_conv2d_params *p, const int8_t *input, int8_t *output, int32_t c0,
                                             int32_t n, const ed_conv_window *w, ed_row_sums_fn row_sums,
-                                            ed_requantize_row_fn requantize_row, int32_t *row) {
+                                            ed_requantize_row_fn requantize_row, int32_t *sums) {
   const ed_conv_geometry g = ed_conv_geometry_of(p);
-  const int32_t group = w->channels;
-  const int32_t columns = ed_conv_columns_read(p);
-  int32_t *const pooled = p->pool ? row + columns * group : row;
   const int exact_below_zero = g.act_min < p->output_offset;
-  int32_t oy, qy, ox, qx, j;
+  int32_t oy, qy, qx, j;
   for (oy = 0; oy < g.out_h; ++oy) {
     for (qy = 0; qy < g.pool_h; ++qy) {
-      row_sums(w, input + (oy * g.pool_stride_h + qy) * w->row_step, columns, row);
-      if (p->pool) {
-        int32_t *dst = pooled;
-        for (ox = 0; ox < g.out_w; ++ox) {
-          const int32_t *s = row + ox * g.pool_stride_w * group;
-          for (j = 0; j < group; ++j, ++s, ++dst) {
-            int32_t m = qy ? *dst : s[0];
-            for (qx = qy ? 0 : 1; qx < g.pool_w; ++qx) m = s[qx * group] > m ? s[qx * group] : m;
-            *dst = m;
-          }
-        }
+      const int8_t *x = input + (oy * g.pool_stride_h + qy) * w->row_step;
+      for (qx = 0; qx < g.pool_w; ++qx) {
+        row_sums(w, x + qx * w->col_step, g.out_w, g.pool_stride_w * w->col_step, sums, qy != 0 || qx != 0);
       }
     }
     for (j = 0; j < n; ++j) {
       const ed_requantizer rq = ed_requantizer_make(p->multipliers[c0 + j], p->shifts[c0 + j]);
-      requantize_row(pooled + j, group, g.out_w, p->folded_bias[c0 + j], &rq, exact_below_zero, p->output_offset,
+      requantize_row(sums + j, w->channels, g.out_w, p->folded_bias[c0 + j], &rq, exact_below_zero, p->output_offset,
                      g.act_min, g.act_max, output + oy * g.out_w * p->out_c + c0 + j, p->out_c);
     }
   }
+}
+
+/* dst[j] = s[j], or with combine max(dst[j], s[j]), for j < 4. */
+ED_ALWAYS_INLINE void ed_store_sums4(int32_t *dst, int32_t s0, int32_t s1, int32_t s2, int32_t s3, int combine) {
+  if (combine) {
+    s0 = dst[0] > s0 ? dst[0] : s0;
+    s1 = dst[1] > s1 ? dst[1] : s1;
+    s2 = dst[2] > s2 ? dst[2] : s2;
+    s3 = dst[3] > s3 ? dst[3] : s3;
+  }
+  dst[0] = s0;
+  dst[1] = s1;
+  dst[2] = s2;
+  dst[3] = s3;
 }
 
 static inline int32_t ed_pack_lanes(int32_t lo, int32_t hi) { return lo + hi * (INT32_C(1) << 24); }
@@ -148,8 +149,13 @@ static ED_NOINLINE void ed_packed_window_sums(const ed_conv_window *g, const int
 }
 
 /* ed_row_sums_fn with packed weights, group 4. */
-static ED_NOINLINE void ed_packed_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
-  for (; count != 0; --count, x += g->col_step, sums += 4) ed_packed_window_sums(g, x, sums);
+static ED_NOINLINE void ed_packed_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t step,
+                                           int32_t *sums, int combine) {
+  for (; count != 0; --count, x += step, sums += 4) {
+    int32_t s[4];
+    ed_packed_window_sums(g, x, s);
+    ed_store_sums4(sums, s[0], s[1], s[2], s[3], combine);
+  }
 }
 
 /* Conv2D (with p->pool: Conv2D then MaxPool), for layers with p->packed set. */

@@ -107,8 +107,9 @@ static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_
  * per turn (one first when the count is odd): in C, gcc -Os spilled the accumulators. 13 instructions per 16 MACs
  * plus one per 32.
  */
-static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
-  for (; count != 0; --count, x += g->col_step, sums += 4) {
+static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t step, int32_t *sums,
+                                    int combine) {
+  for (; count != 0; --count, x += step, sums += 4) {
     const int8_t *xi = x;
     const uint32_t *w = (const uint32_t *)g->weights;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -135,10 +136,7 @@ static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, in
           : "cc", "memory");
       xi += g->skip;
     } while (--rows != 0);
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = a2;
-    sums[3] = a3;
+    ed_store_sums4(sums, a0, a1, a2, a3, combine);
   }
 }
 
@@ -178,8 +176,11 @@ static ED_NOINLINE void ed_dsp_widen_group(const int8_t *weights, int32_t taps, 
 /* Two int8 values as the halfword pair (lo, hi), as SMLAD reads them. */
 ED_DSP_INLINE uint32_t ed_dsp_pair(int32_t lo, int32_t hi) { return (uint32_t)(uint16_t)lo | ((uint32_t)hi << 16); }
 
-/* sums[c] = window . channel c's 5 widened words, for c < channels; two channels per turn, one first if odd. */
-#define ED_DSP_SMALL_CHANNEL                   \
+/*
+ * sums[c] = window . channel c's 5 widened words for c < channels, or with combine max(sums[c], that); two
+ * channels per turn, one first if odd.
+ */
+#define ED_DSP_SMALL_CHANNEL(STORE)            \
   "ldrd %[a], %[b], [%[w]], #8\n\t"            \
   "smuad %[acc], %[p0], %[a]\n\t"              \
   "smlad %[acc], %[p1], %[b], %[acc]\n\t"      \
@@ -188,28 +189,31 @@ ED_DSP_INLINE uint32_t ed_dsp_pair(int32_t lo, int32_t hi) { return (uint32_t)(u
   "smlad %[acc], %[p3], %[b], %[acc]\n\t"      \
   "ldr %[a], [%[w]], #4\n\t"                   \
   "smlad %[acc], %[p4], %[a], %[acc]\n\t"      \
-  "str %[acc], [%[s]], #4\n\t"
+  STORE
+#define ED_DSP_STORE "str %[acc], [%[s]], #4\n\t"
+#define ED_DSP_STORE_MAX "ldr %[a], [%[s]]\n\tcmp %[acc], %[a]\n\tit lt\n\tmovlt %[acc], %[a]\n\t" ED_DSP_STORE
+#define ED_DSP_SMALL_LOOP(STORE)                                                                                \
+  __asm__ volatile("tst %[n], #1\n\t"                                                                          \
+                   "beq 2f\n\t" ED_DSP_SMALL_CHANNEL(STORE) "2:\n\t"                                            \
+                   "lsrs %[n], %[n], #1\n\t"                                                                   \
+                   "beq 3f\n\t"                                                                                \
+                   "1:\n\t" ED_DSP_SMALL_CHANNEL(STORE) ED_DSP_SMALL_CHANNEL(STORE) "subs %[n], %[n], #1\n\t"       \
+                   "bne 1b\n\t"                                                                                \
+                   "3:"                                                                                       \
+                   : [w] "+r"(w), [s] "+r"(sums), [n] "+r"(channels), [a] "=&r"(a), [b] "=&r"(b), [acc] "=&r"(acc) \
+                   : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [p4] "r"(p4)                       \
+                   : "cc", "memory")
 
-static ED_NOINLINE void ed_dsp_small_pixel(const uint32_t *window, const uint32_t *w, int32_t channels, int32_t *sums) {
+static ED_NOINLINE void ed_dsp_small_pixel(const uint32_t *window, const uint32_t *w, int32_t channels, int32_t *sums,
+                                           int combine) {
   const uint32_t p0 = window[0], p1 = window[1], p2 = window[2], p3 = window[3], p4 = window[4];
   uint32_t a, b;
   int32_t acc;
-  __asm__ volatile(
-      "tst %[n], #1\n\t"
-      "beq 2f\n\t"
-      ED_DSP_SMALL_CHANNEL
-      "2:\n\t"
-      "lsrs %[n], %[n], #1\n\t"
-      "beq 3f\n\t"
-      "1:\n\t"
-      ED_DSP_SMALL_CHANNEL
-      ED_DSP_SMALL_CHANNEL
-      "subs %[n], %[n], #1\n\t"
-      "bne 1b\n\t"
-      "3:"
-      : [w] "+r"(w), [s] "+r"(sums), [n] "+r"(channels), [a] "=&r"(a), [b] "=&r"(b), [acc] "=&r"(acc)
-      : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [p4] "r"(p4)
-      : "cc", "memory");
+  if (combine) {
+    ED_DSP_SMALL_LOOP(ED_DSP_STORE_MAX);
+  } else {
+    ED_DSP_SMALL_LOOP(ED_DSP_STORE);
+  }
 }
 
 /*
@@ -217,9 +221,10 @@ static ED_NOINLINE void ed_dsp_small_pixel(const uint32_t *window, const uint32_
  * make a pair and the third taps pair up across rows, 14 loads and packs per window (ed_dsp_widen_3x3 orders the
  * weights alike, the tenth tap zero).
  */
-static ED_NOINLINE void ed_dsp_3x3_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t *sums) {
+static ED_NOINLINE void ed_dsp_3x3_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t step,
+                                            int32_t *sums, int combine) {
   const int32_t line = g->run + g->skip;
-  for (; count != 0; --count, x += g->col_step, sums += g->channels) {
+  for (; count != 0; --count, x += step, sums += g->channels) {
     const int8_t *r0 = x, *r1 = x + line, *r2 = x + 2 * line;
     uint32_t pairs[5];
     pairs[0] = ed_dsp_pair(r0[0], r0[1]);
@@ -227,7 +232,7 @@ static ED_NOINLINE void ed_dsp_3x3_row_sums(const ed_conv_window *g, const int8_
     pairs[2] = ed_dsp_pair(r2[0], r2[1]);
     pairs[3] = ed_dsp_pair(r0[2], r1[2]);
     pairs[4] = ed_dsp_pair(r2[2], 0);
-    ed_dsp_small_pixel(pairs, (const uint32_t *)g->weights, g->channels, sums);
+    ed_dsp_small_pixel(pairs, (const uint32_t *)g->weights, g->channels, sums, combine);
   }
 }
 

@@ -67,14 +67,15 @@ ED_KERNEL void ed_dsp_fully_connected_s8(const ed_fully_connected_params *p, con
   int32_t u;
   for (u = 0; u < p->units; u += 2) {
     const int32_t u1 = u + 1 < p->units ? u + 1 : u; /* an odd last row runs against itself; one result kept */
-    int32_t acc[2];
-    acc[0] = p->bias[u];
-    acc[1] = p->bias[u1];
+    int32_t acc[2] = {0, 0}, j;
     ed_dsp_dot_2rows(input, p->weights + u * p->inputs, p->weights + u1 * p->inputs, p->inputs, p->input_offset, acc);
-    output[u] = ed_requantize(acc[0], p->multipliers[u], p->shifts[u], p->output_offset, p->activation_min,
-                              p->activation_max);
-    output[u1] = ed_requantize(acc[1], p->multipliers[u1], p->shifts[u1], p->output_offset, p->activation_min,
-                               p->activation_max);
+    for (j = 0; j < 2; ++j) {
+      /* The exact one-multiply form (no ReLU shortcut): what the packed conv loops run, so no second copy in flash. */
+      const int32_t c = j ? u1 : u;
+      const ed_requantizer q = ed_requantizer_make(p->multipliers[c], p->shifts[c]);
+      ed_requantize_channel_row(&acc[j], 1, 1, p->bias[c], &q, 1, p->output_offset, p->activation_min,
+                                p->activation_max, output + c, 1);
+    }
   }
 }
 
