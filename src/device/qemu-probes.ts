@@ -203,7 +203,7 @@ export interface DspCheck {
   readonly firstMismatch: string | null;
 }
 
-/** Runs ed_dsp.h against ed_kernels.h on random shapes and values on the emulated M4 (dsp_check_main.c). */
+/** Runs the DSP kernels and the portable packed loop against the reference kernels on random shapes and values on the emulated M4 (dsp_check_main.c). */
 export async function runQemuDspCheck(o: { readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<DspCheck[]> {
   const { text } = await runQemuToDone(buildMps2DspCheck(), o);
   const lines = jsonLines(text, 'DSP check');
