@@ -1,18 +1,22 @@
 // Cost of one inference on an emulated Cortex-M4 (QEMU mps2-an386, -icount): instructions per inference and per
-// MAC, per layer, an estimated latency at 64 MHz, and the flash/RAM of the ARM image, for the portable kernels and
-// the DSP ones in the same run (both checked bit-exact against the simulator). QEMU counts instructions, not
-// cycles; see docs/m4-cost.md for the method, its error and the CPI assumed for the latency.
+// MAC, per layer, a cycle estimate (the executed instruction mix weighted by the Cortex-M4 TRM's cycle counts) and
+// the ms it gives at 64 MHz, and the flash/RAM of the ARM image, for the portable kernels and the DSP ones in the
+// same run (both checked bit-exact against the simulator), with TensorFlow Lite Micro's reference kernels (-Os and
+// -O2, from ../shared/tflm) as the peer. QEMU counts instructions, not cycles; see docs/m4-cost.md.
 //   tsx bench/m4-cost.ts [artifact=models/default/model.int8.json] [images=50]
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { SerialPort } from 'serialport';
-import { generateFromArtifactFile, layerMacs, sha256Hex } from '../firmware-gen/index.js';
+import { generateFromArtifactFile, layerMacs, modelSteps, sha256Hex } from '../firmware-gen/index.js';
 import { measureImageSize, QEMU_MACHINE, type Mps2Engine } from '../firmware-gen/targets/mps2/build.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { BoardMessageDecoder, encodeClassifyRequest, type ClassifyReply } from '../src/device/protocol/index.js';
+
+import { buildMps2TflmProbe, TFLM_DIR } from '../firmware-gen/targets/mps2/build.js';
 import {
-  instructionsFromMicros, QEMU_BINARY, runQemuCalibration, runQemuDspCheck, runQemuLayerProbe, startQemuBoard, type QemuBoard,
+  analyseLayerProbe, CYCLE_MODEL, instructionsFromMicros, QEMU_BINARY, runQemuCalibration, runQemuCycleEstimate, runQemuDspCheck, runQemuLayerProbe,
+  runQemuToDone, startQemuBoard, type QemuBoard,
 } from '../src/device/index.js';
 import { Simulator } from '../src/quantize/index.js';
 
@@ -56,8 +60,9 @@ const set = loadDigitSet('mnist:test', imageCount);
 const expected = new Simulator(fw.model).classifyMany(set.images, set.count);
 
 const calibration = await runQemuCalibration();
-// Layer 0 of the probe is the input quantization; the rest follow the artifact's layers in order.
-const layerMacsList = [0, ...fw.model.layers.map(layerMacs)];
+// Stamp 0 of the probe is the input quantization; the rest follow the generated kernel calls (a conv with its fused
+// max-pool is one call) in order.
+const steps = [{ op: 'quantize', layers: [] as readonly number[], macs: 0 }, ...modelSteps(fw.model)];
 
 /** One engine: its board (timing field over the protocol), its layer probe, its image size. */
 async function measure(engine: Mps2Engine) {
@@ -81,11 +86,14 @@ async function measure(engine: Mps2Engine) {
   });
   const layers = probe[0].layers.map((l, i) => {
     const instructions = probe.reduce((a, p) => a + p.layers[i].instructions, 0) / probe.length;
-    const macs = layerMacsList[i] ?? 0;
-    return { index: i, op: l.op, macs, instructions: Math.round(instructions), instructions_per_mac: macs ? round(instructions / macs) : null };
+    const step = steps[i];
+    if (step?.op !== l.op) throw new Error(`${engine}: layer probe stamp ${i} is '${l.op}', the generated model's call ${i} is '${step?.op}'`);
+    const macs = step.macs;
+    return { index: i, op: l.op, layers: step.layers, macs, instructions: Math.round(instructions), instructions_per_mac: macs ? round(instructions / macs) : null };
   });
   const probeMean = probe.reduce((a, p) => a + p.classifyInstructions, 0) / probe.length;
   const cpi = clock.cpiNum / clock.cpiDen;
+  const cycles = await runQemuCycleEstimate(artifactPath, set.images.subarray(0, PIXELS), { engine });
   return {
     clock,
     result: {
@@ -95,7 +103,12 @@ async function measure(engine: Mps2Engine) {
       instructions_per_inference_range: [Math.round(Math.min(...perImage)), Math.round(Math.max(...perImage))],
       instructions_per_inference_layer_probe: Math.round(probeMean),
       instructions_per_mac: round(mean / fw.macs),
-      estimated_latency_ms_at_64mhz: round((mean * cpi) / (clock.cpuMhz * 1000)),
+      estimated_cycles: cycles.estimate.cycles,
+      estimated_cycles_per_instruction: round(cycles.estimate.cycles_per_instruction, 3),
+      estimated_ms_at_64mhz: round(cycles.estimate.cycles / (clock.cpuMhz * 1000)),
+      cycle_estimate_instructions: cycles.estimate.instructions,
+      instruction_mix: cycles.estimate.classes,
+      board_timing_field_ms_at_cpi_1_5: round((mean * cpi) / (clock.cpuMhz * 1000)),
       layers,
       arm_image: { elf: board.elf, ...measureImageSize(board.elf), stack_reserved_bytes: 16 * 1024 },
     },
@@ -104,6 +117,20 @@ async function measure(engine: Mps2Engine) {
 
 const portable = await measure('portable');
 const dsp = await measure('dsp');
+
+/** TFLM's reference kernels on the same core and image, at -Os and -O2 (release: NDEBUG). */
+async function measureTflm(optimization: '-Os' | '-O2') {
+  const image = buildMps2TflmProbe(fw.model, set.images, 1, optimization);
+  const probe = analyseLayerProbe((await runQemuToDone(image, { timeoutMs: 300_000 })).text, image.clock)[0];
+  if (Array.from(probe.logits).join() !== Array.from(expected.logits.subarray(0, 10)).join()) throw new Error(`TFLM ${optimization}: logits differ from the simulator on image 0`);
+  const layers = probe.layers.map((l, i) => {
+    const macs = i === 0 ? 0 : layerMacs(fw.model.layers[i - 1]);
+    return { index: i, op: l.op, macs, instructions: Math.round(l.instructions), instructions_per_mac: macs ? round(l.instructions / macs) : null };
+  });
+  return { optimization, defines: '-DTF_LITE_STATIC_MEMORY -DNDEBUG', bit_exact_with_simulator: true, instructions_per_inference: Math.round(probe.classifyInstructions), instructions_per_mac: round(probe.classifyInstructions / fw.macs), layers };
+}
+const tflm = existsSync(TFLM_DIR) ? [await measureTflm('-Os'), await measureTflm('-O2')] : [];
+if (!tflm.length) console.warn(`m4-cost: ${TFLM_DIR} not found, no TFLM peer`);
 const dspChecks = await runQemuDspCheck();
 const failed = dspChecks.filter((c) => c.mismatches > 0);
 if (failed.length) throw new Error(`kernel check failed (ed_dsp.h or the packed loop against the reference): ${failed.map((c) => `${c.name} ${c.mismatches}/${c.cases} (${c.firstMismatch})`).join('; ')}`);
@@ -122,13 +149,15 @@ console.log(JSON.stringify({
   instructions_per_mac: portable.result.instructions_per_mac,
   flash_bytes: portable.result.arm_image.flash_bytes,
   ram_bytes: portable.result.arm_image.ram_bytes,
-  assumed_cpi: clock.cpiNum / clock.cpiDen,
-  targets: { portable_instructions_per_mac: 3, dsp_instructions_per_mac: 1.5 },
-  targets_met: { portable: portable.result.instructions_per_inference <= 3 * fw.macs, dsp: dsp.result.instructions_per_inference <= 1.5 * fw.macs },
+  cycle_model: CYCLE_MODEL,
+  targets: { portable_instructions_per_mac: 2, dsp_instructions_per_mac: 1 },
+  targets_met: { portable: portable.result.instructions_per_inference <= 2 * fw.macs, dsp: dsp.result.instructions_per_inference <= 1 * fw.macs },
   cortex_m4_default_kernels: 'dsp',
   portable: portable.result,
   dsp: { ...dsp.result, kernel_checks: dspChecks.map((c) => ({ name: c.name, cases: c.cases, mismatches: c.mismatches })) },
   dsp_speedup: round(portable.result.instructions_per_inference / dsp.result.instructions_per_inference),
+  tflm_reference: tflm,
+  dsp_vs_tflm_o2: tflm.length ? round(tflm[1].instructions_per_inference / dsp.result.instructions_per_inference) : null,
   calibration: {
     expected_ticks_per_instruction: calibration.expectedTicksPerInstruction,
     max_slope_error: calibration.maxSlopeError,

@@ -1,10 +1,10 @@
 import type { Conv2DLayer, DenseLayer, Int8Model, LogisticLayer, MaxPoolLayer, QuantLayer } from '../src/quantize/index.js';
 import { arrayDeclare, arrayExtern, cComment, cString, define, structInit } from './c-syntax.js';
 import { GENERATED_MARKER } from './engine-files.js';
-import { dspColumnCapacity, elementCount, layerMacs, layerParams, packedConvEligibility, type ArenaPlan } from './plan.js';
+import { elementCount, layerMacs, layerParams, packedConvEligibility, type ArenaPlan, type PackedConvEligibility } from './plan.js';
 
 /** Bumped whenever ed_engine.h's parameter structs or the generated symbols change meaning. */
-export const MODEL_ABI_VERSION = 2;
+export const MODEL_ABI_VERSION = 3;
 
 export interface ModelEmitContext {
   readonly model: Int8Model;
@@ -45,7 +45,7 @@ function architectureTable(ctx: ModelEmitContext): string[] {
     rows.push([
       String(i), l.name, opText(l), `${shapeText(l.inShape)} -> ${shapeText(l.outShape)}`, String(layerParams(l)),
       String(layerMacs(l)), scaleText(l.output.scale), String(l.output.zeroPoint), `[${l.activationMin}, ${l.activationMax}]`,
-      `${t.bytes} B @ ${t.offset}${plan.inPlace[i] ? ' (in place)' : ''}`, loopText(l),
+      plan.fusedPool[i] ? 'fused with next' : `${t.bytes} B @ ${t.offset}${plan.inPlace[i] ? ' (in place)' : ''}`, loopText(ctx, i),
     ]);
   });
   const params = model.layers.reduce((a, l) => a + layerParams(l), 0);
@@ -87,25 +87,34 @@ export function modelBanner(ctx: ModelEmitContext, fileName: string, role: strin
     ...architectureTable(ctx),
     '',
     `Activation arena ${plan.bytes} bytes (plain ping-pong buffers would need ${plan.pingPongBytes}): offsets planned at`,
-    `generation time so that each layer's input and output are disjoint; max-pool runs in place${model.layers.some((l) => l.op === 'logistic') ? ', and so does logistic' : ''}.`,
-    `Packed scratch  ${packedWords(model) * 4} bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.`,
+    `generation time so that each layer's input and output are disjoint; max-pool runs in place${ctx.model.layers.some((l) => l.op === 'logistic') ? ', and so does logistic' : ''}.`,
+    `Packed scratch  ${packedWords(ctx) * 4} bytes for the packed conv loops (ed_conv_packed.h, ed_dsp_conv.h): a channel group's weights, rows of sums.`,
   ]);
 }
 
 interface ArrayInfo { readonly name: string; readonly type: 'int8_t' | 'int32_t'; readonly length: string; readonly values: readonly number[]; readonly channelSize?: number }
 
-function layerArrays(prefix: string, i: number, l: Conv2DLayer | DenseLayer): ArrayInfo[] {
-  const base = layerSymbol(prefix, i, l);
+/** The packed loops' verdict on conv layer i, with the pool fused after it if any. */
+function packedOf(ctx: ModelEmitContext, i: number): PackedConvEligibility {
+  const l = ctx.model.layers[i];
+  if (l.op !== 'conv2d') return { ok: false, reason: 'not a conv' };
+  const next = ctx.model.layers[i + 1];
+  return packedConvEligibility(l, ctx.plan.fusedPool[i] && next?.op === 'maxpool' ? next : undefined);
+}
+
+/** The layer's const arrays: packed convs carry the folded bias instead of the bias (their only reader). */
+function layerArrays(ctx: ModelEmitContext, i: number, l: Conv2DLayer | DenseLayer): ArrayInfo[] {
+  const base = layerSymbol(ctx.prefix, i, l);
   const channels = l.bias.length;
   const per = l.weights.length / channels;
+  const folded = l.op === 'conv2d' && packedOf(ctx, i).ok;
   return [
     { name: `${base}_weights`, type: 'int8_t', length: `${macro(base)}_WEIGHTS_LEN`, values: l.weights, channelSize: per },
-    { name: `${base}_bias`, type: 'int32_t', length: `${macro(base)}_CHANNELS`, values: l.bias },
+    folded
+      ? { name: `${base}_folded_bias`, type: 'int32_t', length: `${macro(base)}_CHANNELS`, values: foldedBias(l as Conv2DLayer) }
+      : { name: `${base}_bias`, type: 'int32_t', length: `${macro(base)}_CHANNELS`, values: l.bias },
     { name: `${base}_multipliers`, type: 'int32_t', length: `${macro(base)}_CHANNELS`, values: l.multipliers },
     { name: `${base}_shifts`, type: 'int8_t', length: `${macro(base)}_CHANNELS`, values: l.shifts },
-    ...(l.op === 'conv2d' && packedConvEligibility(l).ok
-      ? [{ name: `${base}_folded_bias`, type: 'int32_t' as const, length: `${macro(base)}_CHANNELS`, values: foldedBias(l) }]
-      : []),
   ];
 }
 
@@ -119,19 +128,19 @@ function foldedBias(l: Conv2DLayer): number[] {
   });
 }
 
-/** Scratch words for the packed conv loop: the most any eligible layer needs (0: no layer uses it). */
-function packedWords(model: Int8Model): number {
-  return Math.max(0, ...model.layers.map((l) => {
-    if (l.op !== 'conv2d') return 0;
-    const e = packedConvEligibility(l);
+/** Scratch words for the packed conv loops: the most any eligible layer needs (0: no layer uses it). */
+function packedWords(ctx: ModelEmitContext): number {
+  return Math.max(0, ...ctx.model.layers.map((_, i) => {
+    const e = packedOf(ctx, i);
     return e.ok ? e.words : 0;
   }));
 }
 
-function loopText(l: QuantLayer): string {
-  if (l.op !== 'conv2d') return '';
-  const e = packedConvEligibility(l);
-  return e.ok ? 'packed' : `reference (${e.reason})`;
+function loopText(ctx: ModelEmitContext, i: number): string {
+  if (ctx.model.layers[i].op !== 'conv2d') return i > 0 && ctx.plan.fusedPool[i - 1] ? 'fused into previous' : '';
+  const e = packedOf(ctx, i);
+  const fused = ctx.plan.fusedPool[i] ? ' + fused max-pool' : '';
+  return (e.ok ? 'packed' : `reference (${e.reason})`) + fused;
 }
 
 const hasWeights = (l: QuantLayer): l is Conv2DLayer | DenseLayer => l.op === 'conv2d' || l.op === 'dense';
@@ -168,14 +177,14 @@ export function emitModelHeader(ctx: ModelEmitContext): string {
     define(`${P}_PARAMS`, params),
     define(`${P}_MACS`, macs),
     define(`${P}_OUTPUT_ZERO_POINT`, model.output.zeroPoint),
-    define(`${P}_PACKED_WORDS`, packedWords(model)),
+    define(`${P}_PACKED_WORDS`, packedWords(ctx)),
   ];
   model.layers.forEach((l, i) => {
     if (!hasWeights(l)) return;
     const base = layerSymbol(prefix, i, l);
     parts.push('', cComment([`layer ${i}: ${l.name} (${opText(l)})`]));
     parts.push(define(`${macro(base)}_CHANNELS`, l.bias.length), define(`${macro(base)}_WEIGHTS_LEN`, l.weights.length));
-    for (const a of layerArrays(prefix, i, l)) parts.push(arrayExtern(a.type, a.name, a.length));
+    for (const a of layerArrays(ctx, i, l)) parts.push(arrayExtern(a.type, a.name, a.length));
   });
   parts.push('', '#ifdef __cplusplus', '}', '#endif', '', `#endif /* ${guard} */`, '');
   return parts.join('\n');
@@ -183,6 +192,8 @@ export function emitModelHeader(ctx: ModelEmitContext): string {
 
 function convParams(ctx: ModelEmitContext, i: number, l: Conv2DLayer): string {
   const base = layerSymbol(ctx.prefix, i, l);
+  const packed = packedOf(ctx, i).ok;
+  const pool = ctx.plan.fusedPool[i] ? `&${layerSymbol(ctx.prefix, i + 1, ctx.model.layers[i + 1])}` : '0';
   return structInit('static const', 'ed_conv2d_params', base, [
     ['in_h', String(l.inShape[0])], ['in_w', String(l.inShape[1])], ['in_c', String(l.inShape[2])],
     ['out_h', String(l.outShape[0])], ['out_w', String(l.outShape[1])], ['out_c', String(l.outShape[2])],
@@ -191,9 +202,8 @@ function convParams(ctx: ModelEmitContext, i: number, l: Conv2DLayer): string {
     ['pad_top', String(l.padTop)], ['pad_left', String(l.padLeft)],
     ['input_offset', String(-l.input.zeroPoint)], ['output_offset', String(l.output.zeroPoint)],
     ['activation_min', String(l.activationMin)], ['activation_max', String(l.activationMax)],
-    ['weights', `${base}_weights`], ['bias', `${base}_bias`], ['multipliers', `${base}_multipliers`], ['shifts', `${base}_shifts`],
-    ['packed', packedConvEligibility(l).ok ? `${ctx.prefix}_packed` : '0'],
-    ['folded_bias', packedConvEligibility(l).ok ? `${base}_folded_bias` : '0'],
+    ['weights', `${base}_weights`], ['bias', packed ? '0' : `${base}_bias`], ['multipliers', `${base}_multipliers`], ['shifts', `${base}_shifts`],
+    ['packed', packed ? `${ctx.prefix}_packed` : '0'], ['folded_bias', packed ? `${base}_folded_bias` : '0'], ['pool', pool],
   ]);
 }
 
@@ -228,26 +238,41 @@ function logisticParams(ctx: ModelEmitContext, i: number, l: LogisticLayer): str
 
 function layerData(ctx: ModelEmitContext, i: number, l: QuantLayer): string {
   const header = cComment([`layer ${i}: ${l.name} -- ${opText(l)}, ${shapeText(l.inShape)} -> ${shapeText(l.outShape)}`]);
-  if (l.op === 'maxpool') return [header, poolParams(ctx, i, l)].join('\n');
+  if (l.op === 'maxpool') {
+    // A pool fused into the conv before it is declared there, ahead of the conv's parameters that point to it.
+    return i > 0 && ctx.plan.fusedPool[i - 1] ? cComment([`layer ${i}: ${l.name} -- fused into layer ${i - 1} (see there)`]) : [header, poolParams(ctx, i, l)].join('\n');
+  }
   if (l.op === 'logistic') {
     return [header, cComment([`output scale 1/256, zero point -128; input scale ${scaleText(l.input.scale)} as Q4.27 via multiplier and left shift`]),
       logisticParams(ctx, i, l)].join('\n');
   }
   const layout = l.op === 'conv2d' ? '[out_c][kernel_h][kernel_w][in_c]' : '[units][inputs]';
-  const arrays = layerArrays(ctx.prefix, i, l).map((a) => arrayDeclare({
+  const arrays = layerArrays(ctx, i, l).map((a) => arrayDeclare({
     type: a.type, name: a.name, length: a.length, values: a.values, storage: 'const',
     ...(a.channelSize !== undefined ? { groups: { size: a.channelSize, label: (c: number) => `${l.op === 'conv2d' ? 'output channel' : 'unit'} ${c}` } } : {}),
   }));
-  const folded = l.op === 'conv2d' && packedConvEligibility(l).ok ? '; folded bias = bias + input offset * sum of the channel\'s weights' : '';
-  return [header, cComment([`weights ${layout}, symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel${folded}`]),
-    ...arrays, l.op === 'conv2d' ? convParams(ctx, i, l) : denseParams(ctx, i, l)].join('\n');
+  const folded = l.op === 'conv2d' && packedOf(ctx, i).ok;
+  const bias = folded ? 'folded bias int32 (bias + input offset * sum of the channel\'s weights)' : 'bias int32';
+  const next = ctx.model.layers[i + 1];
+  const fusedPool = l.op === 'conv2d' && ctx.plan.fusedPool[i] && next?.op === 'maxpool'
+    ? [cComment([`layer ${i + 1}: ${next.name} -- ${opText(next)}, fused into this conv: it pools the int32 accumulators`]), poolParams(ctx, i + 1, next)]
+    : [];
+  return [header, cComment([`weights ${layout}, symmetric int8; ${bias}; requantization multiplier (Q0.31) and shift per channel`]),
+    ...arrays, ...fusedPool, l.op === 'conv2d' ? convParams(ctx, i, l) : denseParams(ctx, i, l)].join('\n');
 }
+
+/** The C kernel of each op the generated model calls (ed_kernels.h). */
+const KERNEL_OF: Record<QuantLayer['op'], string> = {
+  conv2d: 'ed_conv2d_s8', maxpool: 'ed_max_pool_s8', dense: 'ed_fully_connected_s8', logistic: 'ed_logistic_s8',
+};
 
 function forwardCall(ctx: ModelEmitContext, i: number, l: QuantLayer): string {
   const arena = `${ctx.prefix}_arena`;
+  if (i > 0 && ctx.plan.fusedPool[i - 1]) return `  /* layer ${i} (${l.op}): fused into layer ${i - 1} */`;
+  const fused = ctx.plan.fusedPool[i];
   const input = ctx.plan.tensors[i];
-  const output = ctx.plan.tensors[i + 1];
-  const fn = l.op === 'conv2d' ? 'ed_conv2d_s8' : l.op === 'maxpool' ? 'ed_max_pool_s8' : l.op === 'logistic' ? 'ed_logistic_s8' : 'ed_fully_connected_s8';
+  const output = ctx.plan.tensors[fused ? i + 2 : i + 1];
+  const fn = fused ? 'ed_conv2d_max_pool_s8' : KERNEL_OF[l.op];
   const note = ctx.plan.inPlace[i] ? 'in place' : `${input.bytes} B @ ${input.offset} -> ${output.bytes} B @ ${output.offset}`;
   return `  ${fn}(&${layerSymbol(ctx.prefix, i, l)}, ${arena} + ${input.offset}, ${arena} + ${output.offset}); /* ${note} */`;
 }
@@ -259,16 +284,12 @@ export function emitModelSource(ctx: ModelEmitContext): string {
   const parts: string[] = [
     modelBanner(ctx, modelSourceName(prefix), 'Weights, quantization parameters, activation arena and layer sequence.'),
     `#include "${modelHeaderName(prefix)}"`,
-    cComment(['Column buffer of the DSP kernels (ed_dsp.h, used on Cortex-M4/M7): the largest receptive field or dense input.']),
-    '#ifndef ED_DSP_COLUMN_CAPACITY',
-    `#define ED_DSP_COLUMN_CAPACITY ${dspColumnCapacity(model)}`,
-    '#endif',
     '#include "ed_kernels.h"',
     ...(model.layers.some((l) => l.op === 'logistic') ? ['#include "ed_logistic.h"'] : []),
     '',
   ];
-  if (packedWords(model) > 0) {
-    parts.push(cComment(['Packed conv loop scratch: one group of 4 output channels\' weights, two per word, then a row of their sums.']),
+  if (packedWords(ctx) > 0) {
+    parts.push(cComment(['Packed conv loops\' scratch: one channel group\'s packed or widened weights, then rows of their sums.']),
       `static int32_t ${prefix}_packed[${P}_PACKED_WORDS];`, '');
   }
   model.layers.forEach((l, i) => parts.push(layerData(ctx, i, l), ''));

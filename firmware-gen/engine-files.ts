@@ -6,8 +6,19 @@ import { fileURLToPath } from 'node:url';
 export const FIRMWARE_GEN_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ENGINE_DIR = path.join(FIRMWARE_GEN_DIR, 'engine');
 
-/** The engine files every target ships, in include order (ed_kernels.h includes ed_dsp.h on DSP cores). */
-export const ENGINE_FILES = ['ed_fixedpoint.h', 'ed_engine.h', 'ed_kernels.h', 'ed_dsp.h', 'ed_engine.c'] as const;
+/**
+ * The engine files every target ships (host, posix, mps2, the Arduino library): the public API, the fixed-point
+ * primitives, one reference kernel per op, the optimized kernels, and ed_kernels.h, which includes the kernels the
+ * core can run (the DSP ones where __ARM_FEATURE_DSP is set).
+ */
+export const ENGINE_FILES = [
+  'ed_engine.h', 'ed_fixedpoint.h', 'ed_requantize.h', 'ed_kernels_common.h',
+  'ed_conv.h', 'ed_max_pool.h', 'ed_fully_connected.h', 'ed_conv_packed.h',
+  'ed_dsp_conv.h', 'ed_dsp_fully_connected.h', 'ed_kernels.h', 'ed_engine.c',
+] as const;
+
+/** The engine's headers: what a program that calls the kernels directly (the QEMU kernel check) compiles with. */
+export const ENGINE_HEADERS = ENGINE_FILES.filter((f) => f.endsWith('.h'));
 
 /**
  * Kernels shipped only with a model that uses their op, so models without it get exactly the files they need

@@ -4,7 +4,7 @@
  */
 export { cIdentifier, cString, cComment, int32Literal, arrayDeclare, arrayExtern, structInit, define, type ArrayDeclaration, type CIntType } from './c-syntax.js';
 export {
-  FirmwareGenError, checkAccumulatorBounds, planArena, assertArenaPlanValid, poolCanRunInPlace, packedConvEligibility, PACKED_LANE_MAX_ABS_SUM, dspColumnCapacity, type PackedConvEligibility, layerParams, layerMacs, elementCount,
+  FirmwareGenError, checkAccumulatorBounds, planArena, assertArenaPlanValid, poolCanRunInPlace, packedConvEligibility, fusedPoolEligibility, fusedPools, modelSteps, type ModelStep, PACKED_LANE_MAX_ABS_SUM, type PackedConvEligibility, type FusedPoolEligibility, layerParams, layerMacs, elementCount,
   type ArenaPlan, type TensorSlot,
 } from './plan.js';
 export { MODEL_ABI_VERSION, emitModelHeader, emitModelSource, modelBanner, modelHeaderName, modelSourceName, type ModelEmitContext } from './emit-model.js';

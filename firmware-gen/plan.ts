@@ -59,9 +59,12 @@ export interface TensorSlot {
 
 export interface ArenaPlan {
   readonly bytes: number;
+  /** A conv fused with the max-pool after it writes no tensor of its own: its slot is the pool's, with 0 bytes. */
   readonly tensors: readonly TensorSlot[];
   /** Layers whose output overwrites their input (max-pool without padding, logistic). */
   readonly inPlace: readonly boolean[];
+  /** Conv layers that run fused with the max-pool after them (fusedPoolEligibility). */
+  readonly fusedPool: readonly boolean[];
   /** What plain ping-pong buffers would need: max(in) + max(out)-style bound, for comparison. */
   readonly pingPongBytes: number;
 }
@@ -69,39 +72,116 @@ export interface ArenaPlan {
 /**
  * Max-pool may run in place when each output element is written only after every later window stopped needing
  * it: output index o = (oy·outW + ox)·C + c, earliest later read (oy·sh·inW + ox·sw)·C + c ≥ o, which holds
- * when sh·inW ≥ outW and sw ≥ 1 (see ed_max_pool_s8).
+ * when sh·inW ≥ outW and sw ≥ 1 (see ed_max_pool.h).
  */
 export function poolCanRunInPlace(l: Extract<QuantLayer, { op: 'maxpool' }>): boolean {
   return l.stride[0] * l.inShape[1] >= l.outShape[1] && l.stride[1] >= 1;
 }
 
+type ConvLayer = Extract<QuantLayer, { op: 'conv2d' }>;
+type PoolLayer = Extract<QuantLayer, { op: 'maxpool' }>;
+export type FusedPoolEligibility = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** Largest |accumulator| of each output channel: |bias| + Σ|w| · max |x − zp| (checkAccumulatorBounds). */
+function accumulatorBounds(l: ConvLayer): number[] {
+  const zp = l.input.zeroPoint;
+  const maxInput = Math.max(127 - zp, zp + 128);
+  const per = l.weights.length / l.bias.length;
+  return l.bias.map((b, c) => {
+    let sumAbs = 0;
+    for (let k = c * per; k < (c + 1) * per; k++) sumAbs += Math.abs(l.weights[k]);
+    return Math.abs(b) + sumAbs * maxInput;
+  });
+}
+
+/**
+ * Whether the max-pool right after a conv can run fused into it (ed_conv.h): max-pooling the int32 accumulators
+ * and requantizing the maximum gives the bytes of requantizing every accumulator and pooling, because
+ * requantization is monotonic non-decreasing in the accumulator: SRDHM is floor((acc·M + 2^30) / 2^31) for either
+ * sign (M ≥ 0: TFLite's multipliers are in [2^30, 2^31) or 0), RoundingDivideByPOT rounds half away from zero,
+ * offset and clamps are monotonic. It fails only where acc << left_shift wraps (a positive shift on a large
+ * accumulator), so every channel's bound · 2^shift must stay below 2^31; and the conv's clamp followed by the
+ * pool's must be one clamp (their ranges must meet).
+ */
+export function fusedPoolEligibility(conv: ConvLayer, pool: PoolLayer): FusedPoolEligibility {
+  if (conv.multipliers.some((m) => m < 0)) return { ok: false, reason: 'a negative multiplier' };
+  const bounds = accumulatorBounds(conv);
+  const wraps = conv.shifts.findIndex((s, c) => s > 0 && bounds[c] * 2 ** s > INT32_MAX);
+  if (wraps >= 0) return { ok: false, reason: `output channel ${wraps}: acc << ${conv.shifts[wraps]} may wrap` };
+  if (Math.max(conv.activationMin, pool.activationMin) > Math.min(conv.activationMax, pool.activationMax)) {
+    return { ok: false, reason: 'the conv and pool clamps do not meet' };
+  }
+  return { ok: true };
+}
+
+/** For each layer: is it a conv that runs fused with the max-pool right after it. */
+export function fusedPools(model: Int8Model): boolean[] {
+  return model.layers.map((l, i) => {
+    const next = model.layers[i + 1];
+    return l.op === 'conv2d' && next?.op === 'maxpool' && fusedPoolEligibility(l, next).ok;
+  });
+}
+
+/** One kernel call of the generated forward pass: a layer, or a conv with the max-pool fused into it. */
+export interface ModelStep {
+  readonly op: QuantLayer['op'] | 'conv2d+maxpool';
+  /** Indices of the artifact's layers it computes. */
+  readonly layers: readonly number[];
+  readonly macs: number;
+}
+
+/** The kernel calls of the generated ed_model_forward after the input quantization, in order. */
+export function modelSteps(model: Int8Model): ModelStep[] {
+  const fused = fusedPools(model);
+  const steps: ModelStep[] = [];
+  model.layers.forEach((l, i) => {
+    if (i > 0 && fused[i - 1]) return;
+    steps.push(fused[i] ? { op: 'conv2d+maxpool', layers: [i, i + 1], macs: layerMacs(l) } : { op: l.op, layers: [i], macs: layerMacs(l) });
+  });
+  return steps;
+}
+
 /**
  * Static arena offsets. A layer's input and output must not overlap (except in-place pooling), and only those
  * two tensors are alive while it runs, so each output is placed first-fit next to its input: at offset 0 when it
- * fits below the input, else right after it. The arena is the highest end used.
+ * fits below the input, else right after it. A fused conv + pool is one step from the conv's input to the
+ * pool's output. The arena is the highest end used.
  */
 export function planArena(model: Int8Model): ArenaPlan {
   const tensors: TensorSlot[] = [{ offset: 0, bytes: INPUT_PIXELS }];
   const inPlace: boolean[] = [];
+  const fusedPool = fusedPools(model);
+  const nextTo = (input: TensorSlot, bytes: number): TensorSlot => ({ offset: bytes <= input.offset ? 0 : input.offset + input.bytes, bytes });
   model.layers.forEach((l, i) => {
-    const input = tensors[i];
     const bytes = elementCount(l.outShape);
+    if (fusedPool[i]) {
+      const out = nextTo(tensors[i], elementCount(model.layers[i + 1].outShape));
+      tensors.push({ offset: out.offset, bytes: 0 });
+      inPlace.push(false);
+      return;
+    }
+    if (i > 0 && fusedPool[i - 1]) {
+      tensors.push(nextTo(tensors[i - 1], bytes));
+      inPlace.push(false);
+      return;
+    }
+    const input = tensors[i];
     // Logistic is element-wise (ed_logistic.h reads each element before writing it), so it always runs in place.
     const reuse = (l.op === 'maxpool' && poolCanRunInPlace(l) && bytes <= input.bytes) || l.op === 'logistic';
     inPlace.push(reuse);
-    if (reuse) tensors.push({ offset: input.offset, bytes });
-    else tensors.push({ offset: bytes <= input.offset ? 0 : input.offset + input.bytes, bytes });
+    tensors.push(reuse ? { offset: input.offset, bytes } : nextTo(input, bytes));
   });
   const bytes = Math.max(...tensors.map((t) => t.offset + t.bytes));
-  const sizes = tensors.map((t) => t.bytes);
+  const sizes = [INPUT_PIXELS, ...model.layers.map((l) => elementCount(l.outShape))];
   const pingPongBytes = Math.max(...sizes.filter((_, i) => i % 2 === 0)) + Math.max(...sizes.filter((_, i) => i % 2 === 1));
-  return { bytes, tensors, inPlace, pingPongBytes };
+  return { bytes, tensors, inPlace, fusedPool, pingPongBytes };
 }
 
 /** Checks the invariant the C kernels rely on; a failure is a planner bug, not a user error. */
 export function assertArenaPlanValid(model: Int8Model, plan: ArenaPlan): void {
   model.layers.forEach((l, i) => {
-    const a = plan.tensors[i];
+    if (plan.fusedPool[i]) return; // the conv + pool step is checked at the pool, from the conv's input
+    const a = plan.tensors[i > 0 && plan.fusedPool[i - 1] ? i - 1 : i];
     const b = plan.tensors[i + 1];
     const overlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
     if (overlap && !(plan.inPlace[i] && a.offset === b.offset)) {
@@ -119,14 +199,16 @@ export const PACKED_ACCUMULATOR_LIMIT = 2 ** 30;
 export type PackedConvEligibility = { readonly ok: true; readonly words: number } | { readonly ok: false; readonly reason: string };
 
 /**
- * Whether ed_conv2d_s8's packed loop computes this layer exactly (ed_kernels.h): every window lies inside the input
- * (the loop has no padding tests and folds the input offset into the bias, which padding taps would break), and in
- * each group of 4 output channels the two low-lane channels (0 and 2) keep their sums inside 24 bits:
- * |x · w| ≤ 128 · |w|, so Σ|w| ≤ 65535; and every accumulator stays below 2^30 (the DSP kernels double it).
- * `words` is the scratch the loop needs: 2 per tap, window rows rounded up to 4 taps (packed or widened weights;
- * for every channel group when rows are not whole blocks of 4), and 4 per output column (one row of sums).
+ * Whether the packed conv loops compute this layer exactly (ed_conv_packed.h, ed_dsp_conv.h): every window lies
+ * inside the input (the loops have no padding tests and fold the input offset into the bias, which padding taps
+ * would break), and in each group of 4 output channels the two low-lane channels (0 and 2) keep their sums inside
+ * 24 bits: |x · w| ≤ 128 · |w|, so Σ|w| ≤ 65535; and every accumulator stays below 2^30 (the DSP requantization
+ * doubles it). `words` is the scratch the loops need, the most of the portable and the DSP ones: the widened input
+ * (DSP, in_c a multiple of 4: half a word per input byte), one channel group's weights (2 words per tap; the
+ * DSP 3x3 loop on one input channel: 5 words per channel), then the row driver's sums,
+ * one per channel and output column (pooled, with a fused pool).
  */
-export function packedConvEligibility(l: Extract<QuantLayer, { op: 'conv2d' }>): PackedConvEligibility {
+export function packedConvEligibility(l: ConvLayer, pool?: PoolLayer): PackedConvEligibility {
   const [inH, inW, inC] = l.inShape;
   const [outH, outW, outC] = l.outShape;
   const [kh, kw] = l.kernel;
@@ -135,34 +217,19 @@ export function packedConvEligibility(l: Extract<QuantLayer, { op: 'conv2d' }>):
     return { ok: false, reason: 'windows reach into padding' };
   }
   const taps = kh * kw * inC;
-  const maxInput = Math.max(127 - l.input.zeroPoint, l.input.zeroPoint + 128);
+  const per = l.weights.length / l.bias.length;
+  const bounds = accumulatorBounds(l);
   for (let c = 0; c < outC; c++) {
     let sumAbs = 0;
-    for (let k = c * taps; k < (c + 1) * taps; k++) sumAbs += Math.abs(l.weights[k]);
+    for (let k = c * per; k < (c + 1) * per; k++) sumAbs += Math.abs(l.weights[k]);
     if (c % 2 === 0 && sumAbs > PACKED_LANE_MAX_ABS_SUM) return { ok: false, reason: `output channel ${c}: sum |w| = ${sumAbs} > ${PACKED_LANE_MAX_ABS_SUM}` };
-    if (Math.abs(l.bias[c]) + maxInput * sumAbs >= PACKED_ACCUMULATOR_LIMIT) {
-      return { ok: false, reason: `output channel ${c}: accumulator may reach 2^30` };
-    }
+    if (bounds[c] >= PACKED_ACCUMULATOR_LIMIT) return { ok: false, reason: `output channel ${c}: accumulator may reach 2^30` };
   }
-  // The DSP kernels (ed_dsp.h) widen weights into the same scratch in blocks of 4 taps per window row; when a
-  // window row is not whole blocks they keep every channel group's weights at once.
-  const run = kw * inC;
-  const window4 = kh * Math.ceil(run / 4) * 4;
-  const groups = run % 4 === 0 ? 1 : Math.ceil(outC / 4);
-  // Small windows (≤ 10 taps) run channel by channel there instead: 5 words per channel, a row of sums for all.
-  const smallWindow = taps <= 10 ? 5 * outC + outW * outC : 0;
-  return { ok: true, words: Math.max(2 * window4 * groups + 4 * outW, smallWindow) };
-}
-
-/**
- * int16 entries per column of ed_dsp.h's im2col loop (ED_DSP_COLUMN_CAPACITY): the largest conv receptive field
- * or dense input, rounded up to a multiple of 4. A layer that does not fit would run the portable kernel.
- */
-export function dspColumnCapacity(model: Int8Model): number {
-  const needs = model.layers.map((l) => {
-    if (l.op === 'conv2d') return l.kernel[0] * l.kernel[1] * l.inShape[2];
-    if (l.op === 'dense') return elementCount(l.inShape);
-    return 0;
-  });
-  return Math.ceil(Math.max(4, ...needs) / 4) * 4;
+  const pooledW = pool ? pool.outShape[1] : outW;
+  const sums = (group: number): number => pooledW * group;
+  const groups = 2 * taps + sums(4);
+  // The DSP loop for in_c a multiple of 4 also keeps the input widened to halfwords.
+  const widened = inC % 4 === 0 ? (inH * inW * inC) / 2 + groups : 0;
+  const small = kh === 3 && kw === 3 && inC === 1 ? 5 * outC + sums(outC) : 0; // ed_dsp_conv.h's 3x3 loop
+  return { ok: true, words: Math.max(groups, widened, small) };
 }

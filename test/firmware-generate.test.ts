@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   arrayDeclare, assertArenaPlanValid, chooseExampleDigit, cIdentifier, cString, ENGINE_DIR, generateFirmware, generateFromArtifactFile, generatorVersion,
-  hasTool, int32Literal, MODEL_ABI_VERSION, parseSizeSections, planArena, writeGeneratedFiles, type FirmwareSize,
+  ENGINE_FILES, fusedPoolEligibility, hasTool, int32Literal, MODEL_ABI_VERSION, modelSteps, parseSizeSections, planArena, writeGeneratedFiles, type FirmwareSize,
 } from '../firmware-gen/index.js';
 import { recordSizeInReport } from '../src/cli/commands/firmware.js';
 import { loadDigitSet } from '../src/data/index.js';
@@ -67,22 +67,36 @@ describe('C emit helpers', () => {
 });
 
 describe('arena planning', () => {
-  it('places each layer\'s output beside its input, pools in place, and beats ping-pong buffers', () => {
+  it('fuses each conv with the max-pool after it, places each step\'s output beside its input, and beats ping-pong buffers', () => {
     const model = cnnShapedModel();
     const plan = planArena(model);
-    expect(plan.inPlace).toEqual([false, true, false, true, false]);
-    // input 784 @ 0, conv1 10816 after it, pool in place, conv2 3872 after the pooled 2704, pool in place, conv3 at 0
-    expect(plan.tensors.map((t) => [t.offset, t.bytes])).toEqual([[0, 784], [784, 10816], [784, 2704], [3488, 3872], [3488, 800], [0, 576]]);
-    expect(plan.bytes).toBe(784 + 10816);
+    expect(plan.fusedPool).toEqual([true, false, true, false, false]);
+    expect(plan.inPlace).toEqual([false, false, false, false, false]);
+    // input 784 @ 0; conv1 + pool: 2704 after it (the conv's own 10816 B never exist); conv2 + pool: 800 after that; conv3 at 0
+    expect(plan.tensors.map((t) => [t.offset, t.bytes])).toEqual([[0, 784], [784, 0], [784, 2704], [3488, 0], [3488, 800], [0, 576]]);
+    expect(plan.bytes).toBe(784 + 2704 + 800);
     expect(plan.pingPongBytes).toBe(10816 + 2704);
     expect(() => assertArenaPlanValid(model, plan)).not.toThrow();
+    expect(modelSteps(model).map((s) => [s.op, s.layers])).toEqual([['conv2d+maxpool', [0, 1]], ['conv2d+maxpool', [2, 3]], ['conv2d', [4]]]);
+  });
+
+  it('does not fuse where acc << shift could wrap, and then pools in place', () => {
+    const model = structuredClone(cnnShapedModel());
+    const conv = model.layers[0];
+    if (conv.op !== 'conv2d') throw new Error('cnnShapedModel changed');
+    conv.shifts[3] = 20;
+    expect(fusedPoolEligibility(conv, model.layers[1] as Extract<QuantLayer, { op: 'maxpool' }>)).toEqual({ ok: false, reason: 'output channel 3: acc << 20 may wrap' });
+    const plan = planArena(model);
+    expect(plan.fusedPool).toEqual([false, false, true, false, false]);
+    expect(plan.inPlace).toEqual([false, true, false, false, false]);
+    expect(plan.tensors.slice(0, 3).map((t) => [t.offset, t.bytes])).toEqual([[0, 784], [784, 10816], [784, 2704]]);
   });
 
   it('catches a plan whose conv input and output overlap', () => {
     const model = cnnShapedModel();
     const plan = planArena(model);
-    const broken = { ...plan, tensors: plan.tensors.map((t, i) => (i === 3 ? { ...t, offset: 1000 } : t)) };
-    expect(() => assertArenaPlanValid(model, broken)).toThrow(/layers\[2\] \(c32\) input \[784, \+2704\) overlaps output \[1000, \+3872\)/);
+    const broken = { ...plan, tensors: plan.tensors.map((t, i) => (i === 4 ? { ...t, offset: 1000 } : t)) };
+    expect(() => assertArenaPlanValid(model, broken)).toThrow(/layers\[3\] \(p\) input \[784, \+2704\) overlaps output \[1000, \+800\)/);
   });
 });
 
@@ -151,7 +165,7 @@ describe('writing generated files', () => {
     const r = writeGeneratedFiles(dir, second);
     expect(r.removed.sort()).toEqual(['alpha_model.c', 'alpha_model.h']);
     expect(r.written.sort()).toEqual(['beta_model.c', 'beta_model.h']);
-    expect(r.unchanged.sort()).toEqual(['ed_dsp.h', 'ed_engine.c', 'ed_engine.h', 'ed_fixedpoint.h', 'ed_kernels.h']);
+    expect(r.unchanged.sort()).toEqual([...ENGINE_FILES].sort());
     expect(existsSync(path.join(dir, 'main.c'))).toBe(true);
     expect(existsSync(path.join(dir, 'notes', 'alpha_model.c'))).toBe(true);
   });

@@ -178,11 +178,11 @@ describe.runIf(runnable)('--engine qemu', () => {
     expect(firstDiff).toBe('none');
     expect(classificationReport(set.labels, run.predicted).accuracy).toBe(classificationReport(set.labels, sim.digits).accuracy);
     expect(logLines.some((l) => /instructions per inference/.test(l))).toBe(true);
-    // Instruction counts are exact under -icount, so the DSP target (≤ 1.5 per MAC) holds or fails deterministically.
+    // Instruction counts are exact under -icount, so this bound holds or fails deterministically.
     const device = run.device;
     if (device?.kind !== 'emulated-cortex-m4') throw new Error(`--engine qemu reported no emulated-M4 figures: ${JSON.stringify(device)}`);
     expect(device.instructions_per_mac).toBeGreaterThan(0.5);
-    expect(device.instructions_per_mac).toBeLessThanOrEqual(1.5);
+    expect(device.instructions_per_mac).toBeLessThanOrEqual(1.2); // measured 1.13 (docs/m4-cost.md)
     const expectedMs = (device.instructions_per_inference * device.assumed_cpi) / (device.cpu_mhz * 1000);
     expect(Math.abs(device.estimated_ms - expectedMs) / expectedMs).toBeLessThan(0.01);
     // What a Cortex-M4 build picks by itself: the DSP kernels.

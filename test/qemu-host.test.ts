@@ -4,12 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  assertInstructionClock, DEFAULT_INSTRUCTION_CLOCK, dspColumnCapacity, timerTicksPerInstruction, type InstructionClock,
+  assertInstructionClock, DEFAULT_INSTRUCTION_CLOCK, timerTicksPerInstruction, type InstructionClock,
 } from '../firmware-gen/targets/mps2/build.js';
 import {
   analyseCalibration, analyseLayerProbe, instructionsFromMicros, parsePtyPath, qemuArgs, QemuError,
 } from '../src/device/index.js';
-import type { Int8Model } from '../src/quantize/index.js';
 
 const clock: InstructionClock = { icountShift: 6, cpuMhz: 64, cpiNum: 3, cpiDen: 2 };
 
@@ -94,17 +93,3 @@ describe('layer probe output', () => {
   });
 });
 
-describe('DSP column capacity', () => {
-  it('is the largest conv receptive field or dense input, rounded up to whole groups of 4', () => {
-    const layer = (op: string, extra: Record<string, unknown>): unknown => ({ op, ...extra });
-    const model = {
-      layers: [
-        layer('conv2d', { kernel: [3, 3], inShape: [28, 28, 1] }),
-        layer('maxpool', { inShape: [26, 26, 16] }),
-        layer('conv2d', { kernel: [3, 3], inShape: [13, 13, 15] }),
-        layer('dense', { inShape: [5, 5, 2] }),
-      ],
-    } as unknown as Int8Model;
-    expect(dspColumnCapacity(model)).toBe(136); // 3·3·15 = 135 → 136
-  });
-});

@@ -18,3 +18,4 @@ export {
 } from './virtual-board.js';
 export * from './qemu-board.js';
 export * from './qemu-probes.js';
+export * from './qemu-cycles.js';

@@ -36,7 +36,7 @@ export interface QemuBoardOptions {
   /** int8 artifact (model.int8.json) to build the firmware from. */
   readonly artifact: string;
   readonly clock?: InstructionClock;
-  /** Kernels (default 'dsp', ed_dsp.h: what the generated engine picks on a real Cortex-M4; 'portable' for comparison). */
+  /** Kernels (default 'dsp', ed_dsp_*.h: what the generated engine picks on a real Cortex-M4; 'portable' for comparison). */
   readonly engine?: Mps2Engine;
   readonly qemu?: string;
   /** How long QEMU may take to print its pty path (it prints it before the guest runs). */

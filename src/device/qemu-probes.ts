@@ -98,9 +98,9 @@ const DONE_LINE = '{"kind":"done"}';
  * Boots a program that reports on UART0 and halts (calibration, layer probe) with UART0 on stdio, and returns
  * its output once it printed {"kind":"done"} (QEMU never exits by itself: the program ends in WFI).
  */
-export async function runQemuToDone(image: Mps2Image, o: { readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<{ text: string; seconds: number }> {
+export async function runQemuToDone(image: Mps2Image, o: { readonly qemu?: string; readonly timeoutMs?: number; readonly extraArgs?: readonly string[] } = {}): Promise<{ text: string; seconds: number }> {
   const qemu = o.qemu ?? QEMU_BINARY;
-  const args = qemuArgs(image.elf, image.clock, 'stdio');
+  const args = [...qemuArgs(image.elf, image.clock, 'stdio'), ...(o.extraArgs ?? [])];
   const commandLine = `${qemu} ${args.join(' ')}`;
   const timeoutMs = o.timeoutMs ?? 60_000;
   const t0 = performance.now();
@@ -203,7 +203,7 @@ export interface DspCheck {
   readonly firstMismatch: string | null;
 }
 
-/** Runs ed_dsp.h against ed_kernels.h on random shapes and values on the emulated M4 (dsp_check_main.c). */
+/** Runs the DSP kernels and the portable packed loop against the reference kernels on random shapes and values on the emulated M4 (dsp_check_main.c). */
 export async function runQemuDspCheck(o: { readonly qemu?: string; readonly timeoutMs?: number } = {}): Promise<DspCheck[]> {
   const { text } = await runQemuToDone(buildMps2DspCheck(), o);
   const lines = jsonLines(text, 'DSP check');

@@ -1,9 +1,12 @@
 /*
- * dsp_check_main.c — ed_dsp.h against ed_kernels.h on the emulated Cortex-M4: requantization on edge and random
- * values, and Conv2D / FullyConnected / MaxPool on random shapes the default model never has (odd channel counts,
- * in_c not a multiple of 4, 'same' padding, stride 2, receptive fields larger than the column capacity, in-place
- * pooling). Parameters are built at run time, so this exercises the kernels' generic paths; the model-specialized
- * paths are checked by running the real model (the QEMU board against the simulator).
+ * dsp_check_main.c — every optimized kernel against its reference kernel on the emulated Cortex-M4: the DSP
+ * requantization on edge and random values, and Conv2D (plain and with a fused max-pool: the portable packed loop
+ * and the DSP loops against ed_conv.h) and FullyConnected (ed_dsp_fully_connected.h against ed_fully_connected.h)
+ * on random shapes the default model never has (odd channel counts, in_c not a multiple of 4, small and large
+ * windows, 'same' padding, strides 2, overlapping and floor-mode pools). Parameters are built at run time, so this
+ * exercises the kernels' generic paths; the model-specialized paths are checked by running the real model (the QEMU
+ * board against the simulator). The reference kernels themselves are checked against TFLite Micro's on the host
+ * (test/tflm-oracle.test.ts).
  *
  * Output on UART0, one JSON object per line:
  *   {"kind":"check","name":"conv2d","cases":n,"mismatches":m}   m = cases whose outputs differ in any byte
@@ -14,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ed_kernels.h" /* and, built with ED_DSP_KERNELS=1, ed_dsp.h */
+#include "ed_kernels.h" /* and, built with ED_DSP_KERNELS=1, the DSP kernels */
 #include "mps2_uart.h"
 
 #define MAX_TENSOR 1024
@@ -78,14 +81,14 @@ static void report_mismatch(const char *name, uint32_t index, const char *what, 
     mps2_uart_put_text("\"}\n");
 }
 
-/* A multiplier as TFLite makes them (Q0.31 in [2^30, 2^31)), or now and then an extreme value. */
+/* A multiplier as TFLite makes them (Q0.31 in [2^30, 2^31), the engine's contract: >= 0), or an extreme one. */
 static int32_t random_multiplier(void)
 {
     switch (rng_next() % 16u) {
-    case 0: return INT32_MIN;
-    case 1: return INT32_MAX;
+    case 0: return INT32_MAX;
+    case 1: return 1;
     case 2: return 0;
-    case 3: return (int32_t)rng_next();
+    case 3: return (int32_t)(rng_next() & 0x7FFFFFFFu);
     default: return (int32_t)(0x40000000u | (rng_next() & 0x3FFFFFFFu));
     }
 }
@@ -101,19 +104,21 @@ static int32_t random_accumulator(void)
     }
 }
 
+/* The DSP form (ed_dsp_requantize_row, one value) against ed_requantize, on its domain |acc| < 2^30. */
 static void check_requantize(void)
 {
     uint32_t mismatches = 0;
     const uint32_t cases = 20000u;
     for (uint32_t i = 0; i < cases; i++) {
-        const int32_t acc = random_accumulator();
+        int32_t acc = random_accumulator();
         const int32_t multiplier = random_multiplier();
         const int shift = (int)rng_range(-31, i % 4u == 0u ? 30 : 0);
         const int32_t offset = rng_range(-128, 127);
         int32_t lo = rng_range(-128, 127);
         int32_t hi = rng_range(-128, 127);
+        if (acc >= (INT32_C(1) << 30) || acc <= -(INT32_C(1) << 30)) acc /= 4;
         if (i % 3u == 0u) {
-            lo = INT8_MIN;
+            lo = i % 2u ? INT8_MIN : offset;
             hi = INT8_MAX;
         }
         if (lo > hi) {
@@ -122,8 +127,10 @@ static void check_requantize(void)
             hi = t;
         }
         {
+            const ed_requantizer q = ed_requantizer_make(multiplier, shift);
             const int8_t want = ed_requantize(acc, multiplier, shift, offset, lo, hi);
-            const int8_t got = ed_dsp_requantize_one(acc, multiplier, shift, offset, lo, hi);
+            int8_t got = 0;
+            ed_dsp_requantize_row(&acc, 1, 1, 0, &q, lo < offset, offset, lo, hi, &got, 1);
             if (want != got) {
                 if (mismatches == 0u) report_mismatch("requantize", i, "acc multiplier shift", acc, multiplier, shift);
                 mismatches++;
@@ -137,7 +144,7 @@ static int8_t conv_in[MAX_TENSOR], conv_out_ref[MAX_TENSOR], conv_out_dsp[MAX_TE
 static int8_t conv_w[MAX_WEIGHTS];
 static int32_t conv_bias[MAX_CHANNELS], conv_mult[MAX_CHANNELS], conv_folded_bias[MAX_CHANNELS];
 /* The packed loops' scratch, more than any case here needs (plan.ts packedConvEligibility sizes it per model). */
-static int32_t conv_packed[2048];
+static int32_t conv_packed[4096];
 static int8_t conv_shift[MAX_CHANNELS];
 
 /* Per-channel requantization and clamp shared by conv and dense cases. */
@@ -154,14 +161,16 @@ static void random_requant(int32_t channels, int32_t *act_min, int32_t *act_max)
 
 static void check_conv2d(void)
 {
-    uint32_t mismatches = 0, packed_mismatches = 0, packed_cases = 0;
-    const uint32_t cases = 1200u;
+    /* [0]: plain conv, [1]: with a fused max-pool */
+    uint32_t mismatches[2] = {0, 0}, packed_mismatches[2] = {0, 0}, kind_cases[2] = {0, 0}, packed_cases[2] = {0, 0};
+    const uint32_t cases = 1600u;
     for (uint32_t i = 0; i < cases; i++) {
         ed_conv2d_params p;
-        const int same = (int)(rng_next() % 2u);
-        p.in_h = rng_range(1, 9);
-        p.in_w = rng_range(1, 9);
-        p.in_c = i % 5u == 0u ? 4 * rng_range(1, 2) : rng_range(1, MAX_CHANNELS);
+        ed_max_pool_params pool;
+        const int same = (int)(rng_next() % 3u == 0u);
+        p.in_h = rng_range(1, 10);
+        p.in_w = rng_range(1, 10);
+        p.in_c = i % 4u == 0u ? 4 * rng_range(1, 2) : i % 4u == 1u ? 1 : rng_range(1, MAX_CHANNELS);
         p.out_c = rng_range(1, MAX_CHANNELS);
         p.kernel_h = rng_range(1, 3);
         p.kernel_w = rng_range(1, 3);
@@ -187,11 +196,30 @@ static void check_conv2d(void)
         p.output_offset = rng_range(-128, 127);
         random_requant(p.out_c, &p.activation_min, &p.activation_max);
         if (i % 3u == 0u) {
-            /* The int8 ReLU output the DSP kernels take a shortcut for. */
+            /* The int8 ReLU output the DSP requantization takes its shortcut for. */
             p.output_offset = -128;
             p.activation_min = -128;
             p.activation_max = 127;
         }
+        /* Every other case fuses a max-pool (any window and stride the conv output allows, floor mode), as the
+         * generator does where acc << shift cannot wrap (plan.ts, fusedPoolEligibility; shifts here are <= 2). */
+        p.pool = NULL;
+        if (i % 2u == 0u) {
+            pool.in_h = p.out_h;
+            pool.in_w = p.out_w;
+            pool.channels = p.out_c;
+            pool.pool_h = rng_range(1, p.out_h < 3 ? p.out_h : 3);
+            pool.pool_w = rng_range(1, p.out_w < 3 ? p.out_w : 3);
+            pool.stride_h = rng_range(1, 3);
+            pool.stride_w = rng_range(1, 3);
+            pool.out_h = (pool.in_h - pool.pool_h) / pool.stride_h + 1;
+            pool.out_w = (pool.in_w - pool.pool_w) / pool.stride_w + 1;
+            pool.activation_min = rng_next() % 2u ? INT8_MIN : rng_range(-128, 0);
+            pool.activation_max = rng_next() % 2u ? INT8_MAX : rng_range(1, 127);
+            p.pool = &pool;
+        }
+        const int kind = p.pool != NULL;
+        kind_cases[kind]++;
         fill_s8(conv_in, p.in_h * p.in_w * p.in_c);
         fill_weights(conv_w, p.out_c * p.kernel_h * p.kernel_w * p.in_c);
         p.weights = conv_w;
@@ -199,7 +227,7 @@ static void check_conv2d(void)
         p.multipliers = conv_mult;
         p.shifts = conv_shift;
         /* Valid padding: every window is inside the input, so the generator would mark it packed (these weights
-         * and biases are far inside its bounds): run the packed loops too, portable and DSP. */
+         * and biases are far inside its bounds): run the packed loops, portable and DSP. */
         p.packed = NULL;
         p.folded_bias = NULL;
         if (!same) {
@@ -219,20 +247,22 @@ static void check_conv2d(void)
             p.folded_bias = conv_folded_bias;
             ed_conv2d_s8_portable(&p, conv_in, conv_out_packed);
             if (memcmp(conv_out_ref, conv_out_packed, sizeof conv_out_ref) != 0) {
-                if (packed_mismatches == 0u) report_mismatch("conv2d-packed", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
-                packed_mismatches++;
+                if (packed_mismatches[kind] == 0u) report_mismatch(kind ? "conv2d-max-pool-packed" : "conv2d-packed", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
+                packed_mismatches[kind]++;
             }
-            packed_cases++;
+            packed_cases[kind]++;
         }
         ed_dsp_conv2d_s8(&p, conv_in, conv_out_dsp);
-        /* The whole buffers: the DSP kernel must not write past its output either. */
+        /* The whole buffers: the kernel must not write past its output either. */
         if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
-            if (mismatches == 0u) report_mismatch("conv2d", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
-            mismatches++;
+            if (mismatches[kind] == 0u) report_mismatch(kind ? "conv2d-max-pool" : "conv2d", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
+            mismatches[kind]++;
         }
     }
-    report("conv2d", cases, mismatches);
-    report("conv2d-packed", packed_cases, packed_mismatches);
+    report("conv2d", kind_cases[0], mismatches[0]);
+    report("conv2d-max-pool", kind_cases[1], mismatches[1]);
+    report("conv2d-packed", packed_cases[0], packed_mismatches[0]);
+    report("conv2d-max-pool-packed", packed_cases[1], packed_mismatches[1]);
 }
 
 static void check_dense(void)
@@ -254,7 +284,7 @@ static void check_dense(void)
         p.shifts = conv_shift;
         memset(conv_out_ref, 0x55, sizeof conv_out_ref);
         memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
-        ed_fully_connected_s8_portable(&p, conv_in, conv_out_ref);
+        ed_fully_connected_s8_reference(&p, conv_in, conv_out_ref);
         ed_dsp_fully_connected_s8(&p, conv_in, conv_out_dsp);
         if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
             if (mismatches == 0u) report_mismatch("dense", i, "inputs units -", p.inputs, p.units, 0);
@@ -264,51 +294,12 @@ static void check_dense(void)
     report("dense", cases, mismatches);
 }
 
-static void check_max_pool(void)
-{
-    uint32_t mismatches = 0;
-    const uint32_t cases = 400u;
-    for (uint32_t i = 0; i < cases; i++) {
-        ed_max_pool_params p;
-        const int in_place = (int)(rng_next() % 2u);
-        p.in_h = rng_range(1, 9);
-        p.in_w = rng_range(1, 9);
-        p.channels = rng_range(1, MAX_CHANNELS);
-        p.pool_h = rng_range(1, p.in_h < 3 ? p.in_h : 3);
-        p.pool_w = rng_range(1, p.in_w < 3 ? p.in_w : 3);
-        p.stride_h = rng_range(1, 2);
-        p.stride_w = rng_range(1, 2);
-        p.out_h = (p.in_h - p.pool_h) / p.stride_h + 1;
-        p.out_w = (p.in_w - p.pool_w) / p.stride_w + 1;
-        p.activation_min = rng_next() % 2u ? INT8_MIN : rng_range(-128, 0);
-        p.activation_max = rng_next() % 2u ? INT8_MAX : rng_range(1, 127);
-        fill_s8(conv_in, p.in_h * p.in_w * p.channels);
-        if (in_place) {
-            memcpy(conv_out_ref, conv_in, sizeof conv_in);
-            memcpy(conv_out_dsp, conv_in, sizeof conv_in);
-            ed_max_pool_s8_portable(&p, conv_out_ref, conv_out_ref);
-            ed_dsp_max_pool_s8(&p, conv_out_dsp, conv_out_dsp);
-        } else {
-            memset(conv_out_ref, 0x55, sizeof conv_out_ref);
-            memset(conv_out_dsp, 0x55, sizeof conv_out_dsp);
-            ed_max_pool_s8_portable(&p, conv_in, conv_out_ref);
-            ed_dsp_max_pool_s8(&p, conv_in, conv_out_dsp);
-        }
-        if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
-            if (mismatches == 0u) report_mismatch("maxpool", i, "channels in_place -", p.channels, in_place, 0);
-            mismatches++;
-        }
-    }
-    report("maxpool", cases, mismatches);
-}
-
 int main(void)
 {
     mps2_uart_init();
     check_requantize();
     check_conv2d();
     check_dense();
-    check_max_pool();
     mps2_uart_put_text("{\"kind\":\"done\"}\n");
     return 0;
 }

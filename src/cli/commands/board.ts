@@ -71,7 +71,7 @@ export const boardCommand: Command = {
     virtual: { type: 'boolean', help: 'build the generated C for --model with the posix HAL and serve it on a pseudo-terminal' },
     qemu: { type: 'boolean', help: 'cross-compile the firmware for --model and boot it on an emulated Cortex-M4 (QEMU mps2-an386), UART0 on a pseudo-terminal' },
     model: { type: 'string', default: DEFAULT_ARTIFACT, help: 'int8 artifact the virtual or QEMU board runs', arg: 'path' },
-    kernels: { type: 'string', default: 'dsp', help: 'QEMU board: dsp (ed_dsp.h, what a Cortex-M4 build picks) or portable (the kernels of cores without DSP); same logits', arg: 'name' },
+    kernels: { type: 'string', default: 'dsp', help: 'QEMU board: dsp (ed_dsp_*.h, what a Cortex-M4 build picks) or portable (the kernels of cores without DSP); same logits', arg: 'name' },
     link: { type: 'string', help: 'stable symlink to the pty (kept across restarts of the virtual board)', arg: 'path' },
     'pin-log': { type: 'string', help: 'write pin mode changes and output writes there (JSON lines); default: stderr', arg: 'file' },
     port: { type: 'string', help: 'a real board\'s serial port: connect and print its firmware, protocol and pins', arg: 'path' },

@@ -10,33 +10,29 @@
  * Calibration     minmax, 2000 images of mnist:train
  * Input           28x28x1 uint8 pixels p -> int8 q = p - 128 (scale 1/255, zero point -128)
  * Output          10 int8 logits, real = 0.278367 * (q - (12))
- * Engine ABI      2
+ * Engine ABI      3
  *
- * #  layer                        op                            in -> out             params    MACs  out scale   out zp  clamp        arena out                conv loop
- * 0  conv2d_Conv2D1               conv2d 3x3 s1x1 pad 0,0 relu  28x28x1 -> 26x26x16      160   97344  0.00868392    -128  [-128, 127]  10816 B @ 784            packed
- * 1  max_pooling2d_MaxPooling2D1  maxpool 2x2 s2x2              26x26x16 -> 13x13x16       0       0  0.00868392    -128  [-128, 127]  2704 B @ 784 (in place)
- * 2  conv2d_Conv2D2               conv2d 3x3 s1x1 pad 0,0 relu  13x13x16 -> 11x11x32    4640  557568  0.0274097     -128  [-128, 127]  3872 B @ 3488            packed
- * 3  max_pooling2d_MaxPooling2D2  maxpool 2x2 s2x2              11x11x32 -> 5x5x32         0       0  0.0274097     -128  [-128, 127]  800 B @ 3488 (in place)
- * 4  conv2d_Conv2D3               conv2d 3x3 s1x1 pad 0,0 relu  5x5x32 -> 3x3x64       18496  165888  0.0506394     -128  [-128, 127]  576 B @ 0                packed
+ * #  layer                        op                            in -> out             params    MACs  out scale   out zp  clamp        arena out        conv loop
+ * 0  conv2d_Conv2D1               conv2d 3x3 s1x1 pad 0,0 relu  28x28x1 -> 26x26x16      160   97344  0.00868392    -128  [-128, 127]  fused with next  packed + fused max-pool
+ * 1  max_pooling2d_MaxPooling2D1  maxpool 2x2 s2x2              26x26x16 -> 13x13x16       0       0  0.00868392    -128  [-128, 127]  2704 B @ 784     fused into previous
+ * 2  conv2d_Conv2D2               conv2d 3x3 s1x1 pad 0,0 relu  13x13x16 -> 11x11x32    4640  557568  0.0274097     -128  [-128, 127]  fused with next  packed + fused max-pool
+ * 3  max_pooling2d_MaxPooling2D2  maxpool 2x2 s2x2              11x11x32 -> 5x5x32         0       0  0.0274097     -128  [-128, 127]  800 B @ 3488     fused into previous
+ * 4  conv2d_Conv2D3               conv2d 3x3 s1x1 pad 0,0 relu  5x5x32 -> 3x3x64       18496  165888  0.0506394     -128  [-128, 127]  576 B @ 0        packed
  * 5  dense_Dense1                 dense none                    576 -> 10               5770    5760  0.278367        12  [-128, 127]  10 B @ 576
- *    total                                                                             29066  826560                                   11600 B arena
+ *    total                                                                             29066  826560                                   4288 B arena
  *
- * Activation arena 11600 bytes (plain ping-pong buffers would need 13520): offsets planned at
+ * Activation arena 4288 bytes (plain ping-pong buffers would need 13520): offsets planned at
  * generation time so that each layer's input and output are disjoint; max-pool runs in place.
- * Packed scratch  2352 bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.
+ * Packed scratch  6640 bytes for the packed conv loops (ed_conv_packed.h, ed_dsp_conv.h): a channel group's weights, rows of sums.
  */
 #include "default_model.h"
-/* Column buffer of the DSP kernels (ed_dsp.h, used on Cortex-M4/M7): the largest receptive field or dense input. */
-#ifndef ED_DSP_COLUMN_CAPACITY
-#define ED_DSP_COLUMN_CAPACITY 576
-#endif
 #include "ed_kernels.h"
 
-/* Packed conv loop scratch: one group of 4 output channels' weights, two per word, then a row of their sums. */
+/* Packed conv loops' scratch: one channel group's packed or widened weights, then rows of their sums. */
 static int32_t default_packed[DEFAULT_PACKED_WORDS];
 
 /* layer 0: conv2d_Conv2D1 -- conv2d 3x3 s1x1 pad 0,0 relu, 28x28x1 -> 26x26x16 */
-/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel; folded bias = bias + input offset * sum of the channel's weights */
+/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; folded bias int32 (bias + input offset * sum of the channel's weights); requantization multiplier (Q0.31) and shift per channel */
 const int8_t default_l0_conv2d_weights[DEFAULT_L0_CONV2D_WEIGHTS_LEN] = {
   /* output channel 0 */
     56,   9,  22,-127, -75, -57, 100, -21, 107,
@@ -71,9 +67,9 @@ const int8_t default_l0_conv2d_weights[DEFAULT_L0_CONV2D_WEIGHTS_LEN] = {
   /* output channel 15 */
     63,   4,  22,  95,  10, -22, -57, -43,-127,
 };
-const int32_t default_l0_conv2d_bias[DEFAULT_L0_CONV2D_CHANNELS] = {
-        -1645,         98,         41,       -229,         65,        825,       -174,       -211,
-           31,      -9363,      -8133,         -9,         55,       1235,       -697,        159,
+const int32_t default_l0_conv2d_folded_bias[DEFAULT_L0_CONV2D_CHANNELS] = {
+          147,       9314,        937,       -869,         65,      -8775,      38354,      -5075,
+          799,      -3347,        827,      -4233,      -9161,     -39085,       -825,      -6881,
 };
 const int32_t default_l0_conv2d_multipliers[DEFAULT_L0_CONV2D_CHANNELS] = {
    1607757046, 1459786194, 1746875754, 1707852028, 1246870905, 1871364046, 1078707669, 1236493210,
@@ -82,9 +78,19 @@ const int32_t default_l0_conv2d_multipliers[DEFAULT_L0_CONV2D_CHANNELS] = {
 const int8_t default_l0_conv2d_shifts[DEFAULT_L0_CONV2D_CHANNELS] = {
     -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -7,  -8,  -8,  -9,  -7,
 };
-const int32_t default_l0_conv2d_folded_bias[DEFAULT_L0_CONV2D_CHANNELS] = {
-          147,       9314,        937,       -869,         65,      -8775,      38354,      -5075,
-          799,      -3347,        827,      -4233,      -9161,     -39085,       -825,      -6881,
+/* layer 1: max_pooling2d_MaxPooling2D1 -- maxpool 2x2 s2x2, fused into this conv: it pools the int32 accumulators */
+static const ed_max_pool_params default_l1_maxpool = {
+  .in_h = 26,
+  .in_w = 26,
+  .channels = 16,
+  .out_h = 13,
+  .out_w = 13,
+  .pool_h = 2,
+  .pool_w = 2,
+  .stride_h = 2,
+  .stride_w = 2,
+  .activation_min = -128,
+  .activation_max = 127,
 };
 static const ed_conv2d_params default_l0_conv2d = {
   .in_h = 28,
@@ -104,30 +110,18 @@ static const ed_conv2d_params default_l0_conv2d = {
   .activation_min = -128,
   .activation_max = 127,
   .weights = default_l0_conv2d_weights,
-  .bias = default_l0_conv2d_bias,
+  .bias = 0,
   .multipliers = default_l0_conv2d_multipliers,
   .shifts = default_l0_conv2d_shifts,
   .packed = default_packed,
   .folded_bias = default_l0_conv2d_folded_bias,
+  .pool = &default_l1_maxpool,
 };
 
-/* layer 1: max_pooling2d_MaxPooling2D1 -- maxpool 2x2 s2x2, 26x26x16 -> 13x13x16 */
-static const ed_max_pool_params default_l1_maxpool = {
-  .in_h = 26,
-  .in_w = 26,
-  .channels = 16,
-  .out_h = 13,
-  .out_w = 13,
-  .pool_h = 2,
-  .pool_w = 2,
-  .stride_h = 2,
-  .stride_w = 2,
-  .activation_min = -128,
-  .activation_max = 127,
-};
+/* layer 1: max_pooling2d_MaxPooling2D1 -- fused into layer 0 (see there) */
 
 /* layer 2: conv2d_Conv2D2 -- conv2d 3x3 s1x1 pad 0,0 relu, 13x13x16 -> 11x11x32 */
-/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel; folded bias = bias + input offset * sum of the channel's weights */
+/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; folded bias int32 (bias + input offset * sum of the channel's weights); requantization multiplier (Q0.31) and shift per channel */
 const int8_t default_l2_conv2d_weights[DEFAULT_L2_CONV2D_WEIGHTS_LEN] = {
   /* output channel 0 */
    -19, -27,  17, -24, -22, -18,  14, -44,  36,  54,  48,  63, -68, -18,  46, -73,
@@ -450,11 +444,11 @@ const int8_t default_l2_conv2d_weights[DEFAULT_L2_CONV2D_WEIGHTS_LEN] = {
      4, -61,  30, -66,  21,  28,  -9, -59, -88,   9,  19, -37, -10, -35, -55,   2,
      0,  -9,  75,  -7, -91,  75, -65, -69, -49,  -2, -53, -12, -31, -39, -48,  62,
 };
-const int32_t default_l2_conv2d_bias[DEFAULT_L2_CONV2D_CHANNELS] = {
-         -764,      -5092,      -4665,      -2038,      -1889,      -1028,      -1948,        435,
-        -1505,       -693,       2269,        847,      -1079,      -1563,       -449,       -955,
-        -6167,      -3352,      -1210,      -4040,       -395,       -659,       -589,      -1704,
-        -2729,        374,      -3684,      -1849,        301,      -3110,        207,        753,
+const int32_t default_l2_conv2d_folded_bias[DEFAULT_L2_CONV2D_CHANNELS] = {
+        32132,      -4068,     -69433,    -122486,     -75489,     -62980,    -191260,    -213965,
+      -121953,     -90933,    -278179,    -178353,     -65463,    -100507,    -162881,    -257723,
+       -81303,     -27416,      30790,     -45256,    -167819,    -169619,    -103757,    -147880,
+       -17321,    -158474,     -37092,     -84665,    -112083,      10842,    -191281,    -102287,
 };
 const int32_t default_l2_conv2d_multipliers[DEFAULT_L2_CONV2D_CHANNELS] = {
    1371122524, 1345498767, 1769007008, 1648895311, 1575890191, 1309213895, 1385762122, 1636471686,
@@ -466,11 +460,19 @@ const int8_t default_l2_conv2d_shifts[DEFAULT_L2_CONV2D_CHANNELS] = {
     -9,  -9,  -9,  -9,  -9,  -8,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,
     -9,  -9,  -9,  -9,  -8,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,  -9,
 };
-const int32_t default_l2_conv2d_folded_bias[DEFAULT_L2_CONV2D_CHANNELS] = {
-        32132,      -4068,     -69433,    -122486,     -75489,     -62980,    -191260,    -213965,
-      -121953,     -90933,    -278179,    -178353,     -65463,    -100507,    -162881,    -257723,
-       -81303,     -27416,      30790,     -45256,    -167819,    -169619,    -103757,    -147880,
-       -17321,    -158474,     -37092,     -84665,    -112083,      10842,    -191281,    -102287,
+/* layer 3: max_pooling2d_MaxPooling2D2 -- maxpool 2x2 s2x2, fused into this conv: it pools the int32 accumulators */
+static const ed_max_pool_params default_l3_maxpool = {
+  .in_h = 11,
+  .in_w = 11,
+  .channels = 32,
+  .out_h = 5,
+  .out_w = 5,
+  .pool_h = 2,
+  .pool_w = 2,
+  .stride_h = 2,
+  .stride_w = 2,
+  .activation_min = -128,
+  .activation_max = 127,
 };
 static const ed_conv2d_params default_l2_conv2d = {
   .in_h = 13,
@@ -490,30 +492,18 @@ static const ed_conv2d_params default_l2_conv2d = {
   .activation_min = -128,
   .activation_max = 127,
   .weights = default_l2_conv2d_weights,
-  .bias = default_l2_conv2d_bias,
+  .bias = 0,
   .multipliers = default_l2_conv2d_multipliers,
   .shifts = default_l2_conv2d_shifts,
   .packed = default_packed,
   .folded_bias = default_l2_conv2d_folded_bias,
+  .pool = &default_l3_maxpool,
 };
 
-/* layer 3: max_pooling2d_MaxPooling2D2 -- maxpool 2x2 s2x2, 11x11x32 -> 5x5x32 */
-static const ed_max_pool_params default_l3_maxpool = {
-  .in_h = 11,
-  .in_w = 11,
-  .channels = 32,
-  .out_h = 5,
-  .out_w = 5,
-  .pool_h = 2,
-  .pool_w = 2,
-  .stride_h = 2,
-  .stride_w = 2,
-  .activation_min = -128,
-  .activation_max = 127,
-};
+/* layer 3: max_pooling2d_MaxPooling2D2 -- fused into layer 2 (see there) */
 
 /* layer 4: conv2d_Conv2D3 -- conv2d 3x3 s1x1 pad 0,0 relu, 5x5x32 -> 3x3x64 */
-/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; bias int32; requantization multiplier (Q0.31) and shift per channel; folded bias = bias + input offset * sum of the channel's weights */
+/* weights [out_c][kernel_h][kernel_w][in_c], symmetric int8; folded bias int32 (bias + input offset * sum of the channel's weights); requantization multiplier (Q0.31) and shift per channel */
 const int8_t default_l4_conv2d_weights[DEFAULT_L4_CONV2D_WEIGHTS_LEN] = {
   /* output channel 0 */
   -116,  30,-125, -82,   2, -12, -24,  40, -74, -25,  -3, -34,  47,  51, -83,  34,
@@ -1732,15 +1722,15 @@ const int8_t default_l4_conv2d_weights[DEFAULT_L4_CONV2D_WEIGHTS_LEN] = {
    -16,  32,  37, -37,  36, -24, -25,  28, -40,   1,  44,  -1,  -1, -13,  41, -11,
    -15,  21,   0, -62,  -1,  26, -25, -39,   1,  24,  -5,  18,  13,  12,   6, -13,
 };
-const int32_t default_l4_conv2d_bias[DEFAULT_L4_CONV2D_CHANNELS] = {
-         -573,        637,       -697,        210,          4,       -255,        -28,       -727,
-          564,       1062,       1055,       1006,        704,       -427,       -369,       -205,
-          819,       -650,      -1006,       1208,        314,        189,        553,        376,
-         -745,        688,       -594,       -415,        237,        749,        -48,        272,
-         1034,       -713,        444,       -808,        143,       -288,        501,       1022,
-          461,        339,       -286,        559,        527,        290,        262,       1069,
-         -784,        311,       1174,       -523,        716,        275,       -322,        -72,
-          250,        420,        807,        504,         -8,        200,         55,       1617,
+const int32_t default_l4_conv2d_folded_bias[DEFAULT_L4_CONV2D_CHANNELS] = {
+      -815805,    -292227,    -181817,     -91182,     -77564,    -133503,    -210844,    -664151,
+       -40268,    -258138,    -160481,    -236818,    -319040,    -269611,     -44017,    -130893,
+      -227405,    -112394,     -41198,     -23368,    -139078,    -265667,     -47319,     -97800,
+        29335,    -117840,    -107986,    -145823,    -252179,    -102547,    -161200,    -193392,
+      -320758,      52791,    -295236,      -4392,    -225393,    -380704,    -187531,    -336386,
+      -230195,    -139053,    -110110,    -215377,    -158321,     -83550,    -114170,     -84691,
+      -260496,    -199625,    -245866,    -124683,    -371636,    -211309,    -255810,    -147912,
+      -151302,     -59484,    -208473,    -260616,    -115080,    -204472,    -175561,    -163503,
 };
 const int32_t default_l4_conv2d_multipliers[DEFAULT_L4_CONV2D_CHANNELS] = {
    1957709116, 1210051370, 1074613486, 1934402281, 1700345410, 1140879951, 1360360576, 2018207451,
@@ -1757,16 +1747,6 @@ const int8_t default_l4_conv2d_shifts[DEFAULT_L4_CONV2D_CHANNELS] = {
     -8,  -8,  -9,  -9,  -8,  -8,  -8,  -8,  -8,  -9,  -9,  -8,  -8,  -8,  -8,  -8,
     -9,  -8,  -8,  -9,  -9,  -9,  -8,  -8,  -8,  -9,  -8,  -8,  -8,  -8,  -8,  -9,
     -9,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -8,  -7,  -8,  -8,  -8,  -9,  -8,
-};
-const int32_t default_l4_conv2d_folded_bias[DEFAULT_L4_CONV2D_CHANNELS] = {
-      -815805,    -292227,    -181817,     -91182,     -77564,    -133503,    -210844,    -664151,
-       -40268,    -258138,    -160481,    -236818,    -319040,    -269611,     -44017,    -130893,
-      -227405,    -112394,     -41198,     -23368,    -139078,    -265667,     -47319,     -97800,
-        29335,    -117840,    -107986,    -145823,    -252179,    -102547,    -161200,    -193392,
-      -320758,      52791,    -295236,      -4392,    -225393,    -380704,    -187531,    -336386,
-      -230195,    -139053,    -110110,    -215377,    -158321,     -83550,    -114170,     -84691,
-      -260496,    -199625,    -245866,    -124683,    -371636,    -211309,    -255810,    -147912,
-      -151302,     -59484,    -208473,    -260616,    -115080,    -204472,    -175561,    -163503,
 };
 static const ed_conv2d_params default_l4_conv2d = {
   .in_h = 5,
@@ -1786,11 +1766,12 @@ static const ed_conv2d_params default_l4_conv2d = {
   .activation_min = -128,
   .activation_max = 127,
   .weights = default_l4_conv2d_weights,
-  .bias = default_l4_conv2d_bias,
+  .bias = 0,
   .multipliers = default_l4_conv2d_multipliers,
   .shifts = default_l4_conv2d_shifts,
   .packed = default_packed,
   .folded_bias = default_l4_conv2d_folded_bias,
+  .pool = 0,
 };
 
 /* layer 5: dense_Dense1 -- dense none, 576 -> 10 */
@@ -2206,10 +2187,10 @@ const ed_model_info *ed_model_describe(void) { return &default_info; }
 
 const int8_t *ed_model_forward(const uint8_t pixels[ED_INPUT_PIXELS]) {
   ed_quantize_input(pixels, default_arena + 0); /* 784 B @ 0 */
-  ed_conv2d_s8(&default_l0_conv2d, default_arena + 0, default_arena + 784); /* 784 B @ 0 -> 10816 B @ 784 */
-  ed_max_pool_s8(&default_l1_maxpool, default_arena + 784, default_arena + 784); /* in place */
-  ed_conv2d_s8(&default_l2_conv2d, default_arena + 784, default_arena + 3488); /* 2704 B @ 784 -> 3872 B @ 3488 */
-  ed_max_pool_s8(&default_l3_maxpool, default_arena + 3488, default_arena + 3488); /* in place */
+  ed_conv2d_max_pool_s8(&default_l0_conv2d, default_arena + 0, default_arena + 784); /* 784 B @ 0 -> 2704 B @ 784 */
+  /* layer 1 (maxpool): fused into layer 0 */
+  ed_conv2d_max_pool_s8(&default_l2_conv2d, default_arena + 784, default_arena + 3488); /* 2704 B @ 784 -> 800 B @ 3488 */
+  /* layer 3 (maxpool): fused into layer 2 */
   ed_conv2d_s8(&default_l4_conv2d, default_arena + 3488, default_arena + 0); /* 800 B @ 3488 -> 576 B @ 0 */
   ed_fully_connected_s8(&default_l5_dense, default_arena + 0, default_arena + 576); /* 576 B @ 0 -> 10 B @ 576 */
   return default_arena + 576;

@@ -25,7 +25,7 @@ extern "C" {
  * before including this file; a model generated for another layout stops the build here instead of running
  * with misread parameters.
  */
-#define ED_ENGINE_ABI_VERSION 2
+#define ED_ENGINE_ABI_VERSION 3
 #if defined(MODEL_ABI_VERSION) && (MODEL_ABI_VERSION != ED_ENGINE_ABI_VERSION)
 #error "edge-digits: this model was generated for another engine ABI (MODEL_ABI_VERSION != ED_ENGINE_ABI_VERSION); regenerate the engine and the model together with 'edge-digits firmware'"
 #endif
@@ -74,34 +74,40 @@ const int8_t *ed_model_forward(const uint8_t pixels[ED_INPUT_PIXELS]);
  * input_offset = -input_zero_point, output_offset = output_zero_point. Activation clamps are int8 values.
  */
 typedef struct {
-  int32_t in_h, in_w, in_c;
-  int32_t out_h, out_w, out_c;
-  int32_t kernel_h, kernel_w;
-  int32_t stride_h, stride_w;
-  int32_t pad_top, pad_left;   /* zero-point rows/columns before the input; the rest of 'same' padding is at the end */
-  int32_t input_offset, output_offset;
-  int32_t activation_min, activation_max;
-  const int8_t *weights;       /* [out_c][kernel_h][kernel_w][in_c] (TFLite OHWI), symmetric, zero point 0 */
-  const int32_t *bias;         /* [out_c], scale input_scale * weight_scale[c] */
-  const int32_t *multipliers;  /* [out_c], Q0.31 */
-  const int8_t *shifts;        /* [out_c], -31..30 */
-  /*
-   * Scratch for the packed kernel (ed_kernels.h), 2 * kernel_h * kernel_w * in_c + 4 * out_w words, shared by
-   * every layer.
-   * The generator sets it only where that kernel is exact: no window reaches into padding and the packed lanes
-   * cannot carry (plan.ts, packedConvEligibility). NULL runs the reference loop.
-   */
-  int32_t *packed;
-  const int32_t *folded_bias;  /* [out_c] with packed: bias[c] + input_offset * sum of channel c's weights */
-} ed_conv2d_params;
-
-typedef struct {
   int32_t in_h, in_w, channels;
   int32_t out_h, out_w;
   int32_t pool_h, pool_w;
   int32_t stride_h, stride_w;
   int32_t activation_min, activation_max;
 } ed_max_pool_params;
+
+typedef struct {
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;   /* the convolution's own output, before any fused pool */
+  int32_t kernel_h, kernel_w;
+  int32_t stride_h, stride_w;
+  int32_t pad_top, pad_left;     /* zero-point rows/columns before the input; the rest of 'same' padding is at the end */
+  int32_t input_offset, output_offset;
+  int32_t activation_min, activation_max;
+  const int8_t *weights;         /* [out_c][kernel_h][kernel_w][in_c] (TFLite OHWI), symmetric, zero point 0 */
+  const int32_t *bias;           /* [out_c], scale input_scale * weight_scale[c]; NULL where folded_bias is set */
+  const int32_t *multipliers;    /* [out_c], Q0.31, >= 0 */
+  const int8_t *shifts;          /* [out_c], -31..30 */
+  /*
+   * Scratch of the packed loops (ed_conv_packed.h, ed_dsp_conv.h), shared by every layer and sized by the
+   * generator (plan.ts, packedConvEligibility). Set only where those loops are exact: no window reaches into
+   * padding and the packed lanes cannot carry. NULL runs the reference loop (ed_conv.h).
+   */
+  int32_t *packed;
+  const int32_t *folded_bias;    /* [out_c] with packed: bias[c] + input_offset * sum of channel c's weights */
+  /*
+   * NULL, or the max-pool that follows this conv, fused: the output is then the pool's, pool->out_h x pool->out_w
+   * x out_c, and the pool's clamp comes after the conv's. The generator fuses only where requantization is
+   * monotonic in the accumulator (plan.ts, fusedPoolEligibility), so that max-pooling the int32 accumulators and
+   * requantizing the maximum gives the very bytes of requantizing every value and pooling them.
+   */
+  const ed_max_pool_params *pool;
+} ed_conv2d_params;
 
 typedef struct {
   int32_t inputs, units;

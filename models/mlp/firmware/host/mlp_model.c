@@ -10,7 +10,7 @@
  * Calibration     percentile 99.99, 2000 images of mnist:train
  * Input           28x28x1 uint8 pixels p -> int8 q = p - 128 (scale 1/255, zero point -128)
  * Output          10 int8 logits, real = 0.0952494 * (q - (24))
- * Engine ABI      2
+ * Engine ABI      3
  *
  * #  layer                 op          in -> out  params   MACs  out scale   out zp  clamp        arena out              conv loop
  * 0  dense_Dense1          dense none  784 -> 16   12560  12544  0.340321        34  [-128, 127]  16 B @ 784
@@ -20,13 +20,9 @@
  *
  * Activation arena 800 bytes (plain ping-pong buffers would need 800): offsets planned at
  * generation time so that each layer's input and output are disjoint; max-pool runs in place, and so does logistic.
- * Packed scratch  0 bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.
+ * Packed scratch  0 bytes for the packed conv loops (ed_conv_packed.h, ed_dsp_conv.h): a channel group's weights, rows of sums.
  */
 #include "mlp_model.h"
-/* Column buffer of the DSP kernels (ed_dsp.h, used on Cortex-M4/M7): the largest receptive field or dense input. */
-#ifndef ED_DSP_COLUMN_CAPACITY
-#define ED_DSP_COLUMN_CAPACITY 784
-#endif
 #include "ed_kernels.h"
 #include "ed_logistic.h"
 

@@ -10,26 +10,26 @@
  * Calibration     minmax, 2000 images of mnist:train
  * Input           28x28x1 uint8 pixels p -> int8 q = p - 128 (scale 1/255, zero point -128)
  * Output          10 int8 logits, real = 0.278367 * (q - (12))
- * Engine ABI      2
+ * Engine ABI      3
  *
- * #  layer                        op                            in -> out             params    MACs  out scale   out zp  clamp        arena out                conv loop
- * 0  conv2d_Conv2D1               conv2d 3x3 s1x1 pad 0,0 relu  28x28x1 -> 26x26x16      160   97344  0.00868392    -128  [-128, 127]  10816 B @ 784            packed
- * 1  max_pooling2d_MaxPooling2D1  maxpool 2x2 s2x2              26x26x16 -> 13x13x16       0       0  0.00868392    -128  [-128, 127]  2704 B @ 784 (in place)
- * 2  conv2d_Conv2D2               conv2d 3x3 s1x1 pad 0,0 relu  13x13x16 -> 11x11x32    4640  557568  0.0274097     -128  [-128, 127]  3872 B @ 3488            packed
- * 3  max_pooling2d_MaxPooling2D2  maxpool 2x2 s2x2              11x11x32 -> 5x5x32         0       0  0.0274097     -128  [-128, 127]  800 B @ 3488 (in place)
- * 4  conv2d_Conv2D3               conv2d 3x3 s1x1 pad 0,0 relu  5x5x32 -> 3x3x64       18496  165888  0.0506394     -128  [-128, 127]  576 B @ 0                packed
+ * #  layer                        op                            in -> out             params    MACs  out scale   out zp  clamp        arena out        conv loop
+ * 0  conv2d_Conv2D1               conv2d 3x3 s1x1 pad 0,0 relu  28x28x1 -> 26x26x16      160   97344  0.00868392    -128  [-128, 127]  fused with next  packed + fused max-pool
+ * 1  max_pooling2d_MaxPooling2D1  maxpool 2x2 s2x2              26x26x16 -> 13x13x16       0       0  0.00868392    -128  [-128, 127]  2704 B @ 784     fused into previous
+ * 2  conv2d_Conv2D2               conv2d 3x3 s1x1 pad 0,0 relu  13x13x16 -> 11x11x32    4640  557568  0.0274097     -128  [-128, 127]  fused with next  packed + fused max-pool
+ * 3  max_pooling2d_MaxPooling2D2  maxpool 2x2 s2x2              11x11x32 -> 5x5x32         0       0  0.0274097     -128  [-128, 127]  800 B @ 3488     fused into previous
+ * 4  conv2d_Conv2D3               conv2d 3x3 s1x1 pad 0,0 relu  5x5x32 -> 3x3x64       18496  165888  0.0506394     -128  [-128, 127]  576 B @ 0        packed
  * 5  dense_Dense1                 dense none                    576 -> 10               5770    5760  0.278367        12  [-128, 127]  10 B @ 576
- *    total                                                                             29066  826560                                   11600 B arena
+ *    total                                                                             29066  826560                                   4288 B arena
  *
- * Activation arena 11600 bytes (plain ping-pong buffers would need 13520): offsets planned at
+ * Activation arena 4288 bytes (plain ping-pong buffers would need 13520): offsets planned at
  * generation time so that each layer's input and output are disjoint; max-pool runs in place.
- * Packed scratch  2352 bytes for the packed conv loop (ed_kernels.h): one channel group's weights and row of sums.
+ * Packed scratch  6640 bytes for the packed conv loops (ed_conv_packed.h, ed_dsp_conv.h): a channel group's weights, rows of sums.
  */
 #ifndef DEFAULT_MODEL_H
 #define DEFAULT_MODEL_H
 
 /* Checked against ED_ENGINE_ABI_VERSION by ed_engine.h, whichever of the two headers comes first. */
-#define MODEL_ABI_VERSION 2
+#define MODEL_ABI_VERSION 3
 
 #include <stdint.h>
 
@@ -45,38 +45,35 @@ extern "C" {
 
 #define DEFAULT_MODEL_NAME "default"
 #define DEFAULT_MODEL_SHA256 "8394d98943250f79f424eed31ff64b0afa589542a9901da1ead36c605fa6e397"
-#define DEFAULT_ARENA_BYTES 11600
+#define DEFAULT_ARENA_BYTES 4288
 #define DEFAULT_PARAMS 29066
 #define DEFAULT_MACS 826560
 #define DEFAULT_OUTPUT_ZERO_POINT 12
-#define DEFAULT_PACKED_WORDS 588
+#define DEFAULT_PACKED_WORDS 1660
 
 /* layer 0: conv2d_Conv2D1 (conv2d 3x3 s1x1 pad 0,0 relu) */
 #define DEFAULT_L0_CONV2D_CHANNELS 16
 #define DEFAULT_L0_CONV2D_WEIGHTS_LEN 144
 extern const int8_t default_l0_conv2d_weights[DEFAULT_L0_CONV2D_WEIGHTS_LEN];
-extern const int32_t default_l0_conv2d_bias[DEFAULT_L0_CONV2D_CHANNELS];
+extern const int32_t default_l0_conv2d_folded_bias[DEFAULT_L0_CONV2D_CHANNELS];
 extern const int32_t default_l0_conv2d_multipliers[DEFAULT_L0_CONV2D_CHANNELS];
 extern const int8_t default_l0_conv2d_shifts[DEFAULT_L0_CONV2D_CHANNELS];
-extern const int32_t default_l0_conv2d_folded_bias[DEFAULT_L0_CONV2D_CHANNELS];
 
 /* layer 2: conv2d_Conv2D2 (conv2d 3x3 s1x1 pad 0,0 relu) */
 #define DEFAULT_L2_CONV2D_CHANNELS 32
 #define DEFAULT_L2_CONV2D_WEIGHTS_LEN 4608
 extern const int8_t default_l2_conv2d_weights[DEFAULT_L2_CONV2D_WEIGHTS_LEN];
-extern const int32_t default_l2_conv2d_bias[DEFAULT_L2_CONV2D_CHANNELS];
+extern const int32_t default_l2_conv2d_folded_bias[DEFAULT_L2_CONV2D_CHANNELS];
 extern const int32_t default_l2_conv2d_multipliers[DEFAULT_L2_CONV2D_CHANNELS];
 extern const int8_t default_l2_conv2d_shifts[DEFAULT_L2_CONV2D_CHANNELS];
-extern const int32_t default_l2_conv2d_folded_bias[DEFAULT_L2_CONV2D_CHANNELS];
 
 /* layer 4: conv2d_Conv2D3 (conv2d 3x3 s1x1 pad 0,0 relu) */
 #define DEFAULT_L4_CONV2D_CHANNELS 64
 #define DEFAULT_L4_CONV2D_WEIGHTS_LEN 18432
 extern const int8_t default_l4_conv2d_weights[DEFAULT_L4_CONV2D_WEIGHTS_LEN];
-extern const int32_t default_l4_conv2d_bias[DEFAULT_L4_CONV2D_CHANNELS];
+extern const int32_t default_l4_conv2d_folded_bias[DEFAULT_L4_CONV2D_CHANNELS];
 extern const int32_t default_l4_conv2d_multipliers[DEFAULT_L4_CONV2D_CHANNELS];
 extern const int8_t default_l4_conv2d_shifts[DEFAULT_L4_CONV2D_CHANNELS];
-extern const int32_t default_l4_conv2d_folded_bias[DEFAULT_L4_CONV2D_CHANNELS];
 
 /* layer 5: dense_Dense1 (dense none) */
 #define DEFAULT_L5_DENSE_CHANNELS 10
