@@ -1,8 +1,9 @@
 import { DigitBoard, startQemuBoard, startVirtualBoard } from '../../device/index.js';
 import { choiceOption, CliError, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
+import { defaultArtifactPath } from '../package-root.js';
 
-export const DEFAULT_ARTIFACT = 'models/default/model.int8.json';
+export const DEFAULT_ARTIFACT = defaultArtifactPath();
 
 /** Resolves on the first SIGINT or SIGTERM (Ctrl-C), so the caller can shut down in order. */
 function untilStopped(): Promise<NodeJS.Signals> {

@@ -1,8 +1,8 @@
 import { classificationReport, loadDigitSet } from '../../data/index.js';
-import { loadArtifact } from '../../quantize/index.js';
+import { loadArtifact } from '../../quantize/load.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 import { defaultEngine, ENGINE_NAMES, floatSourceOf, isArtifact, runEngine, runFloat } from '../engines.js';
-import { BACKEND_CHOICES } from '../../train/index.js';
+import { BACKEND_CHOICES } from '../../train/backend-choices.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -33,7 +33,7 @@ export const evalCommand: Command = {
     const r = classificationReport(set.labels, run.predicted);
     let agreement: number | undefined;
     if (isArtifact(model)) {
-      const floatDir = floatSourceOf(model, loadArtifact(model));
+      const floatDir = await floatSourceOf(model, loadArtifact(model));
       if (floatDir) {
         const f = await runFloat(floatDir, set.images, set.count, { backend, log });
         agreement = f.predicted.reduce((a, p, i) => a + (p === run.predicted[i] ? 1 : 0), 0) / set.count;

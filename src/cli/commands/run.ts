@@ -4,13 +4,15 @@ import sharp from 'sharp';
 import {
   listCameras, openFrameSource, preprocess, renderAscii, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
 } from '../../camera/index.js';
-import { loadArtifact, Simulator } from '../../quantize/index.js';
+import { loadArtifact } from '../../quantize/load.js';
+import { Simulator } from '../../quantize/simulator.js';
+import { defaultArtifactPath } from '../package-root.js';
 import { choiceOption, CliError, intOption, numberOption, type Command } from '../command.js';
 import { recognize, type DigitClassifier, type FrameOutcome } from '../live/recognize.js';
 import { LiveView } from '../live/view.js';
 import { openBoardClassifier } from '../live/board-classifier.js';
 
-const DEFAULT_MODEL = 'models/default/model.int8.json';
+const DEFAULT_MODEL = defaultArtifactPath();
 
 function simClassifier(artifactPath: string): DigitClassifier {
   const sim = new Simulator(loadArtifact(artifactPath));
