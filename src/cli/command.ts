@@ -1,3 +1,5 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Exit codes, the same for every command (README, docs/cli-json.md): bad usage or input, and runtime failure. */
@@ -122,4 +124,37 @@ export function choiceOption<T extends string>(v: unknown, name: string, choices
 export function stringOption(v: unknown, name: string): string {
   if (typeof v !== 'string' || v === '') throw new CliError(`--${name} is required`);
   return v;
+}
+
+/**
+ * Checks an output file path before any long work: not a folder, and a folder above it that exists (or can be
+ * created) and is writable. `example` names the kind of file for the message.
+ */
+export function checkOutputFile(file: string, option: string, example: string): void {
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new CliError(`--${option} ${file} is a folder; give a file path such as ${path.join(file, example)}`);
+  }
+  let dir = path.dirname(path.resolve(file));
+  while (!existsSync(dir)) dir = path.dirname(dir);
+  if (!statSync(dir).isDirectory()) throw new CliError(`--${option} ${file}: ${dir} is a file, not a folder`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new CliError(`--${option} ${file}: cannot write in ${dir}`);
+  }
+}
+
+/**
+ * A --port must be a character device (a serial port, a pty, or a symlink to one). A regular file or a folder
+ * is said to be one here, instead of serialport's message about a "custom baud rate" further down.
+ */
+export function checkPortPath(port: string, option = 'port'): void {
+  let st;
+  try {
+    st = statSync(port);
+  } catch {
+    throw new CliError(`--${option} ${port}: no such serial port (give the board's device, e.g. /dev/ttyACM0, or a virtual board's pty)`);
+  }
+  if (st.isFile()) throw new CliError(`--${option} ${port} is a regular file, not a serial port (give the board's device, e.g. /dev/ttyACM0)`);
+  if (st.isDirectory()) throw new CliError(`--${option} ${port} is a folder, not a serial port (give the board's device, e.g. /dev/ttyACM0)`);
 }

@@ -6,7 +6,7 @@ import { loadArtifact } from '../quantize/load.js';
 import { Simulator } from '../quantize/simulator.js';
 import type { Int8Model } from '../quantize/artifact.js';
 import type { BackendChoice } from '../train/backend-choices.js';
-import { CliError } from './command.js';
+import { checkPortPath, CliError } from './command.js';
 
 // tfjs (src/train), firmware-gen and src/device (serialport, johnny-five) are imported by the engines that use
 // them, so `predict --engine sim` starts without loading any of them.
@@ -72,8 +72,8 @@ export function defaultEngine(model: string): string {
 }
 
 export async function runFloat(model: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
-  const { loadModel, predictFloatLogits, resolveModelJson, selectBackend } = await import('../train/index.js');
-  resolveModelJson(model); // a missing model is reported before any backend chatter
+  const { loadModel, predictFloatLogits, readModelFiles, selectBackend } = await import('../train/index.js');
+  readModelFiles(model); // a missing or truncated model is reported before any backend chatter
   const b = await selectBackend(o.backend);
   o.log(`backend: ${b.name} — ${b.reason}`);
   const m = await loadModel(model);
@@ -131,6 +131,7 @@ export async function runBoard(model: string, images: Uint8Array, count: number,
   const target = o.board ?? {};
   if (target.port && target.virtual) throw new CliError('--port and --virtual exclude each other: --port is a real board, --virtual starts one');
   if (!target.port && !target.virtual) throw new CliError('--engine board needs --port <serial port> (a board running edge-digits firmware) or --virtual (a virtual board built from --model)');
+  if (target.port) checkPortPath(target.port);
   const { runImagesOnBoard, startVirtualBoard } = await import('../device/index.js');
   let virtual: Awaited<ReturnType<typeof startVirtualBoard>> | null = null;
   if (target.virtual) {

@@ -3,6 +3,7 @@ import { loadArtifact } from '../../quantize/load.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 import { defaultEngine, ENGINE_NAMES, floatSourceOf, isArtifact, runEngine, runFloat } from '../engines.js';
 import { BACKEND_CHOICES } from '../../train/backend-choices.js';
+import { writeJsonLine } from '../json-output.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -45,7 +46,7 @@ export const evalCommand: Command = {
       ...(agreement !== undefined ? { agreement_with_float: agreement } : {}),
       ...(run.device ? { device: run.device } : {}),
     };
-    if (v.json) process.stdout.write(JSON.stringify(out) + '\n');
+    if (v.json) writeJsonLine(out);
     else {
       process.stdout.write(`${run.engine}: accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.n} images of ${set.source} (${run.seconds.toFixed(2)} s)${agreement !== undefined ? `; agrees with float on ${(agreement * 100).toFixed(2)}%` : ''}\n`);
       process.stdout.write('confusion (rows = true digit, columns = predicted):\n');
