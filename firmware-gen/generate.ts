@@ -3,7 +3,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import path from 'node:path';
 import { loadDigitSet } from '../src/data/index.js';
 import { replaceFolderSync } from '../src/files/index.js';
-import { loadArtifact, type Int8Model } from '../src/quantize/index.js';
+// Not quantize/index.js: it also exports calibration, which loads tfjs; firmware needs none of it.
+import { loadArtifact } from '../src/quantize/load.js';
+import type { Int8Model } from '../src/quantize/artifact.js';
 import { cIdentifier } from './c-syntax.js';
 import { emitModelHeader, emitModelSource, modelHeaderName, modelSourceName, type ModelEmitContext } from './emit-model.js';
 import { ENGINE_FILES, engineFile, GENERATED_MARKER, generatorVersion } from './engine-files.js';
