@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
-  listCameras, openFrameSource, preprocess, renderAscii, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
+  listCameras, openFrameSource, preprocess, renderAscii, sourceKind, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
 } from '../../camera/index.js';
 import { loadArtifact } from '../../quantize/load.js';
 import { Simulator } from '../../quantize/simulator.js';
@@ -78,6 +78,11 @@ export const runCommand: Command = {
     const model = String(v.model);
     const artifact = loadArtifact(model);
     const spec = await chooseSource(v, log);
+    try {
+      sourceKind(spec); // a source that does not exist is bad input, said before any board is started
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
     const limit = intOption(v.limit, 'limit', 1) ?? (spec.startsWith('mnist:') ? 500 : undefined);
     const window = intOption(v.window, 'window', 1, 64) ?? 4;
     const stableWindow = intOption(v.stable, 'stable', 1, 1000) ?? 5;

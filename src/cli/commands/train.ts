@@ -60,7 +60,7 @@ export const trainCommand: Command = {
     'edge-digits train --preset cnn --out models/default --force --seed 1    # retrain the shipped model',
   ],
   async run(v) {
-    const preset = getPreset(String(v.preset));
+    const preset = getPreset(choiceOption(v.preset, 'preset', Object.keys(PRESETS)));
     const epochs = intOption(v.epochs, 'epochs', 1, 1000) ?? preset.defaults.epochs;
     const batchSize = intOption(v['batch-size'], 'batch-size', 1, 8192) ?? preset.defaults.batchSize;
     const learningRate = numberOption(v.lr, 'lr', { min: 0, minExclusive: true, max: 10 }) ?? preset.defaults.learningRate;
