@@ -4,7 +4,7 @@
 // bin/edge-digits.js also runs it when a source is newer than the last build. A new file is picked up with no
 // edit here.
 //
-// `import.meta.url` in the built file is replaced by the URL of its source file (computed relative to the built
+// `import.meta.url` (and import.meta.dirname/filename) in the built file is replaced by its source file's (computed relative to the built
 // file, so the package can move), because code finds its run-time assets from it: firmware-gen's .c/.h files,
 // web assets, package.json one folder up. The built code therefore reads them where they are in the tree.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -63,11 +63,18 @@ export async function build({ quiet = false } = {}) {
     const out = path.join(DIST, rel.replace(/\.ts$/, '.js'));
     wanted.add(out);
     const sourceFromOut = path.relative(path.dirname(out), file).split(path.sep).join('/');
-    const r = await transform(readFileSync(file, 'utf8'), {
+    const source = readFileSync(file, 'utf8');
+    const define = { 'import.meta.url': '__edgeDigitsSourceUrl' };
+    let banner = `const __edgeDigitsSourceUrl = new URL(${JSON.stringify(sourceFromOut)}, import.meta.url).href;`;
+    if (/import\.meta\.(dirname|filename)/.test(source)) {
+      Object.assign(define, { 'import.meta.filename': '__edgeDigitsSourceFile', 'import.meta.dirname': '__edgeDigitsSourceDir' });
+      banner = `import { fileURLToPath as __edgeDigitsFileURLToPath } from 'node:url';\n${banner}\n`
+        + 'const __edgeDigitsSourceFile = __edgeDigitsFileURLToPath(__edgeDigitsSourceUrl);\n'
+        + "const __edgeDigitsSourceDir = __edgeDigitsFileURLToPath(new URL('.', __edgeDigitsSourceUrl)).replace(/[\\\\/]$/, '');";
+    }
+    const r = await transform(source, {
       loader: 'ts', format: 'esm', platform: 'node', target: 'node20', sourcefile: rel,
-      sourcemap: 'inline', sourcesContent: false,
-      define: { 'import.meta.url': '__edgeDigitsSourceUrl' },
-      banner: `const __edgeDigitsSourceUrl = new URL(${JSON.stringify(sourceFromOut)}, import.meta.url).href;`,
+      sourcemap: 'inline', sourcesContent: false, define, banner,
     });
     writeAtomic(out, r.code);
   }));
@@ -76,8 +83,10 @@ export async function build({ quiet = false } = {}) {
     if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) prune(p);
-      else if (e.name.endsWith('.js') && !wanted.has(p)) rmSync(p, { force: true });
+      if (e.isDirectory()) {
+        prune(p);
+        if (readdirSync(p).length === 0) rmSync(p, { recursive: true, force: true });
+      } else if (e.name.endsWith('.js') && !wanted.has(p)) rmSync(p, { force: true });
     }
   };
   for (const d of SOURCE_DIRS) prune(path.join(DIST, d));
