@@ -4,9 +4,9 @@
 // bin/edge-digits.js also runs it when a source is newer than the last build. A new file is picked up with no
 // edit here.
 //
-// `import.meta.url` (and import.meta.dirname/filename) in the built file is replaced by its source file's (computed relative to the built
-// file, so the package can move), because code finds its run-time assets from it: firmware-gen's .c/.h files,
-// web assets, package.json one folder up. The built code therefore reads them where they are in the tree.
+// `import.meta.url` (and import.meta.dirname/filename) in a built file is replaced by its source file's (computed
+// relative to the built file, so the package can move), because code finds its run-time assets from it:
+// firmware-gen's .c/.h files, web assets, package.json one folder up. The built code therefore reads them where they are in the tree.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
