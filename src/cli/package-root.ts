@@ -28,8 +28,3 @@ export function packageVersion(): string {
 export function defaultArtifactPath(): string {
   return path.join(packageRoot(), 'models', 'default', 'model.int8.json');
 }
-
-/** The shipped default float model folder. */
-export function defaultModelDir(): string {
-  return path.join(packageRoot(), 'models', 'default');
-}
