@@ -2,35 +2,18 @@
  * Every bad input the CLI is known to have mishandled: each gives exit code 2 (usage / bad input) or 1 (a run
  * that failed), and exactly one `edge-digits: …` line on stderr naming the problem — checked on the built CLI.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { idxBytes, REPO, runCli, type CliRun } from './cli-support.js';
 
-const BIN = fileURLToPath(new URL('../bin/edge-digits.js', import.meta.url));
-const REPO = path.dirname(path.dirname(BIN));
 const MODEL = path.join(REPO, 'models', 'default');
 const ARTIFACT = path.join(MODEL, 'model.int8.json');
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-bad-input-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface CliRun { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
-function cli(...args: string[]): Promise<CliRun> {
-  const env = { ...process.env };
-  delete env.EDGE_DIGITS_DEBUG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]): Promise<CliRun> => runCli(args, { cwd: tmp });
 
 /** Exit code, and the error as the one `edge-digits:` line; informational lines (backend: …, progress) may precede it. */
 function expectError(r: CliRun, code: number, message: string | RegExp, o: { onlyLine?: boolean } = {}): void {
@@ -45,19 +28,11 @@ function expectError(r: CliRun, code: number, message: string | RegExp, o: { onl
   else expect(text).toMatch(message);
 }
 
-function idx(dims: readonly number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header[2] = 0x08;
-  header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
-
 /** A labelled IDX set of 30×30 images: right format, wrong size for the models. */
 function thirtyByThirty(): string {
   const prefix = path.join(tmp, 'thirty');
-  writeFileSync(`${prefix}-images-idx3-ubyte`, idx([4, 30, 30], new Uint8Array(4 * 900).fill(7)));
-  writeFileSync(`${prefix}-labels-idx1-ubyte`, idx([4], Uint8Array.from([1, 2, 3, 4])));
+  writeFileSync(`${prefix}-images-idx3-ubyte`, idxBytes([4, 30, 30], new Uint8Array(4 * 900).fill(7)));
+  writeFileSync(`${prefix}-labels-idx1-ubyte`, idxBytes([4], Uint8Array.from([1, 2, 3, 4])));
   return prefix;
 }
 
@@ -79,8 +54,8 @@ describe('image size and label count are checked on every data path', () => {
 
   it('train --train-data whose label count differs from the image count', async () => {
     const p = path.join(tmp, 'fewlabels');
-    writeFileSync(`${p}-images-idx3-ubyte`, idx([3, 28, 28], new Uint8Array(3 * 784)));
-    writeFileSync(`${p}-labels-idx1-ubyte`, idx([2], Uint8Array.from([1, 2])));
+    writeFileSync(`${p}-images-idx3-ubyte`, idxBytes([3, 28, 28], new Uint8Array(3 * 784)));
+    writeFileSync(`${p}-labels-idx1-ubyte`, idxBytes([2], Uint8Array.from([1, 2])));
     expectError(await cli('train', '--train-data', p, '--out', path.join(tmp, 'never')), 2, `${p}-labels-idx1-ubyte: 2 labels but ${p}-images-idx3-ubyte has 3 images (at byte 4)`);
   });
 });

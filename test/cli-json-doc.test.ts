@@ -3,18 +3,15 @@
  * built CLI prints for that output — same keys, same nesting, same JSON types (null matches anything; arrays are
  * compared element by element over the shorter one). Every key must also be snake_case.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageAt, loadDigitSet } from '../src/data/index.js';
+import { REPO, runCli, writeMnistSubset } from './cli-support.js';
 import { toolsPresent } from './tools.js';
 
-const BIN = fileURLToPath(new URL('../bin/edge-digits.js', import.meta.url));
-const REPO = path.dirname(path.dirname(BIN));
 const ARTIFACT = path.join(REPO, 'models', 'default', 'model.int8.json');
 const DOC = path.join(REPO, 'docs', 'cli-json.md');
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-json-doc-'));
@@ -54,19 +51,9 @@ function nonSnakeKeys(v: unknown, at = '$'): string[] {
   return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => [...(/^[a-z0-9]+(_[a-z0-9]+)*$/.test(k) ? [] : [`${at}.${k}`]), ...nonSnakeKeys(x, `${at}.${k}`)]);
 }
 
-function cli(args: readonly string[], o: { untilFirstLine?: boolean } = {}): Promise<{ code: number | null; lines: unknown[]; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (o.untilFirstLine && stdout.includes('\n')) child.kill('SIGINT');
-    });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown) }));
-  });
+async function cli(args: readonly string[], o: { untilFirstLine?: boolean } = {}): Promise<{ code: number | null; lines: unknown[]; stderr: string }> {
+  const r = await runCli(args, { cwd: tmp, ...o });
+  return { code: r.code, stderr: r.stderr, lines: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown) };
 }
 
 const examples = documented();
@@ -82,18 +69,8 @@ function check(name: string, real: unknown): void {
 describe('docs/cli-json.md matches what the commands print', () => {
   let small = '';
   beforeAll(() => {
-    // A 500-image train set and a 200-image test set keep train and quantize short.
-    const header = (dims: number[]): Buffer => {
-      const h = Buffer.alloc(4 + 4 * dims.length);
-      h[2] = 0x08;
-      h[3] = dims.length;
-      dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-      return h;
-    };
-    const set = loadDigitSet('mnist:test', 500);
-    small = path.join(tmp, 'small');
-    writeFileSync(`${small}-images-idx3-ubyte`, Buffer.concat([header([500, 28, 28]), Buffer.from(set.images)]));
-    writeFileSync(`${small}-labels-idx1-ubyte`, Buffer.concat([header([500]), Buffer.from(set.labels)]));
+    // A 500-image set keeps train and quantize short.
+    small = writeMnistSubset(path.join(tmp, 'small'), 'mnist:test', 500);
   });
 
   it('predict', async () => {

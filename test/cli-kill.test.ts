@@ -4,39 +4,22 @@
  * either exactly the previous output or a complete new one, and it loads. The delays are random within the
  * measured length of a full run (printed, so a failure can be replayed with KILL_DELAYS_MS=…).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDigitSet } from '../src/data/index.js';
 import { loadArtifact } from '../src/quantize/load.js';
 import { readModelFiles } from '../src/train/model-io.js';
+import { runCli, writeMnistSubset, type CliRun } from './cli-support.js';
 
-const BIN = fileURLToPath(new URL('../bin/edge-digits.js', import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-kill-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const KILLS = 3;
 
-interface Finished { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly ms: number; readonly stderr: string }
-
-/** Runs the CLI; with `killAfterMs`, SIGKILLs it then (if it is still running). */
-function cli(args: readonly string[], killAfterMs?: number): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, ms: performance.now() - t0, stderr });
-    });
-  });
+function cli(args: readonly string[], killAfterMs?: number): Promise<CliRun> {
+  return runCli(args, { cwd: tmp, ...(killAfterMs === undefined ? {} : { killAfterMs }) });
 }
 
 /** Random kill points over a run that takes `fullMs`, from the start up to just past its end. */
@@ -65,27 +48,12 @@ function fileHash(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-/** Small IDX sets so each run is short: the first `n` images of an MNIST split. */
-function subset(spec: 'mnist:train' | 'mnist:test', n: number, name: string): string {
-  const set = loadDigitSet(spec, n);
-  const header = (dims: number[]): Buffer => {
-    const h = Buffer.alloc(4 + 4 * dims.length);
-    h[2] = 0x08;
-    h[3] = dims.length;
-    dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-    return h;
-  };
-  const prefix = path.join(tmp, name);
-  writeFileSync(`${prefix}-images-idx3-ubyte`, Buffer.concat([header([n, 28, 28]), Buffer.from(set.images)]));
-  writeFileSync(`${prefix}-labels-idx1-ubyte`, Buffer.concat([header([n]), Buffer.from(set.labels)]));
-  return prefix;
-}
-
 let trainData = '';
 let testData = '';
 beforeAll(() => {
-  trainData = subset('mnist:train', 2000, 'train');
-  testData = subset('mnist:test', 300, 'test');
+  // Small IDX sets so each run is short.
+  trainData = writeMnistSubset(path.join(tmp, 'train'), 'mnist:train', 2000);
+  testData = writeMnistSubset(path.join(tmp, 'test'), 'mnist:test', 300);
 });
 
 describe('SIGKILL at random points leaves the previous output intact and loadable', () => {

@@ -1,33 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { helpText, runCommand, type Command } from '../src/cli/command.js';
 import { snakeCaseKeys } from '../src/cli/json-output.js';
+import { REPO, runCli, type CliRun } from './cli-support.js';
 import { getPreset, modelCost } from '../src/train/index.js';
 
-const BIN = fileURLToPath(new URL('../bin/edge-digits.js', import.meta.url));
-const REPO = path.dirname(path.dirname(BIN));
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface CliRun { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
 function cli(...args: string[]): Promise<CliRun> {
-  const env = { ...process.env };
-  delete env.EDGE_DIGITS_DEBUG; // it adds stack traces to stderr
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args);
 }
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
