@@ -5,7 +5,7 @@
  * measured length of a full run (printed, so a failure can be replayed with KILL_DELAYS_MS=…).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,4 +143,16 @@ describe('SIGKILL at random points leaves the previous output intact and loadabl
     }
     expect(existsSync(out)).toBe(true);
   }, 600_000);
+
+  it('train --force over a quantized model with firmware removes the stale artifact and firmware, keeps other files', async () => {
+    expect(existsSync(artifact)).toBe(true);
+    const fw = await cli(['firmware', '--model', artifact, '--out', path.join(model, 'firmware', 'host')]);
+    expect(fw.code, fw.stderr).toBe(0);
+    writeFileSync(path.join(model, 'NOTES.md'), 'mine\n');
+    const r = await cli(['train', '--train-data', trainData, '--test-data', testData, '--limit', '300', '--epochs', '1', '--out', model, '--force']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`removed ${path.join(model, 'firmware')}, ${artifact}: made from the previous model`);
+    expect(readdirSync(model).sort()).toEqual(['NOTES.md', 'confusion.png', 'model.json', 'report.json', 'training.png', 'weights.bin']);
+    expect(JSON.parse(readFileSync(path.join(model, 'report.json'), 'utf8'))).not.toHaveProperty('int8');
+  }, 300_000);
 });
