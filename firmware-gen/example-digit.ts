@@ -1,5 +1,6 @@
 import { PIXELS, type DigitSet } from '../src/data/index.js';
-import { Simulator, type Int8Model } from '../src/quantize/index.js';
+import { Simulator } from '../src/quantize/simulator.js';
+import type { Int8Model } from '../src/quantize/artifact.js';
 
 /** A labelled image compiled into an example sketch, with the simulator's answer for it as the expected output. */
 export interface ExampleDigit {

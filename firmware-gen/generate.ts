@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadDigitSet } from '../src/data/index.js';
-import { loadArtifact, type Int8Model } from '../src/quantize/index.js';
+import { replaceFolderSync } from '../src/files/index.js';
+// Not quantize/index.js: it also exports calibration, which loads tfjs; firmware needs none of it.
+import { loadArtifact } from '../src/quantize/load.js';
+import type { Int8Model } from '../src/quantize/artifact.js';
 import { cIdentifier } from './c-syntax.js';
 import { emitModelHeader, emitModelSource, modelHeaderName, modelSourceName, type ModelEmitContext } from './emit-model.js';
 import { engineFile, engineFilesFor, GENERATED_MARKER, generatorVersion } from './engine-files.js';
@@ -115,30 +118,29 @@ function isGeneratedFile(file: string): boolean {
  */
 export function writeGeneratedFiles(dir: string, files: readonly GeneratedFile[]): { written: string[]; unchanged: string[]; removed: string[] } {
   const wanted = new Set(files.map((f) => f.path));
-  const removed: string[] = [];
-  for (const rel of listFiles(dir)) {
-    if (!wanted.has(rel) && isGeneratedFile(path.join(dir, rel))) {
-      rmSync(path.join(dir, rel));
-      removed.push(rel);
-    }
-  }
+  const removed = listFiles(dir).filter((rel) => !wanted.has(rel) && isGeneratedFile(path.join(dir, rel)));
   const written: string[] = [];
   const unchanged: string[] = [];
   for (const f of files) {
-    const target = path.join(dir, ...f.path.split('/'));
     let old: string | null = null;
     try {
-      old = readFileSync(target, 'utf8');
+      old = readFileSync(path.join(dir, ...f.path.split('/')), 'utf8');
     } catch {
       old = null;
     }
-    if (old === f.content) {
-      unchanged.push(f.path);
-      continue;
-    }
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, f.content);
-    written.push(f.path);
+    (old === f.content ? unchanged : written).push(f.path);
   }
+  if (written.length === 0 && removed.length === 0) return { written, unchanged, removed };
+  // The new folder is built beside the old one (its other files copied over) and swapped in, so a kill never
+  // leaves a header for the new model next to the old one's weights (src/files/atomic-write.ts).
+  replaceFolderSync(dir, (staging) => {
+    if (existsSync(dir)) cpSync(dir, staging, { recursive: true });
+    for (const rel of removed) rmSync(path.join(staging, rel));
+    for (const f of files) {
+      const target = path.join(staging, ...f.path.split('/'));
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, f.content);
+    }
+  });
   return { written, unchanged, removed };
 }

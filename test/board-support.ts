@@ -1,13 +1,13 @@
 /** Shared setup of the board-link tests (test/board-*.test.ts): artifact, tool checks, reference logits. */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
+import { toolsPresent } from './tools.js';
 
-export const CI = process.env.CI === 'true';
+export { CI } from './tools.js';
 
 /** The default model; a weaker one with the same architecture while the default is not trained yet. */
 export const ARTIFACT = [
@@ -16,19 +16,9 @@ export const ARTIFACT = [
   '/tmp/quick/model.int8.json',
 ].find((p): p is string => typeof p === 'string' && existsSync(p)) ?? path.join('models', 'default', 'model.int8.json');
 
-/** socat answers -V, not --version. */
-function hasTool(tool: string): boolean {
-  return spawnSync(tool, [tool === 'socat' ? '-V' : '--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/**
- * True when the tests can run. Missing tools or the artifact make them skip with a loud warning, except under
- * CI=true, where they run (and fail) so a broken CI image is never mistaken for a pass.
- */
+/** True when the tests can run: the tools and the artifact are there, or CI=true (test/tools.ts has the rule). */
 export function canRun(suite: string, tools: readonly string[]): boolean {
-  const missing = [...tools.filter((t) => !hasTool(t)), ...(existsSync(ARTIFACT) ? [] : [ARTIFACT])];
-  if (missing.length) console.warn(`\n*** ${suite}: ${missing.join(', ')} missing — SKIPPING (these tests fail under CI=true) ***\n`);
-  return missing.length === 0 || CI;
+  return toolsPresent(suite, tools, existsSync(ARTIFACT) ? [] : [ARTIFACT]);
 }
 
 /** `count` MNIST test images and the simulator's logits for them: what every engine must reproduce. */

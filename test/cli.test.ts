@@ -1,32 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { helpText, runCommand, type Command } from '../src/cli/command.js';
+import { snakeCaseKeys } from '../src/cli/json-output.js';
+import { REPO, runCli, type CliRun } from './cli-support.js';
 import { getPreset, modelCost } from '../src/train/index.js';
 
-const BIN = fileURLToPath(new URL('../bin/edge-digits.js', import.meta.url));
-const REPO = path.dirname(path.dirname(BIN));
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface CliRun { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
 function cli(...args: string[]): Promise<CliRun> {
-  const env = { ...process.env };
-  delete env.EDGE_DIGITS_DEBUG; // it adds stack traces to stderr
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args);
 }
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
@@ -65,7 +52,7 @@ describe('edge-digits --help', () => {
   }, 60_000);
 
   it('every listed command has --help with its usage and every option, returning exit code 0', async () => {
-    const names = (await topLevelHelp()).stdout.split('commands:\n')[1].split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+    const names = (await topLevelHelp()).stdout.split('commands:\n')[1].split('\n\n')[0].split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
     expect(names).toEqual(expect.arrayContaining(['train', 'eval']));
     for (const name of names) {
       // In-process through the same runCommand main.ts uses: a spawn per command costs ~2 s of CPU loading tfjs.
@@ -88,6 +75,20 @@ describe('edge-digits --help', () => {
       expect(help).toContain(`usage: edge-digits ${name}`);
       for (const option of [...Object.keys(cmd.options), 'help']) expect(help, `${name} --help`).toContain(`--${option}`);
     }
+  }, 60_000);
+
+  it('the top-level summary of each command is the command\'s own', async () => {
+    const listed = (await topLevelHelp()).stdout.split('commands:\n')[1].split('\n\n')[0].split('\n').filter(Boolean);
+    for (const line of listed) {
+      const [, name, summary] = /^ {2}(\S+)\s+(.*)$/.exec(line) ?? [];
+      expect((await commandNamed(name)).summary, `main.ts registry entry of '${name}'`).toBe(summary);
+    }
+  }, 60_000);
+
+  it('--version prints the package version', async () => {
+    const r = await cli('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version}\n`);
   }, 60_000);
 
   it('train --help through the launcher exits 0 with the same text', async () => {
@@ -121,7 +122,7 @@ describe('edge-digits bad input: non-zero exit and one stderr line naming the pr
     const r = await cli('eval', '--model', missing, '--limit', '10');
     // eval reports its backend on stderr before it opens the model; that diagnostic is the only other line allowed.
     const r2: CliRun = { ...r, stderr: lines(r.stderr).filter((l) => !l.startsWith('backend: ')).join('\n') };
-    expectOneErrorLine(r2, 1, `${missing}: no such model folder or file`);
+    expectOneErrorLine(r2, 2, `${missing}: no such model folder or file`);
     expect(lines(r.stderr).at(-1)).toBe(`edge-digits: ${missing}: no such model folder or file`);
   }, 60_000);
 });
@@ -138,7 +139,8 @@ describe('edge-digits train → eval', () => {
     expect(train.code, train.stderr).toBe(0);
     expect(lines(train.stdout)).toHaveLength(1);
     const printed = JSON.parse(train.stdout) as unknown;
-    expect(printed).toEqual(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')));
+    // --json output is snake_case (docs/cli-json.md); report.json keeps its own keys.
+    expect(printed).toEqual(snakeCaseKeys(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'))));
     expect(train.stderr).toMatch(/^backend: /);
     expect(train.stderr).toMatch(/epoch 1\/1 .*test \d+\.\d+%/);
   });

@@ -13,6 +13,9 @@ function idxBytes(dims: readonly number[], data: ArrayLike<number>): Buffer {
   return Buffer.concat([header, Buffer.from(Array.from(data))]);
 }
 
+/** The fixtures here are 2×2 images; the default check wants the models' 28×28. */
+const ANY_SIZE = { imageSize: null };
+
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-dataset-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -29,7 +32,7 @@ function writeSet(name: string, o: { images?: Buffer; labels?: Buffer; gzip?: bo
 
 function loadError(spec: string): IdxFormatError {
   try {
-    loadDigitSet(spec);
+    loadDigitSet(spec, undefined, ANY_SIZE);
   } catch (e) {
     expect(e).toBeInstanceOf(IdxFormatError);
     return e as IdxFormatError;
@@ -38,8 +41,14 @@ function loadError(spec: string): IdxFormatError {
 }
 
 describe('loadDigitSet on a path prefix', () => {
+  it('refuses images that are not 28×28 by default, naming the file and both sizes', () => {
+    const prefix = writeSet('thirty', { images: idxBytes([2, 30, 30], new Uint8Array(1800)), labels: idxBytes([2], [1, 2]) });
+    expect(() => loadDigitSet(prefix)).toThrow(`${prefix}-images-idx3-ubyte: images are 30×30; edge-digits models take 28×28 (MNIST layout) (at byte 8)`);
+    expect(() => loadImagesIdx(`${prefix}-images-idx3-ubyte`)).toThrow(/images are 30×30/);
+  });
+
   it('pairs images with labels', () => {
-    const set = loadDigitSet(writeSet('good'));
+    const set = loadDigitSet(writeSet('good'), undefined, ANY_SIZE);
     expect(set.count).toBe(3);
     expect([set.rows, set.cols]).toEqual([2, 2]);
     expect(Array.from(set.labels)).toEqual([7, 0, 9]);
@@ -47,17 +56,17 @@ describe('loadDigitSet on a path prefix', () => {
   });
 
   it('finds .gz files when the plain ones are absent', () => {
-    const set = loadDigitSet(writeSet('zipped', { gzip: true }));
+    const set = loadDigitSet(writeSet('zipped', { gzip: true }), undefined, ANY_SIZE);
     expect(set.count).toBe(3);
     expect(Array.from(imageAt(set, 1))).toEqual([10, 11, 12, 13]);
   });
 
   it('limit keeps the first N images and labels', () => {
-    const set = loadDigitSet(writeSet('limited'), 2);
+    const set = loadDigitSet(writeSet('limited'), 2, ANY_SIZE);
     expect(set.count).toBe(2);
     expect(set.images.length).toBe(8);
     expect(Array.from(set.labels)).toEqual([7, 0]);
-    expect(loadDigitSet(writeSet('limited'), 99).count).toBe(3);
+    expect(loadDigitSet(writeSet('limited'), 99, ANY_SIZE).count).toBe(3);
   });
 
   it('images/labels count mismatch names both files and both counts', () => {
@@ -94,7 +103,7 @@ describe('loadDigitSet on a path prefix', () => {
 
   it('loadImagesIdx reads an images file without labels', () => {
     const prefix = writeSet('imagesonly');
-    const t = loadImagesIdx(`${prefix}-images-idx3-ubyte`, 1);
+    const t = loadImagesIdx(`${prefix}-images-idx3-ubyte`, 1, ANY_SIZE);
     expect(t.count).toBe(1);
     expect(Array.from(t.images)).toEqual([0, 1, 2, 3]);
   });

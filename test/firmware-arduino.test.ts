@@ -4,19 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ARDUINO_EXAMPLE_PATH, chooseExampleDigit, CORTEX_M4_FLAGS, FLASH_LIMIT_BYTES, generateFirmware, hasTool,
+  ARDUINO_EXAMPLE_PATH, chooseExampleDigit, CORTEX_M4_FLAGS, FLASH_LIMIT_BYTES, generateFirmware,
   measureFirmwareSize, RAM_LIMIT_BYTES, sha256Hex, STRICT_C_FLAGS, writeGeneratedFiles, type GeneratedFirmware,
 } from '../firmware-gen/index.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator, type Int8Model } from '../src/quantize/index.js';
 import { randomArtifact } from './fixtures/random-artifact.js';
+import { toolsPresent } from './tools.js';
 
 // Cross-compiles what `firmware --target arduino` produces for the Nano 33 BLE's Cortex-M4F, against a stand-in
 // Arduino.h, and checks the --size figures. Uses the default model when it exists, else a small random artifact.
-const CI = process.env.CI === 'true';
 const DEFAULT_ARTIFACT = path.join('models', 'default', 'model.int8.json');
-const haveArm = hasTool('arm-none-eabi-gcc') && hasTool('arm-none-eabi-g++');
-if (!haveArm) console.warn('\n*** firmware-arduino: arm-none-eabi-gcc/g++ not found — SKIPPING the Cortex-M4 builds (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi; they fail under CI=true) ***\n');
+const haveArm = toolsPresent('firmware-arduino (Cortex-M4 builds)', ['arm-none-eabi-gcc', 'arm-none-eabi-g++']);
 
 function modelUnderTest(): { model: Int8Model; sha: string; isDefault: boolean } {
   if (existsSync(DEFAULT_ARTIFACT)) return { model: loadArtifact(DEFAULT_ARTIFACT), sha: sha256Hex(readFileSync(DEFAULT_ARTIFACT)), isDefault: true };
@@ -30,7 +29,7 @@ function compile(tool: string, args: string[]): void {
   expect(r.stderr, 'no warnings either').toBe('');
 }
 
-describe.runIf(haveArm || CI)('arduino target on the Cortex-M4 toolchain', () => {
+describe.runIf(haveArm)('arduino target on the Cortex-M4 toolchain', () => {
   const { model, sha, isDefault } = modelUnderTest();
   const digit = chooseExampleDigit(model, loadDigitSet('mnist:test', 200));
   const fw: GeneratedFirmware = generateFirmware(model, { artifactSha256: sha, target: 'arduino', exampleDigit: digit });

@@ -60,9 +60,9 @@ describe.runIf(runnable)(`generated C for ${ARTIFACT}`, () => {
     expect(info).toEqual([fw.model.name, sha256Hex(readFileSync(ARTIFACT)), String(fw.plan.bytes), String(fw.params), String(fw.macs)]);
   }, 60_000);
 
-  it('--engine c (gcc -O2 batch driver) gives the simulator\'s logits and digits', () => {
+  it('--engine c (gcc -O2 batch driver) gives the simulator\'s logits and digits', async () => {
     const n = 300;
-    const run = runC(ARTIFACT, test.images, n, { backend: 'auto', log: () => undefined });
+    const run = await runC(ARTIFACT, test.images, n, { backend: 'auto', log: () => undefined });
     expect(firstDifference(Int8Array.from(run.logits), expected.logits.subarray(0, n * 10))).toBe('none');
     expect(Array.from(run.predicted)).toEqual(Array.from(expected.digits.subarray(0, n)));
   }, 60_000);

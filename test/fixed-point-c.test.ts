@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../src/data/index.js';
+import { hasTool, toolsPresent } from './tools.js';
 import {
   MAX_SHIFT,
   MIN_SHIFT,
@@ -39,23 +40,12 @@ const SEED = 0x5eed_f1c5;
 const STRICT_WARNINGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-Wpedantic', '-Wconversion', '-Wshadow'];
 const CORTEX_M4 = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os'];
 
-function toolPresent(command: string): boolean {
-  const probe = spawnSync(command, ['--version'], { encoding: 'utf8' });
-  return probe.error === undefined && probe.status === 0;
-}
+const toolPresent = hasTool;
 
-/** Missing tools skip loudly on a workstation and fail under CI=true, where they must be installed. */
+/** Missing tools skip loudly on a workstation and fail under CI=true (test/tools.ts has the rule). */
 function requireTool(command: string, purpose: string): boolean {
-  if (toolPresent(command)) return true;
-  const message = `${command} not found: cannot ${purpose}`;
-  if (process.env.CI === 'true') {
-    it(`has ${command} installed (required when CI=true)`, () => {
-      expect.fail(message);
-    });
-  } else {
-    console.warn(`\n*** SKIPPED (test/fixed-point-c.test.ts): ${message}. Install it (Debian: apt-get install ${command === 'gcc' ? 'gcc' : 'gcc-arm-none-eabi'}). ***\n`);
-    it.skip(`needs ${command}`, () => undefined);
-  }
+  if (toolsPresent(`fixed-point-c (${purpose})`, [command])) return true;
+  it.skip(`needs ${command}`, () => undefined);
   return false;
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FixtureBoard, FixtureCase, FixtureFile } from './fixtures/protocol/generate.js';
+import { toolsPresent } from './tools.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CORE_DIR = join(ROOT, 'firmware-gen/protocol');
@@ -19,16 +20,9 @@ const FUZZ_STREAMS_PER_SEED = 1000;
 const M4_FLAGS = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os'];
 const WARN_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror'];
 
-function hasTool(tool: string): boolean {
-  return spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Missing tools skip the test loudly, except under CI where they must be installed. */
+/** Missing tools skip the test loudly, except under CI where they must be installed (test/tools.ts). */
 function toolAvailable(tool: string, purpose: string): boolean {
-  if (hasTool(tool)) return true;
-  if (process.env.CI === 'true') throw new Error(`${tool} is required under CI=true (${purpose})`);
-  console.warn(`\n*** SKIPPING ${purpose}: ${tool} is not installed ***\n`);
-  return false;
+  return toolsPresent(`protocol-c (${purpose})`, [tool]);
 }
 
 function readFixture<T>(name: string): T {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasTool } from '../firmware-gen/index.js';
+import { toolsPresent } from './tools.js';
 import { DEFAULT_INSTRUCTION_CLOCK } from '../firmware-gen/targets/mps2/build.js';
 import { classificationReport, loadDigitSet } from '../src/data/index.js';
 import { BoardMessageDecoder, encodeProtocolInfoQuery, type BoardMessage } from '../src/device/protocol/index.js';
@@ -18,15 +18,7 @@ import { Simulator, loadArtifact } from '../src/quantize/index.js';
 import { toFixtureMessage, type FixtureFile, type FixtureMessage } from './fixtures/protocol/generate.js';
 
 const ARTIFACT = process.env.EDGE_DIGITS_QEMU_ARTIFACT ?? path.join('models', 'default', 'model.int8.json');
-const CI = process.env.CI === 'true';
-const missing = [
-  ...(hasTool('qemu-system-arm') ? [] : ['qemu-system-arm']),
-  ...(hasTool('arm-none-eabi-gcc') ? [] : ['arm-none-eabi-gcc']),
-  ...(hasTool('gcc') ? [] : ['gcc (virtual board)']),
-  ...(existsSync(ARTIFACT) ? [] : [ARTIFACT]),
-];
-if (missing.length) console.warn(`\n*** qemu-board: ${missing.join(', ')} missing — SKIPPING the QEMU board tests (they fail under CI=true) ***\n`);
-const runnable = missing.length === 0 || CI;
+const runnable = toolsPresent('qemu-board', ['qemu-system-arm', 'arm-none-eabi-gcc', 'gcc'], existsSync(ARTIFACT) ? [] : [ARTIFACT]);
 
 /** The pty as a byte pipe: everything the board sends, decoded, in order. */
 class RawLink {

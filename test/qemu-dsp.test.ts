@@ -8,20 +8,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasTool, modelSteps } from '../firmware-gen/index.js';
+import { modelSteps } from '../firmware-gen/index.js';
+import { toolsPresent } from './tools.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { meanInstructionsPerInference, runImagesOnQemu, runQemuDspCheck, runQemuLayerProbe } from '../src/device/index.js';
 import { Simulator, loadArtifact } from '../src/quantize/index.js';
 
 const ARTIFACT = process.env.EDGE_DIGITS_QEMU_ARTIFACT ?? path.join('models', 'default', 'model.int8.json');
-const CI = process.env.CI === 'true';
-const missing = [
-  ...(hasTool('qemu-system-arm') ? [] : ['qemu-system-arm']),
-  ...(hasTool('arm-none-eabi-gcc') ? [] : ['arm-none-eabi-gcc']),
-  ...(existsSync(ARTIFACT) ? [] : [ARTIFACT]),
-];
-if (missing.length) console.warn(`\n*** qemu-dsp: ${missing.join(', ')} missing — SKIPPING the QEMU kernel tests (they fail under CI=true) ***\n`);
-const runnable = missing.length === 0 || CI;
+const runnable = toolsPresent('qemu-dsp', ['qemu-system-arm', 'arm-none-eabi-gcc'], existsSync(ARTIFACT) ? [] : [ARTIFACT]);
 
 function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>): string {
   for (let i = 0; i < want.length; i++) {

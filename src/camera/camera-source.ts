@@ -65,16 +65,15 @@ function listLinuxCameras(): CameraDevice[] {
 /** Cameras ffmpeg can open here: /dev/video* on Linux, ffmpeg's device list on macOS and Windows. */
 export async function listCameras(platform: NodeJS.Platform = process.platform, ffmpeg?: FfmpegInfo): Promise<CameraDevice[]> {
   if (platform === 'linux') return listLinuxCameras();
+  // An unsupported platform is said before looking for ffmpeg, which it would not use anyway.
+  if (platform !== 'darwin' && platform !== 'win32') throw new Error(`listCameras: no camera support for platform '${platform}' (supported: linux, darwin, win32)`);
   const tools = ffmpeg ?? (await ffmpegInfo());
   if (platform === 'darwin') {
     const out = await runToCompletion(tools.path, ['-hide_banner', '-f', 'avfoundation', '-list_devices', 'true', '-i', '']);
     return parseAvfoundationDevices(out.stderr);
   }
-  if (platform === 'win32') {
-    const out = await runToCompletion(tools.path, ['-hide_banner', '-list_devices', 'true', '-f', 'dshow', '-i', 'dummy']);
-    return parseDshowDevices(out.stderr);
-  }
-  throw new Error(`listCameras: no camera support for platform '${platform}' (supported: linux, darwin, win32)`);
+  const out = await runToCompletion(tools.path, ['-hide_banner', '-list_devices', 'true', '-f', 'dshow', '-i', 'dummy']);
+  return parseDshowDevices(out.stderr);
 }
 
 export interface CameraOptions {

@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { argmax } from '../data/index.js';
-import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
-import { loadModel, modelHash, predictFloatLogits, resolveModelJson, selectBackend, type BackendChoice } from '../train/index.js';
-import { CliError } from './command.js';
-import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../../firmware-gen/index.js';
-import { meanInstructionsPerInference, runImagesOnBoard, runImagesOnQemu, startVirtualBoard, type VirtualBoard } from '../device/index.js';
+// Direct module imports, not quantize/index.js: that one also exports calibration, which loads tfjs.
+import { loadArtifact } from '../quantize/load.js';
+import { Simulator } from '../quantize/simulator.js';
+import type { Int8Model } from '../quantize/artifact.js';
+import type { BackendChoice } from '../train/backend-choices.js';
+import { checkPortPath, CliError } from './command.js';
+
+// tfjs (src/train), firmware-gen and src/device (serialport, johnny-five) are imported by the engines that use
+// them, so `predict --engine sim` starts without loading any of them.
 
 /** Every engine answers the same question: 10 logits per 28×28 image. */
 export interface EngineRun {
@@ -68,7 +72,8 @@ export function defaultEngine(model: string): string {
 }
 
 export async function runFloat(model: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
-  resolveModelJson(model); // a missing model is reported before any backend chatter
+  const { loadModel, predictFloatLogits, readModelFiles, selectBackend } = await import('../train/index.js');
+  readModelFiles(model); // a missing or truncated model is reported before any backend chatter
   const b = await selectBackend(o.backend);
   o.log(`backend: ${b.name} — ${b.reason}`);
   const m = await loadModel(model);
@@ -88,7 +93,8 @@ export function runSim(artifact: Int8Model, images: Uint8Array, count: number): 
  * The generated C engine compiled for this machine (gcc -O2, cached by a hash of the generated sources) and run
  * on the images in one process; its logits must equal the simulator's bit for bit.
  */
-export function runC(artifactPath: string, images: Uint8Array, count: number, o: EngineOptions): EngineRun {
+export async function runC(artifactPath: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
+  const { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } = await import('../../firmware-gen/index.js');
   const fw = generateFromArtifactFile(artifactPath, 'host');
   const exe = buildHostEngine(fw, { main: HOST_BATCH_MAIN, optimization: '-O2' });
   o.log(`c engine: ${exe}`);
@@ -102,6 +108,7 @@ export function runC(artifactPath: string, images: Uint8Array, count: number, o:
  * feeds the UART a byte per main-loop turn, and queued requests only slow that down.
  */
 export async function runQemu(artifactPath: string, images: Uint8Array, count: number, o: EngineOptions): Promise<EngineRun> {
+  const { meanInstructionsPerInference, runImagesOnQemu } = await import('../device/index.js');
   const r = await runImagesOnQemu({ artifact: artifactPath, window: 1, log: o.log }, images, count);
   if (count === 0) return { engine: 'qemu', logits: r.logits, predicted: r.digits, seconds: r.seconds };
   const instructions = Math.round(meanInstructionsPerInference(r));
@@ -124,7 +131,9 @@ export async function runBoard(model: string, images: Uint8Array, count: number,
   const target = o.board ?? {};
   if (target.port && target.virtual) throw new CliError('--port and --virtual exclude each other: --port is a real board, --virtual starts one');
   if (!target.port && !target.virtual) throw new CliError('--engine board needs --port <serial port> (a board running edge-digits firmware) or --virtual (a virtual board built from --model)');
-  let virtual: VirtualBoard | null = null;
+  if (target.port) checkPortPath(target.port);
+  const { runImagesOnBoard, startVirtualBoard } = await import('../device/index.js');
+  let virtual: Awaited<ReturnType<typeof startVirtualBoard>> | null = null;
   if (target.virtual) {
     requireArtifact(model, 'board');
     virtual = await startVirtualBoard({ artifact: model, log: (line) => o.log(`virtual board: ${line}`) });
@@ -152,8 +161,9 @@ function requireArtifact(model: string, engine: string): Int8Model {
 }
 
 /** The float model an artifact was made from, if it is still where the artifact says and unchanged. */
-export function floatSourceOf(artifactPath: string, artifact: Int8Model): string | null {
+export async function floatSourceOf(artifactPath: string, artifact: Int8Model): Promise<string | null> {
   const dir = path.resolve(path.dirname(artifactPath), artifact.source.model);
+  const { modelHash } = await import('../train/model-io.js');
   try {
     return modelHash(dir) === artifact.source.sha256 ? dir : null;
   } catch {

@@ -36,11 +36,23 @@ function findIdx(prefix: string, kind: 'images-idx3-ubyte' | 'labels-idx1-ubyte'
   throw new IdxFormatError(`${prefix}-${kind}`, 0, `file not found (also tried .gz); --data takes a prefix such as path/t10k for t10k-images-idx3-ubyte + t10k-labels-idx1-ubyte`);
 }
 
+export interface ImageShapeOptions {
+  /**
+   * The rows and columns every image must have: 28 (the models' input) unless given; null accepts any size.
+   * A set of another size is refused, never resized or misread as 28×28.
+   */
+  readonly imageSize?: number | null;
+}
+
 /** Loads an images file on its own (labels optional), e.g. for `predict --idx`. */
-export function loadImagesIdx(file: string, limit?: number): { count: number; rows: number; cols: number; images: Uint8Array } {
+export function loadImagesIdx(file: string, limit?: number, o: ImageShapeOptions = {}): { count: number; rows: number; cols: number; images: Uint8Array } {
   const t = readIdxFile(file);
   if (t.dims.length !== 3) throw new IdxFormatError(file, 3, `an images file has rank 3 (count × rows × cols), this one has rank ${t.dims.length}`);
   const [n, rows, cols] = t.dims;
+  const size = o.imageSize === undefined ? IMAGE_SIZE : o.imageSize;
+  if (size !== null && (rows !== size || cols !== size)) {
+    throw new IdxFormatError(file, 8, `images are ${rows}×${cols}; edge-digits models take ${size}×${size} (MNIST layout)`);
+  }
   const count = limit === undefined ? n : Math.min(n, limit);
   return { count, rows, cols, images: t.data.subarray(0, count * rows * cols) };
 }
@@ -49,11 +61,11 @@ export function loadImagesIdx(file: string, limit?: number): { count: number; ro
  * Loads `<prefix>-images-idx3-ubyte` and `<prefix>-labels-idx1-ubyte` (optionally .gz).
  * `spec` is 'mnist:train', 'mnist:test' or a path prefix.
  */
-export function loadDigitSet(spec: string, limit?: number): DigitSet {
+export function loadDigitSet(spec: string, limit?: number, o: ImageShapeOptions = {}): DigitSet {
   const prefix = spec === 'mnist:train' ? mnistPrefix('train') : spec === 'mnist:test' ? mnistPrefix('test') : spec;
   const imagesFile = findIdx(prefix, 'images-idx3-ubyte');
   const labelsFile = findIdx(prefix, 'labels-idx1-ubyte');
-  const img = loadImagesIdx(imagesFile);
+  const img = loadImagesIdx(imagesFile, undefined, o);
   const lab = readIdxFile(labelsFile);
   if (lab.dims.length !== 1) throw new IdxFormatError(labelsFile, 3, `a labels file has rank 1, this one has rank ${lab.dims.length}`);
   if (lab.dims[0] !== img.count) {

@@ -1,7 +1,7 @@
 export { parseIdx, readIdxFile, IdxFormatError, type IdxTensor } from './idx.js';
 export {
   loadDigitSet, loadImagesIdx, mnistDataDir, mnistPrefix, imageAt,
-  IMAGE_SIZE, PIXELS, NUM_CLASSES, type DigitSet, type MnistSplit,
+  IMAGE_SIZE, PIXELS, NUM_CLASSES, type DigitSet, type MnistSplit, type ImageShapeOptions,
 } from './dataset.js';
 export { augmentImage, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 export { createRng, shuffledIndices } from './random.js';

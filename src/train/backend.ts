@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 
-export const BACKEND_CHOICES = ['auto', 'node', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import type { BackendChoice } from './backend-choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
 export interface BackendSelection { readonly name: 'tensorflow' | 'wasm' | 'cpu'; readonly reason: string }
 
 const require = createRequire(import.meta.url);

@@ -2,8 +2,9 @@ export { PRESETS, getPreset, layerCosts, modelCost, type Preset, type LayerSpec,
 export { selectBackend, BACKEND_CHOICES, type BackendChoice, type BackendSelection } from './backend.js';
 export { conv2dBackpropFilterViaConv, registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 export { buildModel } from './model.js';
-export { saveModel, loadModel, readModelFiles, modelHash, resolveModelJson } from './model-io.js';
+export { saveModel, loadModel, readModelFiles, modelHash, resolveModelJson, ModelFileError } from './model-io.js';
 export { trainModel, evaluateFloat, learningRateAt, type TrainOptions, type TrainResult, type EpochRecord } from './train.js';
 export { predictFloatLogits } from './predict.js';
 export { trainingChartSvg, confusionChartSvg, writeSvgAsPng } from './charts.js';
 export { EpochProgress, type ProgressSink } from './progress.js';
+export { DivergenceGuard, TrainingDivergedError, DEFAULT_DIVERGENCE_PATIENCE } from './divergence.js';

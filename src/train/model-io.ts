@@ -21,13 +21,24 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   }));
 }
 
+/** A model file that is missing, unreadable or inconsistent: bad input (exit code 2 in the CLI). */
+export class ModelFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFileError';
+  }
+}
+
+/** Bytes per element of the weight dtypes tfjs writes. */
+const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
+
 /** Accepts a model folder or its model.json. */
 export function resolveModelJson(p: string): string {
   let st;
   try {
     st = statSync(p);
   } catch {
-    throw new Error(`${p}: no such model folder or file`);
+    throw new ModelFileError(`${p}: no such model folder or file`);
   }
   return st.isDirectory() ? path.join(p, 'model.json') : p;
 }
@@ -43,13 +54,25 @@ export function readModelFiles(p: string): { json: ModelJson; weights: Uint8Arra
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
   } catch (e) {
-    throw new Error(`${file}: not a readable tfjs model.json (${(e as Error).message})`);
+    throw new ModelFileError(`${file}: not a readable tfjs model.json (${(e as Error).message})`);
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new Error(`${file}: not a tfjs layers model (missing modelTopology or weightsManifest)`);
+    throw new ModelFileError(`${file}: not a tfjs layers model (missing modelTopology or weightsManifest)`);
   }
-  const parts = json.weightsManifest.flatMap((g) => g.paths).map((w) => readFileSync(path.join(path.dirname(file), w)));
+  const weightFiles = json.weightsManifest.flatMap((g) => g.paths).map((w) => path.join(path.dirname(file), w));
+  const parts = weightFiles.map((w) => {
+    try {
+      return readFileSync(w);
+    } catch (e) {
+      throw new ModelFileError(`${w}: cannot read the weights ${file} names (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  });
   const weights = new Uint8Array(Buffer.concat(parts));
+  // A truncated or foreign weights file would otherwise surface as a tensor-shape error naming no file.
+  const expected = json.weightsManifest.flatMap((g) => g.weights).reduce((sum, w) => sum + w.shape.reduce((a, d) => a * d, 1) * (DTYPE_BYTES[w.quantization?.dtype ?? w.dtype] ?? 4), 0);
+  if (weights.length !== expected) {
+    throw new ModelFileError(`${weightFiles.join(' + ')}: ${weights.length} bytes, but ${file} describes ${expected} bytes of weights (truncated, or from another model)`);
+  }
   return { json, weights, file };
 }
 

@@ -7,6 +7,7 @@ import { buildModel } from './model.js';
 import { predictFloatLogits } from './predict.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { modelCost, type Preset } from './presets.js';
+import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard } from './divergence.js';
 
 export interface TrainOptions {
   readonly preset: Preset;
@@ -85,6 +86,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   let step = 0;
   let test: ClassificationReport | null = null;
+  const divergence = new DivergenceGuard(DEFAULT_DIVERGENCE_PATIENCE, `lower the learning rate (now ${o.learningRate})`);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const order = shuffledIndices(o.train.count, rng);
     const bar = new EpochProgress(`epoch ${epoch}/${o.epochs}`, o.progress);
@@ -125,6 +127,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       });
       const [lossV, predV] = await Promise.all([lossT.data(), predT.data()]);
       tf.dispose([lossT, predT]);
+      divergence.observe(lossV[0]);
       lossSum += lossV[0] * n;
       for (let k = 0; k < n; k++) if (predV[k] === labels[k]) correct++;
       seen += n;

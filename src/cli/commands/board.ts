@@ -1,8 +1,10 @@
 import { DigitBoard, startQemuBoard, startVirtualBoard } from '../../device/index.js';
-import { choiceOption, CliError, type Command } from '../command.js';
+import { checkPortPath, choiceOption, CliError, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
+import { defaultArtifactPath } from '../package-root.js';
+import { writeJsonLine } from '../json-output.js';
 
-export const DEFAULT_ARTIFACT = 'models/default/model.int8.json';
+export const DEFAULT_ARTIFACT = defaultArtifactPath();
 
 /** Resolves on the first SIGINT or SIGTERM (Ctrl-C), so the caller can shut down in order. */
 function untilStopped(): Promise<NodeJS.Signals> {
@@ -22,7 +24,8 @@ async function runVirtual(model: string, link: string | undefined, pinLog: strin
   const log = (s: string): void => { process.stderr.write(`${s}\n`); };
   const vb = await startVirtualBoard({ artifact: model, ...(link ? { link } : {}), pinLog: pinLog ?? 'stderr', log });
   const stopped = untilStopped();
-  process.stdout.write(json ? `${JSON.stringify({ port: vb.path, pty: vb.ptyPath, pid: vb.pid, exe: vb.exe, pin_log: vb.pinLog, model })}\n` : `port ${vb.path}\n`);
+  if (json) writeJsonLine({ port: vb.path, pty: vb.ptyPath, pid: vb.pid, exe: vb.exe, pin_log: vb.pinLog, model });
+  else process.stdout.write(`port ${vb.path}\n`);
   log(`virtual board running ${model} on ${vb.ptyPath}${link ? ` (link ${link})` : ''}; pin changes → ${vb.pinLog}. Ctrl-C to stop.`);
   log(`try: edge-digits classify --port ${vb.path} <image.png>   or   edge-digits eval --engine board --port ${vb.path} --model ${model}`);
   await stopped;
@@ -37,7 +40,8 @@ async function runQemu(model: string, kernels: 'dsp' | 'portable', json: boolean
   const log = (s: string): void => { process.stderr.write(`${s}\n`); };
   const qb = await startQemuBoard({ artifact: model, engine: kernels, log });
   const stopped = untilStopped();
-  process.stdout.write(json ? `${JSON.stringify({ port: qb.port, pid: qb.pid, elf: qb.elf, kernels: qb.engine, clock: qb.clock, model })}\n` : `port ${qb.port}\n`);
+  if (json) writeJsonLine({ port: qb.port, pid: qb.pid, elf: qb.elf, kernels: qb.engine, clock: qb.clock, model });
+  else process.stdout.write(`port ${qb.port}\n`);
   log(`QEMU board running ${model} on ${qb.port}; the classify reply's timing is µs at ${qb.clock.cpuMhz} MHz, CPI ${qb.clock.cpiNum}/${qb.clock.cpiDen} assumed. Ctrl-C to stop.`);
   log(`try: edge-digits classify --port ${qb.port} <image.png>   or   edge-digits eval --engine board --port ${qb.port} --model ${model}`);
   await stopped;
@@ -56,7 +60,8 @@ async function describeBoard(port: string, json: boolean): Promise<number> {
       image: `${i.protocol.imageWidth}x${i.protocol.imageHeight}`, classes: i.protocol.classCount, max_sysex_body: i.protocol.maxSysexBody,
       pins: i.pins, analog_pins: i.analogPins,
     };
-    process.stdout.write(json ? `${JSON.stringify(out)}\n` : `${Object.entries(out).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+    if (json) writeJsonLine(out);
+    else process.stdout.write(`${Object.entries(out).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
     return 0;
   } finally {
     await board.close();
@@ -87,7 +92,10 @@ export const boardCommand: Command = {
     if ([v.virtual === true, v.qemu === true, typeof v.port === 'string'].filter(Boolean).length > 1) throw new CliError('--virtual, --qemu and --port exclude each other');
     if (v.qemu) return runQemu(String(v.model), choiceOption(String(v.kernels), 'kernels', ['dsp', 'portable']), json);
     if (v.virtual) return runVirtual(String(v.model), typeof v.link === 'string' ? v.link : undefined, typeof v['pin-log'] === 'string' ? v['pin-log'] : undefined, json);
-    if (typeof v.port === 'string') return describeBoard(v.port, json);
+    if (typeof v.port === 'string') {
+      checkPortPath(v.port);
+      return describeBoard(v.port, json);
+    }
     throw new CliError('board needs --virtual (start a virtual board), --qemu (start the QEMU board) or --port <path> (describe a real one); see \'edge-digits board --help\'');
   },
 };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { decodeGrayImage, preprocess } from '../../camera/index.js';
 import { DigitBoard, startVirtualBoard, type ClassifyOutcome, type VirtualBoard } from '../../device/index.js';
-import { CliError, intOption, type Command } from '../command.js';
+import { checkPortPath, CliError, intOption, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
 import { DEFAULT_ARTIFACT } from './board.js';
 
@@ -45,7 +45,8 @@ export const classifyCommand: Command = {
     const port = typeof v.port === 'string' ? v.port : undefined;
     if (port && v.virtual) throw new CliError('--port and --virtual exclude each other: --port is a real board, --virtual starts one');
     if (!port && !v.virtual) throw new CliError('classify needs --port <serial port> or --virtual');
-    const window = intOption(v.window, 'window', 1) as number;
+    if (port) checkPortPath(port);
+    const window = intOption(v.window, 'window', 1, 64) as number;
     const model = String(v.model);
     if (v.virtual && !isArtifact(model)) throw new CliError(`--model must be an int8 artifact (model.int8.json); '${model}' is not`);
     const log = (s: string): void => { process.stderr.write(`${s}\n`); };

@@ -1,8 +1,9 @@
 import { classificationReport, loadDigitSet } from '../../data/index.js';
-import { loadArtifact } from '../../quantize/index.js';
+import { loadArtifact } from '../../quantize/load.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 import { defaultEngine, ENGINE_NAMES, floatSourceOf, isArtifact, runEngine, runFloat } from '../engines.js';
-import { BACKEND_CHOICES } from '../../train/index.js';
+import { BACKEND_CHOICES } from '../../train/backend-choices.js';
+import { writeJsonLine } from '../json-output.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -33,7 +34,7 @@ export const evalCommand: Command = {
     const r = classificationReport(set.labels, run.predicted);
     let agreement: number | undefined;
     if (isArtifact(model)) {
-      const floatDir = floatSourceOf(model, loadArtifact(model));
+      const floatDir = await floatSourceOf(model, loadArtifact(model));
       if (floatDir) {
         const f = await runFloat(floatDir, set.images, set.count, { backend, log });
         agreement = f.predicted.reduce((a, p, i) => a + (p === run.predicted[i] ? 1 : 0), 0) / set.count;
@@ -45,7 +46,7 @@ export const evalCommand: Command = {
       ...(agreement !== undefined ? { agreement_with_float: agreement } : {}),
       ...(run.device ? { device: run.device } : {}),
     };
-    if (v.json) process.stdout.write(JSON.stringify(out) + '\n');
+    if (v.json) writeJsonLine(out);
     else {
       process.stdout.write(`${run.engine}: accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.n} images of ${set.source} (${run.seconds.toFixed(2)} s)${agreement !== undefined ? `; agrees with float on ${(agreement * 100).toFixed(2)}%` : ''}\n`);
       process.stdout.write('confusion (rows = true digit, columns = predicted):\n');

@@ -1,10 +1,12 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../../files/index.js';
 import path from 'node:path';
 import {
   FIRMWARE_TARGETS, generateFromArtifactFile, measureFirmwareSize, writeGeneratedFiles, type FirmwareSize, type FirmwareTarget,
 } from '../../../firmware-gen/index.js';
 import { choiceOption, CliError, stringOption, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
+import { writeJsonLine } from '../json-output.js';
 
 /**
  * Read-modify-write of the report next to the artifact (models/<name>/report.json): only the `firmware` key
@@ -20,7 +22,7 @@ export function recordSizeInReport(artifactPath: string, size: FirmwareSize): st
     throw new CliError(`${report}: cannot add the firmware size, the file is not valid JSON (${(e as Error).message})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${report}: expected a JSON object at the top level`);
-  writeFileSync(report, `${JSON.stringify({ ...(parsed as Record<string, unknown>), firmware: size }, null, 2)}\n`);
+  writeFileAtomic(report, `${JSON.stringify({ ...(parsed as Record<string, unknown>), firmware: size }, null, 2)}\n`);
   return report;
 }
 
@@ -46,6 +48,7 @@ export const firmwareCommand: Command = {
     const target = choiceOption<FirmwareTarget>(v.target, 'target', FIRMWARE_TARGETS);
     const out = typeof v.out === 'string' && v.out !== '' ? v.out : undefined;
     if (!out && !v.size) throw new CliError('--out is required (or use --size alone to only measure)');
+    if (out && existsSync(out) && !statSync(out).isDirectory()) throw new CliError(`--out ${out} is a file; give a folder for the generated C`);
     const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 
     const fw = generateFromArtifactFile(model, target);
@@ -61,12 +64,12 @@ export const firmwareCommand: Command = {
       if (report && !v.json) log(`size recorded under "firmware" in ${report}`);
     }
     if (v.json) {
-      process.stdout.write(`${JSON.stringify({
+      writeJsonLine({
         target, out: out ?? null, prefix: fw.prefix, files: fw.files.map((f) => f.path), arena_bytes: fw.plan.bytes,
         params: fw.params, macs: fw.macs, ...(size ? { size } : {}),
-      })}\n`);
+      });
     } else if (size) {
-      process.stdout.write(`${JSON.stringify(size)}\n`);
+      writeJsonLine(size);
     }
     return 0;
   },

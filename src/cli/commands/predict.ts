@@ -1,7 +1,7 @@
 import { loadImagesIdx, mnistPrefix } from '../../data/index.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 import { defaultEngine, ENGINE_NAMES, runEngine } from '../engines.js';
-import { BACKEND_CHOICES } from '../../train/index.js';
+import { BACKEND_CHOICES } from '../../train/backend-choices.js';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -25,7 +25,6 @@ export const predictCommand: Command = {
     const engine = typeof v.engine === 'string' ? v.engine : v.port || v.virtual ? 'board' : defaultEngine(model);
     const file = typeof v.idx === 'string' ? v.idx : `${mnistPrefix('test')}-images-idx3-ubyte`;
     const set = loadImagesIdx(file, intOption(v.limit, 'limit', 1));
-    if (set.rows !== 28 || set.cols !== 28) throw new Error(`${file}: images are ${set.rows}×${set.cols}; the model takes 28×28`);
     const backend = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
     const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true };
     const run = await runEngine(engine, model, set, { backend, board, log: (s) => { process.stderr.write(s + '\n'); } });

@@ -1,9 +1,11 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadDigitSet } from '../../data/index.js';
+import { writeFileAtomic } from '../../files/index.js';
 import { quantizeModel } from '../../quantize/index.js';
-import { selectBackend, BACKEND_CHOICES } from '../../train/index.js';
-import { choiceOption, intOption, stringOption, type Command } from '../command.js';
+import { BACKEND_CHOICES, readModelFiles, selectBackend } from '../../train/index.js';
+import { checkOutputFile, choiceOption, intOption, stringOption, type Command } from '../command.js';
+import { writeJsonLine } from '../json-output.js';
 
 export const quantizeCommand: Command = {
   name: 'quantize',
@@ -28,19 +30,24 @@ export const quantizeCommand: Command = {
     const modelPath = stringOption(v.model, 'model');
     const modelDir = existsSync(modelPath) && statSync(modelPath).isDirectory() ? modelPath : path.dirname(modelPath);
     const out = typeof v.out === 'string' ? v.out : path.join(modelDir, 'model.int8.json');
+    // Everything that can be wrong with the input is found before the ~20 s of calibration.
+    const calibrationImages = intOption(v.calibration, 'calibration', 1, 60_000) ?? 2000;
+    const selectionImages = intOption(v.selection, 'selection', 1, 60_000) ?? 2000;
+    const seed = intOption(v.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
+    const backendChoice = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
+    checkOutputFile(out, 'out', 'model.int8.json');
+    readModelFiles(modelPath);
+    const train = loadDigitSet(String(v['train-data']));
+    const test = loadDigitSet(String(v['test-data']));
     const log = (s: string): void => { process.stderr.write(s + '\n'); };
-    const b = await selectBackend(choiceOption(v.backend, 'backend', BACKEND_CHOICES));
+    const b = await selectBackend(backendChoice);
     log(`backend: ${b.name} — ${b.reason}`);
     const result = await quantizeModel({
-      modelPath, name: path.basename(path.resolve(modelDir)),
-      train: loadDigitSet(String(v['train-data'])), test: loadDigitSet(String(v['test-data'])),
-      calibrationImages: intOption(v.calibration, 'calibration', 1) ?? 2000,
-      selectionImages: intOption(v.selection, 'selection', 1) ?? 2000,
-      seed: intOption(v.seed, 'seed') ?? 1, log,
+      modelPath, name: path.basename(path.resolve(modelDir)), train, test, calibrationImages, selectionImages, seed, log,
     });
     // The artifact names its float source relative to itself, so the pair can be moved together.
     const artifact = { ...result.artifact, source: { ...result.artifact.source, model: path.relative(path.dirname(path.resolve(out)), path.resolve(modelDir)) || '.' } };
-    writeFileSync(out, JSON.stringify(artifact) + '\n');
+    writeFileAtomic(out, JSON.stringify(artifact) + '\n');
     const summary = {
       artifact: out, calibration: artifact.calibration.method + (artifact.calibration.percentile ? ` ${artifact.calibration.percentile}` : ''),
       float_accuracy: result.floatAccuracy, int8_accuracy: result.int8Accuracy, agreement_with_float: result.agreementWithFloat,
@@ -54,9 +61,9 @@ export const quantizeCommand: Command = {
         testAccuracy: result.int8Accuracy, floatTestAccuracy: result.floatAccuracy, agreementWithFloat: result.agreementWithFloat,
         images: summary.n, command: ['edge-digits', ...process.argv.slice(2)].join(' '),
       };
-      writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+      writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
     }
-    if (v.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    if (v.json) writeJsonLine(summary);
     else {
       process.stdout.write(`wrote ${out}: calibration ${summary.calibration}; int8 ${(result.int8Accuracy * 100).toFixed(2)}% vs float ${(result.floatAccuracy * 100).toFixed(2)}% on ${summary.n} test images; agreement ${(result.agreementWithFloat * 100).toFixed(2)}%\n`);
     }

@@ -2,15 +2,18 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
-  listCameras, openFrameSource, preprocess, renderAscii, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
+  listCameras, openFrameSource, preprocess, renderAscii, sourceKind, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
 } from '../../camera/index.js';
-import { loadArtifact, Simulator } from '../../quantize/index.js';
-import { choiceOption, CliError, intOption, numberOption, type Command } from '../command.js';
+import { loadArtifact } from '../../quantize/load.js';
+import { Simulator } from '../../quantize/simulator.js';
+import { defaultArtifactPath } from '../package-root.js';
+import { checkPortPath, choiceOption, CliError, intOption, numberOption, type Command } from '../command.js';
 import { recognize, type DigitClassifier, type FrameOutcome } from '../live/recognize.js';
 import { LiveView } from '../live/view.js';
 import { openBoardClassifier } from '../live/board-classifier.js';
+import { writeJsonLine } from '../json-output.js';
 
-const DEFAULT_MODEL = 'models/default/model.int8.json';
+const DEFAULT_MODEL = defaultArtifactPath();
 
 function simClassifier(artifactPath: string): DigitClassifier {
   const sim = new Simulator(loadArtifact(artifactPath));
@@ -75,10 +78,17 @@ export const runCommand: Command = {
     const model = String(v.model);
     const artifact = loadArtifact(model);
     const spec = await chooseSource(v, log);
+    try {
+      sourceKind(spec); // a source that does not exist is bad input, said before any board is started
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
     const limit = intOption(v.limit, 'limit', 1) ?? (spec.startsWith('mnist:') ? 500 : undefined);
-    const window = intOption(v.window, 'window', 1) ?? 4;
-    const stableWindow = intOption(v.stable, 'stable', 1) ?? 5;
-    const minConfidence = numberOption(v['min-confidence'], 'min-confidence') ?? 0.6;
+    const window = intOption(v.window, 'window', 1, 64) ?? 4;
+    const stableWindow = intOption(v.stable, 'stable', 1, 1000) ?? 5;
+    const minConfidence = numberOption(v['min-confidence'], 'min-confidence', { min: 0, max: 1 }) ?? 0.6;
+    const seed = intOption(v.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
+    if (typeof v.port === 'string') checkPortPath(v.port);
     const pre: Partial<PreprocessOptions> = {
       ...(typeof v.roi === 'string' ? { roi: parseRoi(v.roi) } : {}),
       ...(v.threshold !== undefined ? { threshold: choiceOption(v.threshold, 'threshold', ['otsu', 'adaptive'] as const) } : {}),
@@ -97,13 +107,13 @@ export const runCommand: Command = {
       : await openBoardClassifier({ model, port: typeof v.port === 'string' ? v.port : undefined, qemu: engineChoice === 'qemu', log });
     log(`model ${model} · engine ${classifier.name} · source ${spec}${limit ? ` (${limit} frames)` : ''}`);
     const view = new LiveView(v.json ? { write: () => {} } : process.stdout, (p) => renderAscii(p), classifier.name);
-    const source = openFrameSource(spec, { signal: abort.signal, seed: intOption(v.seed, 'seed') ?? 1, realtime: Boolean(v.realtime), ...(spec.startsWith('mnist:') && limit ? { count: limit } : {}) });
+    const source = openFrameSource(spec, { signal: abort.signal, seed, realtime: Boolean(v.realtime), ...(spec.startsWith('mnist:') && limit ? { count: limit } : {}) });
     try {
       const summary = await recognize(take(source, limit), {
         classifier, preprocess, preprocessOptions: pre, window, stableWindow, minConfidence,
         outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint, signal: abort.signal,
         onOutcome: async (o: FrameOutcome) => {
-          if (v.json) process.stdout.write(JSON.stringify(outcomeJson(o)) + '\n');
+          if (v.json) writeJsonLine(outcomeJson(o));
           else view.update(o);
           if (saveDir && o.pre.kind === 'digit') {
             const name = `${String(o.frame.index).padStart(5, '0')}${o.frame.label !== undefined ? `-label${o.frame.label}` : ''}-pred${o.digit}.png`;
@@ -111,7 +121,11 @@ export const runCommand: Command = {
           }
         },
       });
-      if (v.json) process.stdout.write(JSON.stringify({ summary: { engine: classifier.name, source: spec, model, ...summary } }) + '\n');
+      if (v.json) {
+        const { deviceMicros, ...rest } = summary;
+        // device_us as in the frame lines; the other keys are snake_cased on the way out (no_digit, latency_ms).
+        writeJsonLine({ summary: { engine: classifier.name, source: spec, model, ...rest, device_us: deviceMicros } });
+      }
       else view.summary(summary);
     } finally {
       process.off('SIGINT', onSignal);

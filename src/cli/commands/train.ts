@@ -1,11 +1,37 @@
-import { writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_AUGMENT, loadDigitSet } from '../../data/index.js';
+import { replaceFolder } from '../../files/index.js';
 import {
   confusionChartSvg, getPreset, layerCosts, PRESETS, saveModel, selectBackend, trainModel, trainingChartSvg, writeSvgAsPng,
   BACKEND_CHOICES,
 } from '../../train/index.js';
-import { choiceOption, intOption, numberOption, type Command } from '../command.js';
+import { choiceOption, CliError, intOption, numberOption, type Command } from '../command.js';
+import { writeJsonLine } from '../json-output.js';
+
+/** What train writes into its folder. */
+const TRAIN_OUTPUTS = new Set(['model.json', 'weights.bin', 'report.json', 'training.png', 'confusion.png']);
+
+/** Made from the model by later commands (quantize, firmware): stale once the model is retrained. */
+function isDerivedFromModel(name: string): boolean {
+  return name.endsWith('.int8.json') || name === 'firmware';
+}
+
+/**
+ * Checks --out before any training: a file, or a folder that holds a model or anything else, is refused unless
+ * --force. Returns the entries of the existing folder (empty when there is none).
+ */
+export function checkTrainOut(out: string, force: boolean): string[] {
+  if (!existsSync(out)) return [];
+  if (!statSync(out).isDirectory()) throw new CliError(`--out ${out} is a file; give a folder for model.json, weights.bin and the report`);
+  const entries = readdirSync(out).sort();
+  if (entries.length === 0 || force) return entries;
+  if (entries.includes('model.json')) {
+    const derived = entries.filter(isDerivedFromModel);
+    throw new CliError(`--out ${out} already holds a model; pass --force to replace it${derived.length ? ` (its ${derived.join(', ')} will be removed: they were made from the old model)` : ''}, or choose a new folder`);
+  }
+  throw new CliError(`--out ${out} is a folder that is not empty and holds no model; pass --force to train into it, or choose a new folder`);
+}
 
 export const trainCommand: Command = {
   name: 'train',
@@ -24,26 +50,33 @@ export const trainCommand: Command = {
     limit: { type: 'string', help: 'use only the first N training images', arg: 'N' },
     'test-limit': { type: 'string', help: 'use only the first N test images', arg: 'N' },
     augment: { type: 'string', help: 'on or off (default: the preset\'s)', arg: 'on|off' },
+    force: { type: 'boolean', help: 'replace the model already in --out; its int8 artifact and firmware, made from the old model, are removed' },
     json: { type: 'boolean', help: 'print the report as JSON on stdout (progress goes to stderr)' },
   },
   examples: [
-    'edge-digits train --preset cnn --out models/default',
+    'edge-digits train --preset cnn --out models/mine',
     'edge-digits train --preset mlp --epochs 5 --json',
     'edge-digits train --limit 5000 --epochs 1 --out /tmp/quick',
+    'edge-digits train --preset cnn --out models/default --force --seed 1    # retrain the shipped model',
   ],
   async run(v) {
-    const preset = getPreset(String(v.preset));
-    const epochs = intOption(v.epochs, 'epochs', 1) ?? preset.defaults.epochs;
-    const batchSize = intOption(v['batch-size'], 'batch-size', 1) ?? preset.defaults.batchSize;
-    const learningRate = numberOption(v.lr, 'lr') ?? preset.defaults.learningRate;
-    const seed = intOption(v.seed, 'seed') ?? 1;
+    const preset = getPreset(choiceOption(v.preset, 'preset', Object.keys(PRESETS)));
+    const epochs = intOption(v.epochs, 'epochs', 1, 1000) ?? preset.defaults.epochs;
+    const batchSize = intOption(v['batch-size'], 'batch-size', 1, 8192) ?? preset.defaults.batchSize;
+    const learningRate = numberOption(v.lr, 'lr', { min: 0, minExclusive: true, max: 10 }) ?? preset.defaults.learningRate;
+    const seed = intOption(v.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
     const augmentOn = v.augment === undefined ? preset.defaults.augment : choiceOption(v.augment, 'augment', ['on', 'off']) === 'on';
+    const limit = intOption(v.limit, 'limit', 1);
+    const testLimit = intOption(v['test-limit'], 'test-limit', 1);
+    const backendChoice = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
     const out = typeof v.out === 'string' ? v.out : path.join('models', preset.name);
+    const force = v.force === true;
+    const previous = checkTrainOut(out, force);
+    const train = loadDigitSet(String(v['train-data']), limit);
+    const test = loadDigitSet(String(v['test-data']), testLimit);
     const log = v.json ? process.stderr : process.stdout;
-    const backend = await selectBackend(choiceOption(v.backend, 'backend', BACKEND_CHOICES));
+    const backend = await selectBackend(backendChoice);
     log.write(`backend: ${backend.name} — ${backend.reason}\n`);
-    const train = loadDigitSet(String(v['train-data']), intOption(v.limit, 'limit', 1));
-    const test = loadDigitSet(String(v['test-data']), intOption(v['test-limit'], 'test-limit', 1));
     const costs = layerCosts(preset.layers);
     const params = costs.reduce((a, c) => a + c.params, 0);
     const macs = costs.reduce((a, c) => a + c.macs, 0);
@@ -52,7 +85,6 @@ export const trainCommand: Command = {
       preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test,
       progress: { write: (s) => log.write(s), isTTY: Boolean(log.isTTY) },
     });
-    await saveModel(result.model, out);
     const report = {
       preset: preset.name,
       description: preset.description,
@@ -72,10 +104,20 @@ export const trainCommand: Command = {
       command: ['edge-digits', ...process.argv.slice(2)].join(' '),
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-    await writeSvgAsPng(trainingChartSvg(result.history), path.join(out, 'training.png'));
-    await writeSvgAsPng(confusionChartSvg(result.test.confusion, `${preset.name}: float test accuracy ${(result.test.accuracy * 100).toFixed(2)}%`), path.join(out, 'confusion.png'));
-    if (v.json) process.stdout.write(JSON.stringify(report) + '\n');
+    // Everything goes into a new folder that is swapped in at the end: a kill leaves the old model whole, and the
+    // old model's int8 artifact and firmware are not carried over (they would be stale). Other files are kept.
+    const removed = previous.filter(isDerivedFromModel);
+    await replaceFolder(out, async (dir) => {
+      for (const name of previous) {
+        if (!TRAIN_OUTPUTS.has(name) && !isDerivedFromModel(name)) cpSync(path.join(out, name), path.join(dir, name), { recursive: true });
+      }
+      await saveModel(result.model, dir);
+      writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      await writeSvgAsPng(trainingChartSvg(result.history), path.join(dir, 'training.png'));
+      await writeSvgAsPng(confusionChartSvg(result.test.confusion, `${preset.name}: float test accuracy ${(result.test.accuracy * 100).toFixed(2)}%`), path.join(dir, 'confusion.png'));
+    });
+    if (removed.length) process.stderr.write(`removed ${removed.map((n) => path.join(out, n)).join(', ')}: made from the previous model (run quantize and firmware again)\n`);
+    if (v.json) writeJsonLine(report);
     else log.write(`test accuracy ${(result.test.accuracy * 100).toFixed(2)}% in ${result.wallSeconds.toFixed(0)} s; wrote ${out}/{model.json,weights.bin,report.json,training.png,confusion.png}\n`);
     return 0;
   },
