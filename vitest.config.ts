@@ -18,10 +18,14 @@ export const INTEGRATION_TESTS = [
   'test/firmware-generate.test.ts',
   'test/firmware-kernels.test.ts',
   'test/fixed-point-c.test.ts',
+  'test/logistic-c.test.ts',
+  'test/logistic-tflm.test.ts',
+  'test/model-mlp.test.ts',
   'test/protocol-c.test.ts',
   'test/protocol-ids.test.ts',
   'test/qemu-*.test.ts',
   'test/serve*.test.ts',
+  'test/tflm-oracle.test.ts',
   'test/train.test.ts',
 ];
 
