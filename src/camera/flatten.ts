@@ -1,0 +1,115 @@
+import { closing, opening } from './morphology.js';
+import type { Polarity } from './frame.js';
+
+/*
+ * Lighting first, decisions after. A camera sees reflectance × illumination (lamp gradient, vignetting, shadow
+ * bands and blobs, tinted paper). The illumination field is estimated as the grayscale closing of the plane at a
+ * window wider than any stroke — it erases ink whatever its share of a region, and follows anything broader —
+ * and divided out, so a pixel's ink strength is its relative darkening, 1 − value / paper, independent of how
+ * much light falls on that part of the page. Every ink, paper or blank decision runs on that flattened image.
+ */
+
+/** One work-resolution plane in the dark-ink-on-light-paper orientation, 0..255. */
+export interface Plane {
+  readonly name: InkChannel;
+  readonly data: Float32Array;
+}
+
+export type InkChannel = 'luma' | 'red' | 'green' | 'blue';
+
+export interface Flattened {
+  /** The illumination field (paper as it would look without ink). */
+  readonly paper: Float32Array;
+  /** Relative ink strength 1 − value / paper, clipped to [0, 1]. */
+  readonly strength: Float32Array;
+}
+
+/** Divides the plane by its closing at `radius`: what is left is reflectance relative to the local paper. */
+export function flattenIllumination(plane: Float32Array, width: number, height: number, radius: number): Flattened {
+  const paper = closing(plane, width, height, radius);
+  const strength = new Float32Array(plane.length);
+  for (let i = 0; i < plane.length; i++) {
+    const p = paper[i];
+    const s = p > 1 ? 1 - plane[i] / p : 0;
+    strength[i] = s < 0 ? 0 : s > 1 ? 1 : s;
+  }
+  return { paper, strength };
+}
+
+/**
+ * Noise σ of the flattened image (relative units) from the median absolute difference of horizontal neighbours
+ * over the pixels in `use`: smooth shading changes neighbours alike, so it does not inflate it, and sparse ink
+ * edges do not move a median. Gaussian noise of σ gives neighbour differences of σ√2, MAD 0.6745·σ√2.
+ */
+export function flatNoiseSigma(plane: Float32Array, paper: Float32Array, width: number, height: number, use: Uint8Array): number {
+  const bins = 4096;
+  const hist = new Uint32Array(bins);
+  let count = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = y * width, end = x + width - 1; x < end; x++) {
+      if (!use[x] || !use[x + 1] || paper[x] <= 1 || paper[x + 1] <= 1) continue;
+      const d = Math.abs(plane[x + 1] / paper[x + 1] - plane[x] / paper[x]);
+      hist[Math.min(bins - 1, Math.round(d * 4096))]++;
+      count++;
+    }
+  }
+  if (count === 0) return 0;
+  let seen = 0;
+  let mad = 0;
+  while (mad < bins - 1 && seen + hist[mad] <= count / 2) seen += hist[mad++];
+  return ((mad / 4096) * 1.4826) / Math.SQRT2;
+}
+
+/**
+ * Dark ink on light paper, or light on dark. The background is what most pixels show: when the histogram's
+ * mode sits in the upper half of the range, the paper is light. A dark mode is either a dark board (light ink)
+ * or a dark room around a sheet: the sheet is broad — the opening at `radius` keeps most of its bright pixels —
+ * where light strokes are erased by it. (Comparing the closing's and the opening's residues instead is fooled by
+ * squared paper, whose small paper squares the opening erases.)
+ */
+export function inkPolarity(plane: Float32Array, width: number, height: number, radius: number): Polarity {
+  const n = plane.length;
+  const hist = new Uint32Array(64);
+  for (let i = 0; i < n; i++) hist[Math.min(63, Math.max(0, Math.floor(plane[i] / 4)))]++;
+  let seen = 0, lo = 0, hi = 255;
+  for (let b = 0; b < 64; b++) { seen += hist[b]; if (seen > 0.01 * n) { lo = b * 4; break; } }
+  seen = 0;
+  for (let b = 63; b >= 0; b--) { seen += hist[b]; if (seen > 0.01 * n) { hi = b * 4 + 3; break; } }
+  let mode = 0;
+  for (let b = 1; b < 64; b++) {
+    const smoothB = hist[b - 1] + 2 * hist[b] + (b < 63 ? hist[b + 1] : 0);
+    const smoothM = (mode > 0 ? hist[mode - 1] : 0) + 2 * hist[mode] + (mode < 63 ? hist[mode + 1] : 0);
+    if (smoothB > smoothM) mode = b;
+  }
+  const modeLevel = mode * 4 + 2;
+  if (modeLevel >= (lo + hi) / 2) return 'dark-on-light';
+  const cut = (modeLevel + hi) / 2;
+  const opened = opening(plane, width, height, radius);
+  let bright = 0, kept = 0;
+  for (let i = 0; i < n; i++) {
+    if (plane[i] <= cut) continue;
+    bright++;
+    if (opened[i] > cut) kept++;
+  }
+  return bright >= 0.03 * n && kept >= 0.5 * bright ? 'dark-on-light' : 'light-on-dark';
+}
+
+/** q-quantile (0..1) of `values` over the pixels in `use`, by a 4096-bin histogram of [0, 1]. */
+export function quantileWhere(values: Float32Array, use: Uint8Array, q: number): number {
+  const bins = 4096;
+  const hist = new Uint32Array(bins);
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (!use[i]) continue;
+    hist[Math.min(bins - 1, Math.max(0, Math.round(values[i] * (bins - 1))))]++;
+    count++;
+  }
+  if (count === 0) return 0;
+  const target = q * (count - 1);
+  let seen = 0;
+  for (let b = 0; b < bins; b++) {
+    seen += hist[b];
+    if (seen > target) return b / (bins - 1);
+  }
+  return 1;
+}
