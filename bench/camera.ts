@@ -59,7 +59,7 @@ for (const [ci, condition] of ROOM_CONDITIONS.entries()) {
   for (let k = 0; k < perCondition; k++) items.push({ condition, digitIndex: set.firstDigit + ((ci * 257 + k) % 5000), key: ci * 10_000 + k });
   for (let k = 0; k < blanksPerCondition; k++) items.push({ condition, digitIndex: null, key: ci * 10_000 + 5000 + k });
 }
-const cacheDir = path.join('node_modules', '.cache', 'edge-digits', 'camera-bench', `scenes-v1-${setName}-seed${set.seed}`);
+const cacheDir = path.join('node_modules', '.cache', 'edge-digits', 'camera-bench', `scenes-v2-${setName}-seed${set.seed}`);
 mkdirSync(cacheDir, { recursive: true });
 const fileOf = (it: Item): string => path.join(cacheDir, `${it.condition}-${it.key}.jpg`);
 const missing = items.filter((it) => !existsSync(fileOf(it)));

@@ -1,4 +1,4 @@
-import { closing, opening } from './morphology.js';
+import { closing } from './morphology.js';
 import type { Polarity } from './frame.js';
 
 /*
@@ -61,37 +61,28 @@ export function flatNoiseSigma(plane: Float32Array, paper: Float32Array, width: 
 }
 
 /**
- * Dark ink on light paper, or light on dark. The background is what most pixels show: when the histogram's
- * mode sits in the upper half of the range, the paper is light. A dark mode is either a dark board (light ink)
- * or a dark room around a sheet: the sheet is broad — the opening at `radius` keeps most of its bright pixels —
- * where light strokes are erased by it. (Comparing the closing's and the opening's residues instead is fooled by
- * squared paper, whose small paper squares the opening erases.)
+ * Dark ink on light paper, or light on dark, and whether that is sure. The background is what most pixels
+ * show: when the histogram's mode sits in the upper half of the range, the paper is light (sure). A dark mode
+ * is a dark board with light ink, or a dark room around a sheet (whose ink breaks it into pieces an opening
+ * would erase, so shape cannot tell): light-on-dark is likelier, not sure, and the caller tries both. (Comparing
+ * the closing's and the opening's residues instead is fooled by squared paper, whose small paper squares an
+ * opening erases, and by a digit's loops, which a closing fills.)
  */
-export function inkPolarity(plane: Float32Array, width: number, height: number, radius: number): Polarity {
+export function inkPolarity(plane: Float32Array): { readonly polarity: Polarity; readonly sure: boolean } {
   const n = plane.length;
   const hist = new Uint32Array(64);
   for (let i = 0; i < n; i++) hist[Math.min(63, Math.max(0, Math.floor(plane[i] / 4)))]++;
   let seen = 0, lo = 0, hi = 255;
-  for (let b = 0; b < 64; b++) { seen += hist[b]; if (seen > 0.01 * n) { lo = b * 4; break; } }
+  for (let b = 0; b < 64; b++) { seen += hist[b]; if (seen > 0.002 * n) { lo = b * 4; break; } }
   seen = 0;
-  for (let b = 63; b >= 0; b--) { seen += hist[b]; if (seen > 0.01 * n) { hi = b * 4 + 3; break; } }
+  for (let b = 63; b >= 0; b--) { seen += hist[b]; if (seen > 0.002 * n) { hi = b * 4 + 3; break; } }
   let mode = 0;
-  for (let b = 1; b < 64; b++) {
-    const smoothB = hist[b - 1] + 2 * hist[b] + (b < 63 ? hist[b + 1] : 0);
-    const smoothM = (mode > 0 ? hist[mode - 1] : 0) + 2 * hist[mode] + (mode < 63 ? hist[mode + 1] : 0);
-    if (smoothB > smoothM) mode = b;
+  let modeCount = -1;
+  for (let b = 0; b < 64; b++) {
+    const smoothed = (b > 0 ? hist[b - 1] : 0) + 2 * hist[b] + (b < 63 ? hist[b + 1] : 0);
+    if (smoothed > modeCount) { mode = b; modeCount = smoothed; }
   }
-  const modeLevel = mode * 4 + 2;
-  if (modeLevel >= (lo + hi) / 2) return 'dark-on-light';
-  const cut = (modeLevel + hi) / 2;
-  const opened = opening(plane, width, height, radius);
-  let bright = 0, kept = 0;
-  for (let i = 0; i < n; i++) {
-    if (plane[i] <= cut) continue;
-    bright++;
-    if (opened[i] > cut) kept++;
-  }
-  return bright >= 0.03 * n && kept >= 0.5 * bright ? 'dark-on-light' : 'light-on-dark';
+  return mode * 4 + 2 >= (lo + hi) / 2 ? { polarity: 'dark-on-light', sure: true } : { polarity: 'light-on-dark', sure: false };
 }
 
 /** q-quantile (0..1) of `values` over the pixels in `use`, by a 4096-bin histogram of [0, 1]. */

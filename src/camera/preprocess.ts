@@ -18,6 +18,13 @@ export interface PreprocessOptions {
   readonly minContrast: number;
   /** Below this contrast-to-noise ratio (on the lighting-flattened image) the frame is blank too. */
   readonly minContrastToNoise: number;
+  /**
+   * Below this relative ink strength (1 − ink / paper, lighting removed) of the strongest ink the frame is
+   * blank too: pen, marker and pencil absorb over half the light; ruling, shadow edges and paper texture far less.
+   */
+  readonly minInkStrength: number;
+  /** A digit in more pieces than this is texture (ruling broken up by noise, paper grain), 'fragmented'. */
+  readonly maxDigitPieces: number;
   /** Ink pixels as a fraction of the sheet: fewer is 'too-little-ink', more is 'too-much-ink'. */
   readonly minInkFraction: number;
   readonly maxInkFraction: number;
@@ -42,6 +49,8 @@ export const DEFAULT_PREPROCESS: PreprocessOptions = {
   polarity: 'auto',
   minContrast: 12,
   minContrastToNoise: 9,
+  minInkStrength: 0.35,
+  maxDigitPieces: 12,
   minInkFraction: 0.0004,
   maxInkFraction: 0.35,
   minDigitSize: 0.08,
@@ -77,6 +86,8 @@ export interface DigitGeometry extends FrameGeometry {
   readonly bbox: Rect;
   /** Share of the sheet's inner ink that belongs to the digit. */
   readonly digitShare: number;
+  /** Share of its box the digit's main stroke covers (work image): strokes fill little, a solid patch most. */
+  readonly inkFill: number;
   /** The digit's intensity-weighted centre of mass: in frame pixels, and in the 28×28 output. */
   readonly centreOfMass: { readonly x: number; readonly y: number };
   readonly centreOfMass28: { readonly x: number; readonly y: number };
@@ -86,9 +97,10 @@ export interface DigitGeometry extends FrameGeometry {
 
 /**
  * Why there is no digit. 'edge-object' is something at the edge of the sheet or view that is not a cut digit
- * (a finger or thumb, the sheet's own edge); 'ruled-lines' is long thin lines only (ruled or squared paper).
+ * (a finger or thumb, the sheet's own edge); 'ruled-lines' is long thin lines only (ruled or squared paper);
+ * 'blob' is a solid dark patch, not strokes (a dark object, the sheet itself when the room is taken for paper).
  */
-export type NoDigitCode = 'blank' | 'too-little-ink' | 'too-much-ink' | 'cut-by-edge' | 'fragmented' | 'too-small' | 'edge-object' | 'ruled-lines';
+export type NoDigitCode = 'blank' | 'too-little-ink' | 'too-much-ink' | 'cut-by-edge' | 'fragmented' | 'too-small' | 'edge-object' | 'ruled-lines' | 'blob';
 
 export type PreprocessResult =
   | { readonly kind: 'digit'; readonly pixels: Uint8Array; readonly geometry: DigitGeometry }
@@ -98,7 +110,8 @@ function checkOptions(o: PreprocessOptions): void {
   if (!Number.isInteger(o.workSize) || o.workSize < 28 || o.workSize > 1024) throw new TypeError(`preprocess: workSize must be an integer in 28..1024, got ${o.workSize}`);
   if (o.threshold !== 'otsu' && o.threshold !== 'adaptive') throw new TypeError(`preprocess: threshold must be 'otsu' or 'adaptive', got '${String(o.threshold)}'`);
   if (!['auto', 'dark-on-light', 'light-on-dark'].includes(o.polarity)) throw new TypeError(`preprocess: polarity must be 'auto', 'dark-on-light' or 'light-on-dark', got '${String(o.polarity)}'`);
-  for (const k of ['minInkFraction', 'maxInkFraction', 'minDigitSize', 'minDigitShare'] as const) {
+  if (!(Number.isInteger(o.maxDigitPieces) && o.maxDigitPieces >= 1)) throw new TypeError(`preprocess: maxDigitPieces must be a positive integer, got ${o.maxDigitPieces}`);
+  for (const k of ['minInkFraction', 'maxInkFraction', 'minDigitSize', 'minDigitShare', 'minInkStrength'] as const) {
     if (!(o[k] >= 0 && o[k] <= 1)) throw new TypeError(`preprocess: ${k} must be in [0, 1], got ${o[k]}`);
   }
   if (!(o.minContrast >= 0)) throw new TypeError(`preprocess: minContrast must be ≥ 0, got ${o.minContrast}`);
@@ -214,9 +227,11 @@ function isLine(m: Measured, sheetSpan: number): boolean {
 }
 
 /** What a component at the edge is: a digit cut by the edge has strokes thin for its size; a finger does not. */
-function edgeKind(m: Measured, sheetSpan: number, roiSide: number): 'line' | 'cut' | 'object' {
+function edgeKind(m: Measured, sheetSpan: number, roiSide: number, digitStroke: number | null): 'line' | 'cut' | 'object' {
   if (isLine(m, sheetSpan)) return 'line';
-  if (m.c.area >= 12 && m.longest >= 0.08 * roiSide && m.strokeWidth <= 0.3 * m.longest) return 'cut';
+  // A finger is as wide as a thick marker stroke at most only on a huge digit: compare with the digit in view.
+  const maxStroke = digitStroke === null ? 0.05 * roiSide : 2 * digitStroke;
+  if (m.c.area >= 12 && m.longest >= 0.08 * roiSide && m.strokeWidth <= 0.2 * m.longest && m.strokeWidth <= maxStroke) return 'cut';
   return 'object';
 }
 
@@ -303,6 +318,8 @@ const DIGIT_WORK = 56;
 /** Finding's lighting window: 2r+1 with r = 7 % of the ROI's shorter side spans the thickest stroke of a digit
  * up to 0.6 of the frame height (strokes ≤ 0.2 of the digit) while shadows and the sheet stay paper. */
 const FIND_RADIUS_FRACTION = 0.07;
+/** Share of its box a digit's ink fills at most, unless the box is thin (a '1'): MNIST digits fill 0.2–0.55. */
+const MAX_FILL = 0.65;
 /** Shaping's lighting window: 2r+1 with r = 16 % of the digit's longer side spans any of its strokes. */
 const SHAPE_RADIUS_FRACTION = 0.16;
 
@@ -406,15 +423,28 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   const scale = Math.min(4, o.workSize / Math.max(roi.width, roi.height));
   const width = Math.max(1, Math.round(roi.width * scale));
   const height = Math.max(1, Math.round(roi.height * scale));
-  const sx = width / roi.width;
-  const sy = height / roi.height;
+  const view: WorkView = { roi, width, height, sx: width / roi.width, sy: height / roi.height };
+  const planes = await regionPlanes(frame, roi, width, height, frame.rgb !== undefined);
+  if (o.polarity !== 'auto') return findDigit(frame, o, view, planes, o.polarity);
+  const judged = inkPolarity(planes[0].data);
+  const first = await findDigit(frame, o, view, planes, judged.polarity);
+  if (judged.sure) return first;
+  // A dark background: a board with light ink, or a dark room around a sheet. The one that finds a digit wins;
+  // when both do, the one whose ink is more stroke-like (fills less of its box: the wrong polarity finds the
+  // sheet around the digit, or a digit's loops, as ink).
+  const other = await findDigit(frame, o, view, planes, judged.polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light');
+  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill ? other : first;
+  return other.kind === 'digit' || (first.kind === 'none' && first.code === 'blank') ? other : first;
+}
+
+interface WorkView { readonly roi: Rect; readonly width: number; readonly height: number; readonly sx: number; readonly sy: number }
+
+async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw: Plane[], polarity: Polarity): Promise<PreprocessResult> {
+  const { roi, width, height, sx, sy } = view;
   const toFrame = (b: Box): Rect => ({ x: roi.x + b.minX / sx, y: roi.y + b.minY / sy, width: (b.maxX - b.minX + 1) / sx, height: (b.maxY - b.minY + 1) / sy });
   const none = (code: NoDigitCode, reason: string, geometry: FrameGeometry): PreprocessResult => ({ kind: 'none', code, reason, geometry });
-
-  let planes = await regionPlanes(frame, roi, width, height, frame.rgb !== undefined);
   const radius = Math.max(2, Math.round(FIND_RADIUS_FRACTION * Math.min(width, height)));
-  const polarity = o.polarity === 'auto' ? inkPolarity(planes[0].data, width, height, radius) : o.polarity;
-  if (polarity === 'light-on-dark') planes = planes.map(invert);
+  const planes = polarity === 'light-on-dark' ? raw.map(invert) : raw;
   const flats = planes.map((p) => flattenIllumination(p.data, width, height, radius));
   const sheet: Sheet = findSheet(flats[0].paper, width, height, Math.max(1, Math.round(radius / 3)));
   // The channel with most ink–paper contrast for its noise.
@@ -438,13 +468,8 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
     roi, work: { width, height }, polarity, contrast, noise, channel,
     ...(sheet.bounded ? { sheet: toFrame(sheet.box) } : {}),
   };
-  if (contrast < o.minContrast || peak < o.minContrastToNoise * sigma) {
-    // Nothing at all in the polarity judged likelier (a digit whose loops the window fills): try the other.
-    if (o.polarity === 'auto' && contrast < o.minContrast) {
-      const other = await preprocess(frame, { ...options, polarity: polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light' });
-      if (other.kind === 'digit') return other;
-    }
-    return none('blank', `blank: nothing stands out of the paper once the lighting is removed (strongest ink ${contrast} gray levels, noise σ ${noise.toFixed(1)}; need ≥ ${o.minContrast} and ≥ ${o.minContrastToNoise}σ)`, base);
+  if (contrast < o.minContrast || peak < o.minContrastToNoise * sigma || peak < o.minInkStrength) {
+    return none('blank', `blank: nothing stands out of the paper once the lighting is removed (strongest ink ${contrast} gray levels = ${percent(peak)} of the paper's light, noise σ ${noise.toFixed(1)}; need ≥ ${o.minContrast}, ≥ ${percent(o.minInkStrength)} and ≥ ${o.minContrastToNoise}σ)`, base);
   }
 
   // Ink: at least half the strongest ink (faint ruling, remnants of shadow edges and skin stay out).
@@ -468,7 +493,8 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   const inner = measured.filter((m) => !m.atEdge && !isLine(m, span));
   const lines = measured.filter((m) => isLine(m, span)).length;
   const choice = chooseDigit(inner.filter((m) => m.c.area >= 2));
-  const edgeKinds = measured.filter((m) => m.atEdge).map((m) => ({ m, kind: edgeKind(m, span, roiSide) }));
+  const digitStroke = choice ? choice.group[0].strokeWidth : null;
+  const edgeKinds = measured.filter((m) => m.atEdge).map((m) => ({ m, kind: edgeKind(m, span, roiSide, digitStroke) }));
   if (!choice) {
     const cut = edgeKinds.find((e) => e.kind === 'cut');
     if (cut) return none('cut-by-edge', 'the digit touches the edge of the view or of the sheet: it is probably only partly in view', { ...found, bbox: toFrame(cut.m.c) });
@@ -493,6 +519,17 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   if (share < o.minDigitShare) {
     return none('fragmented', `ink is scattered: the digit-like group holds ${percent(share)} of the sheet's ink across ${inner.length} pieces (noise or several objects; need ${percent(o.minDigitShare)})`, located);
   }
+  // A solid patch: it fills most of a box that is not thin (a '1' fills its thin box; a '0' or '8' half of theirs).
+  const seed = choice.group[0].c;
+  const seedW = seed.maxX - seed.minX + 1;
+  const seedH = seed.maxY - seed.minY + 1;
+  const fill = seed.area / (seedW * seedH);
+  if (fill > MAX_FILL && Math.min(seedW, seedH) >= 0.4 * Math.max(seedW, seedH)) {
+    return none('blob', `a solid patch, not strokes: it fills ${percent(fill)} of its box (a digit fills under ${percent(MAX_FILL)})`, located);
+  }
+  if (choice.group.length > o.maxDigitPieces) {
+    return none('fragmented', `the ink is texture, not a digit: ${choice.group.length} pieces close together (broken ruling, paper grain; at most ${o.maxDigitPieces})`, located);
+  }
   if (choice.area < o.minInkFraction * width * height) return none('too-little-ink', `too little ink: ${percent(choice.area / (width * height))} of the view, need ${percent(o.minInkFraction)}`, located);
   if (size < o.minDigitSize * roiSide) {
     return none('too-small', `the digit is too small: ${percent(size / roiSide)} of the view's height, need ${percent(o.minDigitSize)}`, located);
@@ -515,7 +552,7 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
     kind: 'digit',
     pixels: shaped.pixels,
     geometry: {
-      ...located, threshold: shaped.split.summary, bbox: shaped.bbox, digitShare: share,
+      ...located, threshold: shaped.split.summary, bbox: shaped.bbox, digitShare: share, inkFill: fill,
       centreOfMass: shaped.centreOfMass, centreOfMass28: shaped.centreOfMass28, box: shaped.box,
     },
   };

@@ -309,7 +309,8 @@ export async function synthesizeScene(digit: Uint8Array | null, rng: () => numbe
   let digitCentre: [number, number] = [width / 2, H / 2];
   if (digit) {
     const box = inkBox(digit);
-    const targetHeight = digitFraction * H;
+    // On a small sheet the digit is written to fit it: at most 70 % of the sheet's shorter side.
+    const targetHeight = (smallSheet ? Math.min(digitFraction, (0.7 * Math.min(sheetW, sheetH)) / H) : digitFraction) * H;
     const scale = targetHeight / (box.y1 - box.y0);
     const k = tiltAmount / targetHeight;
     const placement = new DigitPlacement(scale, angle, k * Math.cos(tiltAngle), k * Math.sin(tiltAngle), (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2);
@@ -318,10 +319,9 @@ export async function synthesizeScene(digit: Uint8Array | null, rng: () => numbe
     // Allowed centre area: frame, the sheet's inscribed axis-aligned box, and (unless 'anywhere') the centre half.
     let lowX = margin - rel.minX, highX = width - margin - rel.maxX, lowY = margin - rel.minY, highY = H - margin - rel.maxY;
     if (smallSheet) {
-      const innerX = Math.abs(halfW * cosS) - Math.abs(halfH * sinS) > 0 ? halfW * Math.abs(cosS) - halfH * Math.abs(sinS) : halfW * 0.5;
-      const innerY = Math.abs(halfH * cosS) - Math.abs(halfW * sinS) > 0 ? halfH * Math.abs(cosS) - halfW * Math.abs(sinS) : halfH * 0.5;
-      const ix = Math.max(innerX, halfW * 0.7 * Math.abs(cosS)) - margin;
-      const iy = Math.max(innerY, halfH * 0.7 * Math.abs(cosS)) - margin;
+      // The axis-aligned box inside the rotated sheet, less a margin: the digit is written on the sheet.
+      const ix = Math.max(0.5 * halfW, halfW * Math.abs(cosS) - halfH * Math.abs(sinS)) - margin;
+      const iy = Math.max(0.5 * halfH, halfH * Math.abs(cosS) - halfW * Math.abs(sinS)) - margin;
       lowX = Math.max(lowX, sheetCx - ix - rel.minX); highX = Math.min(highX, sheetCx + ix - rel.maxX);
       lowY = Math.max(lowY, sheetCy - iy - rel.minY); highY = Math.min(highY, sheetCy + iy - rel.maxY);
     }
