@@ -37,6 +37,41 @@ export function flattenIllumination(plane: Float32Array, width: number, height: 
 }
 
 /**
+ * Another channel flattened with the luma's illumination field: light is (nearly) neutral, so a channel's
+ * paper is the luma's paper times the paper's colour ratio in that channel, measured as the median ratio over
+ * paper pixels (`use` and luma strength under `paperBelow`). Saves a closing per channel; ink that only one
+ * channel sees (red ink on pink paper) never dented the luma's paper field in the first place.
+ */
+export function flattenLike(plane: Float32Array, luma: Flattened, use: Uint8Array, paperBelow: number): Flattened {
+  const n = plane.length;
+  const bins = 2048;
+  const hist = new Uint32Array(bins);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    if (!use[i] || luma.strength[i] >= paperBelow || luma.paper[i] <= 1) continue;
+    hist[Math.min(bins - 1, Math.round((plane[i] / luma.paper[i]) * 512))]++;
+    count++;
+  }
+  let ratio = 1;
+  if (count > 0) {
+    let seen = 0;
+    for (let b = 0; b < bins; b++) {
+      seen += hist[b];
+      if (seen > count / 2) { ratio = b / 512; break; }
+    }
+  }
+  const paper = new Float32Array(n);
+  const strength = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = luma.paper[i] * ratio;
+    paper[i] = p;
+    const s = p > 1 ? 1 - plane[i] / p : 0;
+    strength[i] = s < 0 ? 0 : s > 1 ? 1 : s;
+  }
+  return { paper, strength };
+}
+
+/**
  * Noise σ of the flattened image (relative units) from the median absolute difference of horizontal neighbours
  * over the pixels in `use`: smooth shading changes neighbours alike, so it does not inflate it, and sparse ink
  * edges do not move a median. Gaussian noise of σ gives neighbour differences of σ√2, MAD 0.6745·σ√2.

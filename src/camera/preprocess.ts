@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { labelComponents, type Component } from './components.js';
-import { flatNoiseSigma, flattenIllumination, inkPolarity, quantileWhere, type InkChannel, type Plane } from './flatten.js';
+import { flatNoiseSigma, flattenIllumination, flattenLike, inkPolarity, quantileWhere, type InkChannel, type Plane } from './flatten.js';
 import { checkFrame, type Frame, type Polarity, type Rect } from './frame.js';
 import { running2d } from './morphology.js';
 import { centreByMass, fitToBox, type ResizeKernel } from './mnist-layout.js';
@@ -122,24 +122,25 @@ const CHANNEL_NAMES: readonly InkChannel[] = ['red', 'green', 'blue'];
 
 /** A region of the frame resized with sharp to w×h: the luma plane, plus R, G, B when the frame has colour. */
 async function regionPlanes(frame: Frame, region: Rect, width: number, height: number, colour: boolean, only?: InkChannel): Promise<Plane[]> {
-  const planes: Plane[] = [];
   const resize = (img: Sharp): Sharp => img
     .extract({ left: region.x, top: region.y, width: region.width, height: region.height })
     .resize(width, height, { fit: 'fill', kernel: 'cubic' });
-  if (!only || only === 'luma') {
+  if (!colour || !frame.rgb || only === 'luma') {
     const g = await resize(sharp(frame.gray, { raw: { width: frame.width, height: frame.height, channels: 1 } })).toColourspace('b-w').raw().toBuffer();
-    planes.push({ name: 'luma', data: Float32Array.from(g) });
+    return [{ name: 'luma', data: Float32Array.from(g) }];
   }
-  if (colour && frame.rgb && only !== 'luma') {
-    const c = await resize(sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })).raw().toBuffer();
-    for (let k = 0; k < 3; k++) {
-      if (only && only !== CHANNEL_NAMES[k]) continue;
-      const data = new Float32Array(width * height);
-      for (let i = 0; i < data.length; i++) data[i] = c[3 * i + k];
-      planes.push({ name: CHANNEL_NAMES[k], data });
-    }
+  // One resize of the colour frame; its luma (Rec. 601 weights) rather than a second pass over the gray frame.
+  const c = await resize(sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })).raw().toBuffer();
+  const n = width * height;
+  const rgb = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  const luma = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = c[3 * i], g = c[3 * i + 1], b = c[3 * i + 2];
+    rgb[0][i] = r; rgb[1][i] = g; rgb[2][i] = b;
+    luma[i] = 0.299 * r + 0.587 * g + 0.114 * b;
   }
-  return planes;
+  if (only) return [{ name: only, data: rgb[CHANNEL_NAMES.indexOf(only)] }];
+  return [{ name: 'luma', data: luma }, ...CHANNEL_NAMES.map((name, k) => ({ name, data: rgb[k] }))];
 }
 
 function invert(p: Plane): Plane {
@@ -445,8 +446,9 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   const none = (code: NoDigitCode, reason: string, geometry: FrameGeometry): PreprocessResult => ({ kind: 'none', code, reason, geometry });
   const radius = Math.max(2, Math.round(FIND_RADIUS_FRACTION * Math.min(width, height)));
   const planes = polarity === 'light-on-dark' ? raw.map(invert) : raw;
-  const flats = planes.map((p) => flattenIllumination(p.data, width, height, radius));
-  const sheet: Sheet = findSheet(flats[0].paper, width, height, Math.max(1, Math.round(radius / 3)));
+  const lumaFlat = flattenIllumination(planes[0].data, width, height, radius);
+  const sheet: Sheet = findSheet(lumaFlat.paper, width, height, Math.max(1, Math.round(radius / 3)));
+  const flats = planes.map((p, k) => (k === 0 ? lumaFlat : flattenLike(p.data, lumaFlat, sheet.mask, 0.1)));
   // The channel with most ink–paper contrast for its noise.
   let best = 0;
   let bestScore = -1;
@@ -536,15 +538,17 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   }
 
   // Where the shaping may find ink: the chosen components, grown by two work pixels.
-  const near = new Float32Array(width * height);
   const chosen = new Uint8Array(components.length + 1);
   for (const m of choice.group) chosen[m.c.label] = 1;
-  for (let i = 0; i < near.length; i++) near[i] = chosen[labels[i]];
-  const grown = running2d(near, width, height, 2, true);
+  const gx0 = Math.max(0, box.minX - 3), gy0 = Math.max(0, box.minY - 3);
+  const gw = Math.min(width - 1, box.maxX + 3) - gx0 + 1, gh = Math.min(height - 1, box.maxY + 3) - gy0 + 1;
+  const near = new Float32Array(gw * gh);
+  for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) near[y * gw + x] = chosen[labels[(y + gy0) * width + x + gx0]];
+  const grown = running2d(near, gw, gh, 2, true);
   const allowed = (x: number, y: number): boolean => {
-    const wx = Math.floor((x - roi.x) * sx);
-    const wy = Math.floor((y - roi.y) * sy);
-    return wx >= 0 && wy >= 0 && wx < width && wy < height && grown[wy * width + wx] > 0;
+    const wx = Math.floor((x - roi.x) * sx) - gx0;
+    const wy = Math.floor((y - roi.y) * sy) - gy0;
+    return wx >= 0 && wy >= 0 && wx < gw && wy < gh && grown[wy * gw + wx] > 0;
   };
   const shaped = await shapeDigit(frame, roi, toFrame(box), allowed, channel, polarity, o);
   if (!shaped) return none('too-little-ink', 'the digit vanished at full resolution (too faint)', located);
