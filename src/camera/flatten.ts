@@ -97,7 +97,7 @@ export function flatNoiseSigma(plane: Float32Array, paper: Float32Array, width: 
 
 /**
  * Dark ink on light paper, or light on dark, and whether that is sure. The background is what most pixels
- * show: when the histogram's mode sits in the upper half of the range, the paper is light (sure). A dark mode
+ * show: when the median sits in the upper half of the range, the paper is light (sure). A dark median
  * is a dark board with light ink, or a dark room around a sheet (whose ink breaks it into pieces an opening
  * would erase, so shape cannot tell): light-on-dark is likelier, not sure, and the caller tries both. (Comparing
  * the closing's and the opening's residues instead is fooled by squared paper, whose small paper squares an
@@ -111,13 +111,12 @@ export function inkPolarity(plane: Float32Array): { readonly polarity: Polarity;
   for (let b = 0; b < 64; b++) { seen += hist[b]; if (seen > 0.002 * n) { lo = b * 4; break; } }
   seen = 0;
   for (let b = 63; b >= 0; b--) { seen += hist[b]; if (seen > 0.002 * n) { hi = b * 4 + 3; break; } }
-  let mode = 0;
-  let modeCount = -1;
-  for (let b = 0; b < 64; b++) {
-    const smoothed = (b > 0 ? hist[b - 1] : 0) + 2 * hist[b] + (b < 63 ? hist[b + 1] : 0);
-    if (smoothed > modeCount) { mode = b; modeCount = smoothed; }
-  }
-  return mode * 4 + 2 >= (lo + hi) / 2 ? { polarity: 'dark-on-light', sure: true } : { polarity: 'light-on-dark', sure: false };
+  // The median: which side of the range most pixels are on (a histogram's mode is fooled by a gradient that
+  // spreads the board over many levels while thick chalk sits in a few).
+  seen = 0;
+  let median = 0;
+  for (let b = 0; b < 64; b++) { seen += hist[b]; if (seen > n / 2) { median = b * 4 + 2; break; } }
+  return median >= (lo + hi) / 2 ? { polarity: 'dark-on-light', sure: true } : { polarity: 'light-on-dark', sure: false };
 }
 
 /** q-quantile (0..1) of `values` over the pixels in `use`, by a 4096-bin histogram of [0, 1]. */

@@ -88,6 +88,8 @@ export interface DigitGeometry extends FrameGeometry {
   readonly digitShare: number;
   /** Share of its box the digit's main stroke covers (work image): strokes fill little, a solid patch most. */
   readonly inkFill: number;
+  /** The digit's ink as a share of the view (work image). */
+  readonly inkArea: number;
   /** The digit's intensity-weighted centre of mass: in frame pixels, and in the 28×28 output. */
   readonly centreOfMass: { readonly x: number; readonly y: number };
   readonly centreOfMass28: { readonly x: number; readonly y: number };
@@ -231,8 +233,8 @@ function isLine(m: Measured, sheetSpan: number): boolean {
 function edgeKind(m: Measured, sheetSpan: number, roiSide: number, digitStroke: number | null): 'line' | 'cut' | 'object' {
   if (isLine(m, sheetSpan)) return 'line';
   // A finger is as wide as a thick marker stroke at most only on a huge digit: compare with the digit in view.
-  const maxStroke = digitStroke === null ? 0.05 * roiSide : 2 * digitStroke;
-  if (m.c.area >= 12 && m.longest >= 0.08 * roiSide && m.strokeWidth <= 0.2 * m.longest && m.strokeWidth <= maxStroke) return 'cut';
+  const maxStroke = digitStroke === null ? 0.06 * roiSide : 2 * digitStroke;
+  if (m.c.area >= 12 && m.longest >= 0.08 * roiSide && m.strokeWidth <= 0.25 * m.longest && m.strokeWidth <= maxStroke) return 'cut';
   return 'object';
 }
 
@@ -429,13 +431,14 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   if (o.polarity !== 'auto') return findDigit(frame, o, view, planes, o.polarity);
   const judged = inkPolarity(planes[0].data);
   const first = await findDigit(frame, o, view, planes, judged.polarity);
-  if (judged.sure) return first;
-  // A dark background: a board with light ink, or a dark room around a sheet. The one that finds a digit wins;
-  // when both do, the one whose ink is more stroke-like (fills less of its box: the wrong polarity finds the
-  // sheet around the digit, or a digit's loops, as ink).
+  // A dark room taken for a board shows the sheet as ink: a dark patch (no digit), or a "digit" that fills its
+  // box, the real digit being holes in it. Then the other polarity is tried, and wins if it finds a digit whose
+  // ink is clearly more stroke-like (a board's other polarity finds a digit's loops, which fill their box more).
+  const patch = first.kind === 'digit' && first.geometry.inkFill > 0.45;
+  if (judged.sure || (first.kind === 'digit' && !patch) || (first.kind === 'none' && !['blank', 'too-much-ink', 'blob', 'edge-object', 'fragmented'].includes(first.code))) return first;
   const other = await findDigit(frame, o, view, planes, judged.polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light');
-  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill ? other : first;
-  return other.kind === 'digit' || (first.kind === 'none' && first.code === 'blank') ? other : first;
+  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill - 0.15 ? other : first;
+  return other.kind === 'digit' ? other : first;
 }
 
 interface WorkView { readonly roi: Rect; readonly width: number; readonly height: number; readonly sx: number; readonly sy: number }
@@ -556,7 +559,7 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
     kind: 'digit',
     pixels: shaped.pixels,
     geometry: {
-      ...located, threshold: shaped.split.summary, bbox: shaped.bbox, digitShare: share, inkFill: fill,
+      ...located, threshold: shaped.split.summary, bbox: shaped.bbox, digitShare: share, inkFill: fill, inkArea: choice.area / (width * height),
       centreOfMass: shaped.centreOfMass, centreOfMass28: shaped.centreOfMass28, box: shaped.box,
     },
   };
