@@ -21,6 +21,8 @@ export interface OpenSourceOptions {
   readonly count?: number;
   readonly synthesis?: Partial<CameraLikeOptions>;
   readonly ffmpeg?: FfmpegInfo;
+  /** Image sources: report an undecodable file here and go on (see ImageSourceOptions.onUnreadable). */
+  readonly onUnreadable?: (file: string, index: number, message: string) => void;
 }
 
 export type SourceKind = 'mnist' | 'camera' | 'images' | 'video';
@@ -53,7 +55,7 @@ export function openFrameSource(spec: string, options: OpenSourceOptions = {}): 
         width: options.size?.width, height: options.size?.height, fps: options.fps, signal, ffmpeg: options.ffmpeg,
       });
     case 'images':
-      return imageFrames(spec, { signal });
+      return imageFrames(spec, { signal, onUnreadable: options.onUnreadable });
     case 'video':
       return videoFrames(spec, { size: options.size, fps: options.fps, realtime: options.realtime, signal, ffmpeg: options.ffmpeg });
   }
