@@ -431,13 +431,13 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   if (o.polarity !== 'auto') return findDigit(frame, o, view, planes, o.polarity);
   const judged = inkPolarity(planes[0].data);
   const first = await findDigit(frame, o, view, planes, judged.polarity);
-  // A dark room taken for a board shows the sheet as ink: a dark patch (no digit), or a "digit" that fills its
-  // box, the real digit being holes in it. Then the other polarity is tried, and wins if it finds a digit whose
-  // ink is clearly more stroke-like (a board's other polarity finds a digit's loops, which fill their box more).
-  const patch = first.kind === 'digit' && first.geometry.inkFill > 0.45;
-  if (judged.sure || (first.kind === 'digit' && !patch) || (first.kind === 'none' && !['blank', 'too-much-ink', 'blob', 'edge-object', 'fragmented'].includes(first.code))) return first;
+  // A dark background is a board with light ink, or a dark room around a sheet, which taken for a board shows
+  // the sheet as ink and the digit as holes in it. Both are tried; when both find a digit, the one whose ink is
+  // more stroke-like (fills less of its box) wins — a board's other polarity finds a digit's loops,
+  // a sheet's finds the sheet, and both fill their boxes more than strokes do.
+  if (judged.sure) return first;
   const other = await findDigit(frame, o, view, planes, judged.polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light');
-  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill - 0.15 ? other : first;
+  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill ? other : first;
   return other.kind === 'digit' ? other : first;
 }
 
