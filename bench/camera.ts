@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { preprocess, type Frame } from '../src/camera/index.js';
+import { mnistFrames, preprocess, type Frame } from '../src/camera/index.js';
 import { HELD_OUT_VARIANT, ROOM_CONDITIONS, synthesizeScene, TUNING_VARIANT, type RoomCondition } from '../src/camera/scene.js';
 import { frameSeed } from '../src/camera/synthesize.js';
 import { createRng, imageAt, loadDigitSet } from '../src/data/index.js';
@@ -160,6 +160,40 @@ for (let i = 0; i < cleanCount; i++) {
 }
 const cleanSeconds = (performance.now() - t1) / 1000;
 
+// 4. The steady answer as npm start shows it: MNIST digits held for `hold` frames each, moving a little; how many
+// frames (at the source's 30 fps clock) from a new digit's first frame to the stabilizer showing it.
+const hold = 15;
+const steadyDigits = 40;
+const toSteady: number[] = [];
+let neverSteady = 0;
+let current = -1;
+let since = 0;
+let settled = false;
+await recognize(mnistFrames({ count: steadyDigits, seed: set.seed, digits: test, start: set.firstDigit, hold }), {
+  classifier: { name: 'sim', classify: async (p) => sim.classify(p), close: async () => {} },
+  preprocess, preprocessOptions: {}, window: 1, stableWindow: 5, minConfidence: 0.6,
+  outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint,
+  onOutcome: (o) => {
+    const digitIndex = Math.floor(o.frame.index / hold);
+    if (digitIndex !== current) {
+      if (current >= 0 && !settled) neverSteady++;
+      current = digitIndex;
+      since = 0;
+      settled = false;
+    }
+    since++;
+    if (!settled && o.stable.digit === o.frame.label) { settled = true; toSteady.push(since); }
+  },
+});
+if (!settled) neverSteady++;
+toSteady.sort((a, b) => a - b);
+const steady = {
+  digits: steadyDigits, hold_frames: hold, stable_window: 5,
+  frames_to_steady: { p50: toSteady[Math.floor(toSteady.length / 2)] ?? null, p90: toSteady[Math.floor(toSteady.length * 0.9)] ?? null, max: toSteady.at(-1) ?? null },
+  ms_to_steady_at_30fps: { p50: ((toSteady[Math.floor(toSteady.length / 2)] ?? NaN) * 1000) / 30 },
+  never_steady: neverSteady,
+};
+
 const perConditionRight = [...byCondition.values()].map((t) => (t.digits ? t.right / t.digits : 1));
 const worst = Math.min(...perConditionRight);
 const out = {
@@ -184,6 +218,7 @@ const out = {
       fps: video.fps >= 30,
     },
   },
+  steady_answer: steady,
   clean_mnist: {
     images: cleanCount, direct_accuracy: cleanCount ? direct / cleanCount : null, preprocessed_accuracy: cleanCount ? through / cleanCount : null,
     loss_points: cleanCount ? Number((((direct - through) / cleanCount) * 100).toFixed(3)) : null, target_loss_points: 0.1, no_digit: noDigit,

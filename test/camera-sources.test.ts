@@ -115,6 +115,22 @@ describe('image folder source', () => {
 });
 
 describe('mnist:test source and the camera-like renderer', () => {
+  test('hold: each digit stays for a run of frames, moving a little, with fresh sensor noise', async () => {
+    const frames = await collect(mnistFrames({ count: 2, hold: 3, seed: 4 }));
+    const digits = loadDigitSet('mnist:test', 2);
+    expect(frames.map((f) => f.label)).toEqual([digits.labels[0], digits.labels[0], digits.labels[0], digits.labels[1], digits.labels[1], digits.labels[1]]);
+    expect(frames.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    const located = await Promise.all(frames.map((f) => preprocess(f)));
+    const centres = located.map((r) => (r.kind === 'digit' ? r.geometry.centreOfMass : null));
+    expect(centres.every((c) => c !== null)).toBe(true);
+    for (const j of [1, 2]) {
+      const d = Math.hypot(centres[j]!.x - centres[0]!.x, centres[j]!.y - centres[0]!.y);
+      expect(d).toBeGreaterThan(0.5);
+      expect(d).toBeLessThan(30);
+    }
+    await expect(collect(mnistFrames({ count: 1, hold: 0 }))).rejects.toThrow(/hold must be a positive integer/);
+  });
+
   test('labelled, reproducible frames: frame k depends only on (seed, index)', async () => {
     const digits = loadDigitSet('mnist:test', 20);
     const a = await collect(mnistFrames({ start: 5, count: 3, seed: 9, digits }));

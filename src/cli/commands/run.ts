@@ -62,6 +62,7 @@ export const runCommand: Command = {
     realtime: { type: 'boolean', help: 'play videos at their own frame rate instead of as fast as possible' },
     'save-frames': { type: 'string', help: 'write each frame\'s 28×28 input as PNG into this folder', arg: 'dir' },
     seed: { type: 'string', default: '1', help: 'seed for mnist:* frame rendering', arg: 'N' },
+    hold: { type: 'string', default: '15', help: 'mnist:* sources: frames each digit is held for, moving a little, as a hand holds paper', arg: 'N' },
     json: { type: 'boolean', help: 'one JSON line per frame, then the summary as the last line' },
   },
   examples: [
@@ -103,7 +104,8 @@ export const runCommand: Command = {
       if (v.json) process.stdout.write(JSON.stringify({ index, source: file, error: message }) + '\n');
       else log(`frame ${index}: ${message} (skipped)`);
     };
-    const source = openFrameSource(spec, { signal: abort.signal, seed: intOption(v.seed, 'seed') ?? 1, realtime: Boolean(v.realtime), onUnreadable, ...(spec.startsWith('mnist:') && limit ? { count: limit } : {}) });
+    const hold = intOption(v.hold, 'hold', 1) ?? 15;
+    const source = openFrameSource(spec, { signal: abort.signal, seed: intOption(v.seed, 'seed') ?? 1, realtime: Boolean(v.realtime), onUnreadable, hold, ...(spec.startsWith('mnist:') && limit ? { count: Math.ceil(limit / hold) } : {}) });
     try {
       const summary = await recognize(take(source, limit), {
         classifier, preprocess, preprocessOptions: pre, window, stableWindow, minConfidence,
