@@ -211,3 +211,25 @@ describe('component choice: fingers, lines and the sheet edge do not become the 
     }
   });
 });
+
+describe('camera augmentation for training', () => {
+  test('renderThroughCamera: a 28×28 digit back through a room scene and the preprocessing, reproducible by seed', async () => {
+    const { renderThroughCamera } = await import('../src/camera/camera-augment.js');
+    const d = imageAt(digits, 3);
+    const a = await renderThroughCamera(d, 11);
+    const b = await renderThroughCamera(d, 11);
+    expect(a).not.toBeNull();
+    expect(b).toEqual(a);
+    expect(a!.length).toBe(784);
+    // MNIST layout: ink around the centre, none in the outer 2-pixel ring... mostly.
+    let ink = 0;
+    let ring = 0;
+    for (let i = 0; i < 784; i++) {
+      const x = i % 28, y = Math.floor(i / 28);
+      if (a![i] > 128) { ink++; if (x < 2 || y < 2 || x > 25 || y > 25) ring++; }
+    }
+    expect(ink).toBeGreaterThan(40);
+    expect(ring).toBe(0);
+    await expect(renderThroughCamera(new Uint8Array(10), 1)).rejects.toThrow(/784 pixels/);
+  });
+});
