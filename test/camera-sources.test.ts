@@ -36,6 +36,20 @@ describe('labels from file names', () => {
 });
 
 describe('image folder source', () => {
+  test('an unreadable file stops the source, unless onUnreadable is given: then it is reported and skipped', async () => {
+    const dir = path.join(scratch, 'unreadable');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'a-label1.jpg'), readFileSync(path.join(FRAMES, 'mnist-test-00002-label1.jpg')));
+    writeFileSync(path.join(dir, 'b-label2.jpg'), Buffer.from('not a jpeg at all'));
+    writeFileSync(path.join(dir, 'c-label0.jpg'), readFileSync(path.join(FRAMES, 'mnist-test-00003-label0.jpg')));
+    await expect(collect(imageFrames(dir))).rejects.toThrow(/b-label2\.jpg: cannot decode/);
+    const reported: [string, number, string][] = [];
+    const frames = await collect(imageFrames(dir, { onUnreadable: (file, index, message) => reported.push([path.basename(file), index, message]) }));
+    expect(frames.map((f) => [path.basename(f.source), f.index, f.label])).toEqual([['a-label1.jpg', 0, 1], ['c-label0.jpg', 2, 0]]);
+    expect(reported.map(([f, i]) => [f, i])).toEqual([['b-label2.jpg', 1]]);
+    expect(reported[0][2]).toMatch(/cannot decode/);
+  });
+
   test('natural order: frame-2 before frame-10', () => {
     expect(['frame-10.png', 'frame-2.png', 'frame-1.png', 'Frame-3.png'].sort(naturalCompare)).toEqual(['frame-1.png', 'frame-2.png', 'Frame-3.png', 'frame-10.png']);
   });
@@ -101,6 +115,22 @@ describe('image folder source', () => {
 });
 
 describe('mnist:test source and the camera-like renderer', () => {
+  test('hold: each digit stays for a run of frames, moving a little, with fresh sensor noise', async () => {
+    const frames = await collect(mnistFrames({ count: 2, hold: 3, seed: 4 }));
+    const digits = loadDigitSet('mnist:test', 2);
+    expect(frames.map((f) => f.label)).toEqual([digits.labels[0], digits.labels[0], digits.labels[0], digits.labels[1], digits.labels[1], digits.labels[1]]);
+    expect(frames.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    const located = await Promise.all(frames.map((f) => preprocess(f)));
+    const centres = located.map((r) => (r.kind === 'digit' ? r.geometry.centreOfMass : null));
+    expect(centres.every((c) => c !== null)).toBe(true);
+    for (const j of [1, 2]) {
+      const d = Math.hypot(centres[j]!.x - centres[0]!.x, centres[j]!.y - centres[0]!.y);
+      expect(d).toBeGreaterThan(0.5);
+      expect(d).toBeLessThan(30);
+    }
+    await expect(collect(mnistFrames({ count: 1, hold: 0 }))).rejects.toThrow(/hold must be a positive integer/);
+  });
+
   test('labelled, reproducible frames: frame k depends only on (seed, index)', async () => {
     const digits = loadDigitSet('mnist:test', 20);
     const a = await collect(mnistFrames({ start: 5, count: 3, seed: 9, digits }));

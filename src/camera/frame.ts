@@ -1,6 +1,11 @@
 /** One grayscale picture from any source: row-major uint8, one byte per pixel (0 = black, 255 = white). */
 export interface Frame {
   readonly gray: Uint8Array;
+  /**
+   * The same picture in colour when the source has it: interleaved RGB, 3 bytes per pixel. Preprocessing then
+   * picks the channel mix with most ink–paper contrast (blue ink on yellow paper is not gray on gray).
+   */
+  readonly rgb?: Uint8Array;
   readonly width: number;
   readonly height: number;
   /** Capture time for live sources, presentation time for videos, a nominal frame clock for still images. */
@@ -41,5 +46,8 @@ export function checkFrame(frame: Frame): void {
   }
   if (gray.length !== width * height) {
     throw new TypeError(`frame ${frame.source}#${frame.index}: gray has ${gray.length} bytes, expected width×height = ${width * height}`);
+  }
+  if (frame.rgb !== undefined && frame.rgb.length !== 3 * width * height) {
+    throw new TypeError(`frame ${frame.source}#${frame.index}: rgb has ${frame.rgb.length} bytes, expected 3×width×height = ${3 * width * height}`);
   }
 }

@@ -79,6 +79,11 @@ export interface ImageSourceOptions {
   /** Nominal time between frames, for the timestamp (default 1000/30 ms, like a 30 fps camera). */
   readonly intervalMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Called for a file that cannot be decoded, which is then skipped (its index stays used); without it the
+   * source throws. `run --images` reports each such file as a frame with an error, as `classify` does.
+   */
+  readonly onUnreadable?: (file: string, index: number, message: string) => void;
 }
 
 /** Frames from a folder, glob or single image file (see listImageFiles), with labels from file names. */
@@ -92,7 +97,10 @@ export async function* imageFrames(spec: string, options: ImageSourceOptions = {
     try {
       image = await decodeGrayImage(file);
     } catch (e) {
-      throw new Error(`image ${file}: cannot decode: ${(e as Error).message}`);
+      const message = `image ${file}: cannot decode: ${(e as Error).message}`;
+      if (!options.onUnreadable) throw new Error(message);
+      options.onUnreadable(file, index, message);
+      continue;
     }
     const label = labelFromFilename(file);
     yield { ...image, timestampMs: index * interval, index, source: file, ...(label === undefined ? {} : { label }) };

@@ -11,7 +11,11 @@
  * ffmpeg comes from PATH, else the optional npm package `@ffmpeg-installer/ffmpeg`; `ffmpegInfo()` says which.
  *
  * `preprocess(frame)` → a 28×28 digit made the way MNIST was (20×20 box, centre of mass at the centre), or
- * 'none' with a reason; `renderAscii` draws a digit in the terminal.
+ * 'none' with a reason; `renderAscii` draws a digit in the terminal. Lighting is divided out before any
+ * decision, the colour channel with most ink contrast is used when the frame carries `rgb`, the sheet is found
+ * and the digit searched anywhere in the (default: whole) frame.
+ * `synthesizeScene` renders a digit on paper in a room (issue 14's conditions), `renderThroughCamera` takes a
+ * 28×28 digit through a scene and the preprocessing (training augmentation).
  */
 export { abortError, type Frame, type FrameSource, type Polarity, type Rect } from './frame.js';
 export { ffmpegInfo, resolveFfmpeg, findOnPath, FfmpegNotFoundError, type FfmpegInfo, type FfmpegOrigin, type FfmpegLookup } from './ffmpeg.js';
@@ -37,6 +41,12 @@ export {
   type PreprocessOptions, type PreprocessResult, type FrameGeometry, type DigitGeometry, type NoDigitCode,
 } from './preprocess.js';
 export { resolveRoi, DEFAULT_ROI, type RoiSpec } from './roi.js';
+export {
+  synthesizeScene, ROOM_CONDITIONS, TUNING_VARIANT, HELD_OUT_VARIANT,
+  type RoomCondition, type SceneVariant, type SceneOptions, type SceneFrame, type SceneTruth,
+} from './scene.js';
+export { renderThroughCamera } from './camera-augment.js';
+export type { InkChannel } from './flatten.js';
 export { otsuLevel, type ThresholdMethod, type ThresholdSummary } from './threshold.js';
 export { MNIST_BOX, MNIST_CENTRE, type ResizeKernel } from './mnist-layout.js';
 export { renderAscii } from './ascii.js';

@@ -13,6 +13,11 @@ export interface MnistFrameOptions {
   /** An already loaded set, to avoid re-reading the IDX files. */
   readonly digits?: DigitSet;
   readonly signal?: AbortSignal;
+  /**
+   * Frames each digit is held for (default 1): as a person holds up paper, the digit stays for a run of frames,
+   * moving a little (up to ~1 % of the frame per frame, a slow drift plus tremor), so a steady answer can form.
+   */
+  readonly hold?: number;
 }
 
 /** MNIST digits rendered as labelled camera-like frames; frame k depends only on (seed, start + k). */
@@ -25,13 +30,42 @@ export async function* mnistFrames(options: MnistFrameOptions = {}): AsyncGenera
   const count = options.count ?? available;
   if (!Number.isInteger(count) || count < 0 || count > available) throw new RangeError(`mnist:${split}: count must be an integer in 0..${available} from start ${start}, got ${count}`);
   const seed = options.seed ?? 1;
+  const hold = options.hold ?? 1;
+  if (!Number.isInteger(hold) || hold < 1) throw new RangeError(`mnist:${split}: hold must be a positive integer, got ${hold}`);
+  let frame = 0;
   for (let k = 0; k < count; k++) {
-    if (options.signal?.aborted) throw abortError(options.signal);
     const index = start + k;
-    const rendered = await synthesizeCameraFrame(imageAt(digits, index), createRng(frameSeed(seed, index)), options.synthesis);
-    yield {
-      gray: rendered.gray, width: rendered.width, height: rendered.height,
-      timestampMs: (k * 1000) / 30, index: k, label: digits.labels[index], source: `mnist:${split}#${index}`,
-    };
+    const digit = imageAt(digits, index);
+    let centre: { x: number; y: number } | null = null;
+    for (let j = 0; j < hold; j++) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      // Same paper, light and pose for the whole hold; only the position moves (and the sensor noise, drawn anew).
+      const rng = createRng(frameSeed(seed, index));
+      const jitter = createRng(frameSeed(seed ^ 0x5bd1e995, index * 1024 + j));
+      const width = options.synthesis?.width ?? 640;
+      const moved = centre === null ? {} : {
+        centre: {
+          x: centre.x + width * (0.004 * j * Math.cos(index) + 0.006 * (jitter() * 2 - 1)),
+          y: centre.y + width * (0.004 * j * Math.sin(index) + 0.006 * (jitter() * 2 - 1)),
+        },
+      };
+      const rendered = await synthesizeCameraFrame(digit, j === 0 ? rng : withFreshNoise(rng, jitter), { ...options.synthesis, ...moved });
+      if (centre === null) centre = rendered.truth.centre;
+      yield {
+        gray: rendered.gray, width: rendered.width, height: rendered.height,
+        timestampMs: (frame * 1000) / 30, index: frame, label: digits.labels[index], source: `mnist:${split}#${index}${hold > 1 ? `/${j}` : ''}`,
+      };
+      frame++;
+    }
   }
+}
+
+/**
+ * The renderer's first 14 draws (size, pose, placement, light, blur, noise level, JPEG quality) come from
+ * `rng`, so they repeat the held frame's; the rest (specks, the sensor-noise seed) from `fresh`, so each frame
+ * of a hold has its own noise.
+ */
+function withFreshNoise(rng: () => number, fresh: () => number): () => number {
+  let n = 0;
+  return () => (n++ < 14 ? rng() : fresh());
 }

@@ -20,7 +20,11 @@ export interface OpenSourceOptions {
   readonly start?: number;
   readonly count?: number;
   readonly synthesis?: Partial<CameraLikeOptions>;
+  /** mnist:* sources: frames each digit is held for, moving a little (default 1). */
+  readonly hold?: number;
   readonly ffmpeg?: FfmpegInfo;
+  /** Image sources: report an undecodable file here and go on (see ImageSourceOptions.onUnreadable). */
+  readonly onUnreadable?: (file: string, index: number, message: string) => void;
 }
 
 export type SourceKind = 'mnist' | 'camera' | 'images' | 'video';
@@ -45,7 +49,7 @@ export function openFrameSource(spec: string, options: OpenSourceOptions = {}): 
     case 'mnist':
       return mnistFrames({
         split: spec === 'mnist:train' ? 'train' : 'test',
-        seed: options.seed, start: options.start, count: options.count, synthesis: options.synthesis, signal,
+        seed: options.seed, start: options.start, count: options.count, synthesis: options.synthesis, hold: options.hold, signal,
       });
     case 'camera':
       return cameraFrames({
@@ -53,7 +57,7 @@ export function openFrameSource(spec: string, options: OpenSourceOptions = {}): 
         width: options.size?.width, height: options.size?.height, fps: options.fps, signal, ffmpeg: options.ffmpeg,
       });
     case 'images':
-      return imageFrames(spec, { signal });
+      return imageFrames(spec, { signal, onUnreadable: options.onUnreadable });
     case 'video':
       return videoFrames(spec, { size: options.size, fps: options.fps, realtime: options.realtime, signal, ffmpeg: options.ffmpeg });
   }

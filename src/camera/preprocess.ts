@@ -1,73 +1,77 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { labelComponents, type Component } from './components.js';
+import { flatNoiseSigma, flattenIllumination, flattenLike, inkPolarity, quantileWhere, type InkChannel, type Plane } from './flatten.js';
 import { checkFrame, type Frame, type Polarity, type Rect } from './frame.js';
-import { normalizeInk } from './illumination.js';
+import { running2d } from './morphology.js';
 import { centreByMass, fitToBox, type ResizeKernel } from './mnist-layout.js';
 import { DEFAULT_ROI, resolveRoi, type RoiSpec } from './roi.js';
+import { findSheet, type Sheet } from './sheet.js';
 import { adaptiveSplit, otsuSplit, type InkSplit, type ThresholdMethod, type ThresholdSummary } from './threshold.js';
 
 export interface PreprocessOptions {
   readonly roi: RoiSpec;
-  /** The ROI is first resized (sharp, anti-aliased) so its longer side is this many pixels; all analysis runs there. */
+  /** The ROI is first resized (sharp, anti-aliased) so its longer side is this many pixels; finding runs there. */
   readonly workSize: number;
   readonly threshold: ThresholdMethod;
   readonly polarity: Polarity | 'auto';
-  /** Below this typical ink-minus-paper difference (gray levels) the frame is blank. */
+  /** Below this ink-minus-paper difference of the strongest ink (gray levels of the paper) the frame is blank. */
   readonly minContrast: number;
-  /** Below this contrast-to-noise ratio the frame is blank too (noise alone reaches ~7σ after normalization). */
+  /** Below this contrast-to-noise ratio (on the lighting-flattened image) the frame is blank too. */
   readonly minContrastToNoise: number;
-  /** Ink pixels as a fraction of the ROI: fewer is 'too-little-ink', more is 'too-much-ink'. */
+  /**
+   * Below this relative ink strength (1 − ink / paper, lighting removed) of the strongest ink the frame is
+   * blank too: pen, marker and pencil absorb over half the light; ruling, shadow edges and paper texture far less.
+   */
+  readonly minInkStrength: number;
+  /** A digit in more pieces than this is texture (ruling broken up by noise, paper grain), 'fragmented'. */
+  readonly maxDigitPieces: number;
+  /** Ink pixels as a fraction of the sheet: fewer is 'too-little-ink', more is 'too-much-ink'. */
   readonly minInkFraction: number;
   readonly maxInkFraction: number;
-  /** The digit's longer side as a fraction of the ROI's longer side, below which it is 'too-small'. */
+  /** The digit's longer side as a fraction of the ROI's shorter side, below which it is 'too-small'. */
   readonly minDigitSize: number;
-  /** Share of all ink that must belong to the digit; less means noise or several objects ('fragmented'). */
+  /** Share of the sheet's (inner) ink that must belong to the digit; less means noise or several objects ('fragmented'). */
   readonly minDigitShare: number;
   readonly resizeKernel: ResizeKernel;
 }
 
 /*
- * Why Otsu is the default ink/paper split (both run after the same contrast normalization; adaptive = local
- * mean over a 17×17 window + 20, floor 64). Measured with this code on the camera-like renderer
- * (synthesize.ts) and, for accuracy, the float CNN in models/default (99.35 % on the raw MNIST digits used):
- *
- *                                                        otsu      adaptive
- *   1,000 camera-like frames (MNIST test 1000–1999)
- *     digit found / polarity right                      99.9 %     99.9 %     (the miss: a wide digit cut by the edge)
- *     mean |output − source digit|, gray levels          13.4       14.2
- *   300 harsh frames (noise σ 8–14, blur σ 1.5–3,
- *     JPEG q 25–50, strong light gradient/vignetting)
- *     digit found / mean |output − source|           100 % / 13.4  100 % / 14.8
- *   200 clean digits drawn large on white, mean |Δ|       8.8       10.3
- *   classifier accuracy, MNIST test 0–1999:
- *     clean digits on paper through preprocess          99.40 %    99.30 %
- *     camera-like frames ('none' counted wrong)         98.75 %    98.45 %
- *
- * After lighting removal the ink is bimodal enough that a global split wins; a local mean thins thick
- * strokes where it is dominated by ink.
+ * Two stages. Finding (ROI at workSize): lighting flattened per channel, the channel with most ink–paper
+ * contrast chosen, the sheet found, ink split at half the strongest ink, components judged by where they are
+ * (touching the sheet's or the ROI's edge: fingers, ruling, the sheet edge, a cut digit) and by shape. Shaping:
+ * the digit's neighbourhood is cut from the full-resolution frame at a scale set by the digit (its longer
+ * side DIGIT_WORK pixels), flattened again there, split (Otsu by default) and fitted MNIST-style.
  */
 export const DEFAULT_PREPROCESS: PreprocessOptions = {
   roi: DEFAULT_ROI,
-  workSize: 128,
+  workSize: 200,
   threshold: 'otsu',
   polarity: 'auto',
-  minContrast: 30,
-  minContrastToNoise: 12,
-  minInkFraction: 0.003,
+  minContrast: 12,
+  minContrastToNoise: 9,
+  minInkStrength: 0.35,
+  maxDigitPieces: 12,
+  minInkFraction: 0.0004,
   maxInkFraction: 0.35,
-  minDigitSize: 0.12,
-  minDigitShare: 0.8,
+  minDigitSize: 0.08,
+  minDigitShare: 0.6,
   resizeKernel: 'lanczos3',
 };
 
 export interface FrameGeometry {
   /** Region analysed, frame pixels. */
   readonly roi: Rect;
-  /** Size of the downscaled ROI the analysis ran on. */
+  /** Size of the downscaled ROI the finding ran on. */
   readonly work: { readonly width: number; readonly height: number };
   readonly polarity: Polarity;
+  /** Strongest ink minus paper, gray levels of the paper (after lighting removal). */
   readonly contrast: number;
+  /** Noise σ of the flattened image, same units. */
   readonly noise: number;
+  /** The colour channel the ink was read from ('luma' for gray frames). */
+  readonly channel?: InkChannel;
+  /** The sheet of paper, frame pixels, when the room shows around it. */
+  readonly sheet?: Rect;
   readonly threshold?: ThresholdSummary;
   readonly inkFraction?: number;
   readonly components?: number;
@@ -80,8 +84,12 @@ export interface DigitGeometry extends FrameGeometry {
   readonly inkFraction: number;
   readonly components: number;
   readonly bbox: Rect;
-  /** Share of the ROI's ink that belongs to the digit. */
+  /** Share of the sheet's inner ink that belongs to the digit. */
   readonly digitShare: number;
+  /** Share of its box the digit's main stroke covers (work image): strokes fill little, a solid patch most. */
+  readonly inkFill: number;
+  /** The digit's ink as a share of the view (work image). */
+  readonly inkArea: number;
   /** The digit's intensity-weighted centre of mass: in frame pixels, and in the 28×28 output. */
   readonly centreOfMass: { readonly x: number; readonly y: number };
   readonly centreOfMass28: { readonly x: number; readonly y: number };
@@ -89,7 +97,12 @@ export interface DigitGeometry extends FrameGeometry {
   readonly box: Rect;
 }
 
-export type NoDigitCode = 'blank' | 'too-little-ink' | 'too-much-ink' | 'cut-by-edge' | 'fragmented' | 'too-small';
+/**
+ * Why there is no digit. 'edge-object' is something at the edge of the sheet or view that is not a cut digit
+ * (a finger or thumb, the sheet's own edge); 'ruled-lines' is long thin lines only (ruled or squared paper);
+ * 'blob' is a solid dark patch, not strokes (a dark object, the sheet itself when the room is taken for paper).
+ */
+export type NoDigitCode = 'blank' | 'too-little-ink' | 'too-much-ink' | 'cut-by-edge' | 'fragmented' | 'too-small' | 'edge-object' | 'ruled-lines' | 'blob';
 
 export type PreprocessResult =
   | { readonly kind: 'digit'; readonly pixels: Uint8Array; readonly geometry: DigitGeometry }
@@ -99,47 +112,107 @@ function checkOptions(o: PreprocessOptions): void {
   if (!Number.isInteger(o.workSize) || o.workSize < 28 || o.workSize > 1024) throw new TypeError(`preprocess: workSize must be an integer in 28..1024, got ${o.workSize}`);
   if (o.threshold !== 'otsu' && o.threshold !== 'adaptive') throw new TypeError(`preprocess: threshold must be 'otsu' or 'adaptive', got '${String(o.threshold)}'`);
   if (!['auto', 'dark-on-light', 'light-on-dark'].includes(o.polarity)) throw new TypeError(`preprocess: polarity must be 'auto', 'dark-on-light' or 'light-on-dark', got '${String(o.polarity)}'`);
-  for (const k of ['minInkFraction', 'maxInkFraction', 'minDigitSize', 'minDigitShare'] as const) {
+  if (!(Number.isInteger(o.maxDigitPieces) && o.maxDigitPieces >= 1)) throw new TypeError(`preprocess: maxDigitPieces must be a positive integer, got ${o.maxDigitPieces}`);
+  for (const k of ['minInkFraction', 'maxInkFraction', 'minDigitSize', 'minDigitShare', 'minInkStrength'] as const) {
     if (!(o[k] >= 0 && o[k] <= 1)) throw new TypeError(`preprocess: ${k} must be in [0, 1], got ${o[k]}`);
   }
   if (!(o.minContrast >= 0)) throw new TypeError(`preprocess: minContrast must be ≥ 0, got ${o.minContrast}`);
   if (!(o.minContrastToNoise >= 0)) throw new TypeError(`preprocess: minContrastToNoise must be ≥ 0, got ${o.minContrastToNoise}`);
 }
 
-/** The ROI downscaled with sharp so its longer side is workSize (area-averaging also averages sensor noise away). */
-async function workImage(frame: Frame, roi: Rect, workSize: number): Promise<{ gray: Uint8Array; width: number; height: number; scale: number }> {
-  const scale = workSize / Math.max(roi.width, roi.height);
-  const width = Math.max(1, Math.round(roi.width * scale));
-  const height = Math.max(1, Math.round(roi.height * scale));
-  const data = await sharp(frame.gray, { raw: { width: frame.width, height: frame.height, channels: 1 } })
-    .extract({ left: roi.x, top: roi.y, width: roi.width, height: roi.height })
-    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
-    .toColourspace('b-w')
-    .raw()
-    .toBuffer();
-  return { gray: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height, scale };
+const CHANNEL_NAMES: readonly InkChannel[] = ['red', 'green', 'blue'];
+
+/** A region of the frame resized with sharp to w×h: the luma plane, plus R, G, B when the frame has colour. */
+async function regionPlanes(frame: Frame, region: Rect, width: number, height: number, colour: boolean, only?: InkChannel): Promise<Plane[]> {
+  const resize = (img: Sharp): Sharp => img
+    .extract({ left: region.x, top: region.y, width: region.width, height: region.height })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' });
+  if (!colour || !frame.rgb || only === 'luma') {
+    const g = await resize(sharp(frame.gray, { raw: { width: frame.width, height: frame.height, channels: 1 } })).toColourspace('b-w').raw().toBuffer();
+    return [{ name: 'luma', data: Float32Array.from(g) }];
+  }
+  // One resize of the colour frame; its luma (Rec. 601 weights) rather than a second pass over the gray frame.
+  const c = await resize(sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })).raw().toBuffer();
+  const n = width * height;
+  const rgb = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  const luma = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = c[3 * i], g = c[3 * i + 1], b = c[3 * i + 2];
+    rgb[0][i] = r; rgb[1][i] = g; rgb[2][i] = b;
+    luma[i] = 0.299 * r + 0.587 * g + 0.114 * b;
+  }
+  if (only) return [{ name: only, data: rgb[CHANNEL_NAMES.indexOf(only)] }];
+  return [{ name: 'luma', data: luma }, ...CHANNEL_NAMES.map((name, k) => ({ name, data: rgb[k] }))];
 }
 
+function invert(p: Plane): Plane {
+  const data = new Float32Array(p.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = 255 - p.data[i];
+  return { name: p.name, data };
+}
+
+/** Per component: how many boundary pixels it has, its summed strength, and whether it reaches the sheet edge. */
+interface Measured {
+  readonly c: Component;
+  readonly boundary: number;
+  readonly meanStrength: number;
+  readonly atEdge: boolean;
+  /** Typical stroke width, pixels: 2 · area / boundary pixels (a stroke of width w and length L: 2wL / 2L). */
+  readonly strokeWidth: number;
+  readonly longest: number;
+}
+
+function measureComponents(labels: Int32Array, components: readonly Component[], strength: Float32Array, inner: Uint8Array, width: number, height: number): Measured[] {
+  const k = components.length;
+  const boundary = new Uint32Array(k + 1);
+  const sum = new Float64Array(k + 1);
+  const edge = new Uint8Array(k + 1);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const l = labels[i];
+      if (l === 0) continue;
+      sum[l] += strength[i];
+      const up = y > 0 ? labels[i - width] : 0;
+      const down = y < height - 1 ? labels[i + width] : 0;
+      const left = x > 0 ? labels[i - 1] : 0;
+      const right = x < width - 1 ? labels[i + 1] : 0;
+      if (up !== l || down !== l || left !== l || right !== l) boundary[l]++;
+      // Reaching outside the (inset) sheet within one pixel counts as touching its edge.
+      if (!inner[i] || (y > 0 && !inner[i - width]) || (y < height - 1 && !inner[i + width]) || (x > 0 && !inner[i - 1]) || (x < width - 1 && !inner[i + 1])) edge[l] = 1;
+    }
+  }
+  return components.map((c) => ({
+    c, boundary: boundary[c.label], meanStrength: sum[c.label] / c.area, atEdge: edge[c.label] === 1 || c.touchesEdge,
+    strokeWidth: (2 * c.area) / Math.max(1, boundary[c.label]),
+    longest: Math.max(c.maxX - c.minX + 1, c.maxY - c.minY + 1),
+  }));
+}
+
+type Box = { minX: number; minY: number; maxX: number; maxY: number };
+
 /**
- * The digit: the largest component plus the pieces close to it (a 5's detached bar, a broken stroke).
- * Specks under 3 % of the largest are left out; a piece joins if its box is within 30 % of the group's size.
+ * The digit among the inner components: the seed is the one with most ink (area × strength) that is not a
+ * speck, then pieces close to the group join (a 5's detached bar, a broken stroke), as before.
  */
-function digitGroup(components: readonly Component[]): Component[] {
-  let largest = components[0];
-  for (const c of components) if (c.area > largest.area) largest = c;
-  const group = [largest];
-  const inGroup = new Set<number>([largest.label]);
-  const box = { minX: largest.minX, minY: largest.minY, maxX: largest.maxX, maxY: largest.maxY };
-  const minArea = Math.max(3, 0.03 * largest.area);
+function chooseDigit(candidates: readonly Measured[]): { group: Measured[]; box: Box; area: number } | null {
+  if (candidates.length === 0) return null;
+  let seed = candidates[0];
+  for (const m of candidates) if (m.c.area * m.meanStrength > seed.c.area * seed.meanStrength) seed = m;
+  const group = [seed];
+  const inGroup = new Set<number>([seed.c.label]);
+  const box: Box = { minX: seed.c.minX, minY: seed.c.minY, maxX: seed.c.maxX, maxY: seed.c.maxY };
+  const minArea = Math.max(2, 0.03 * seed.c.area);
   for (let grew = true; grew; ) {
     grew = false;
     const reach = 0.3 * Math.max(box.maxX - box.minX + 1, box.maxY - box.minY + 1);
-    for (const c of components) {
+    for (const m of candidates) {
+      const c = m.c;
       if (inGroup.has(c.label) || c.area < minArea) continue;
       const gapX = Math.max(0, c.minX - box.maxX, box.minX - c.maxX);
       const gapY = Math.max(0, c.minY - box.maxY, box.minY - c.maxY);
       if (Math.max(gapX, gapY) > reach) continue;
-      group.push(c);
+      group.push(m);
       inGroup.add(c.label);
       box.minX = Math.min(box.minX, c.minX);
       box.minY = Math.min(box.minY, c.minY);
@@ -148,7 +221,21 @@ function digitGroup(components: readonly Component[]): Component[] {
       grew = true;
     }
   }
-  return group;
+  return { group, box, area: group.reduce((a, m) => a + m.c.area, 0) };
+}
+
+/** A long thin line: ruled or squared paper, a table edge. */
+function isLine(m: Measured, sheetSpan: number): boolean {
+  return m.longest >= 0.45 * sheetSpan && m.strokeWidth <= 0.06 * m.longest;
+}
+
+/** What a component at the edge is: a digit cut by the edge has strokes thin for its size; a finger does not. */
+function edgeKind(m: Measured, sheetSpan: number, roiSide: number, digitStroke: number | null): 'line' | 'cut' | 'object' {
+  if (isLine(m, sheetSpan)) return 'line';
+  // A finger is as wide as a thick marker stroke at most only on a huge digit: compare with the digit in view.
+  const maxStroke = digitStroke === null ? 0.06 * roiSide : 2 * digitStroke;
+  if (m.c.area >= 12 && m.longest >= 0.08 * roiSide && m.strokeWidth <= 0.25 * m.longest && m.strokeWidth <= maxStroke) return 'cut';
+  return 'object';
 }
 
 /**
@@ -203,16 +290,17 @@ function percent(v: number): string {
   return `${(v * 100).toFixed(v < 0.01 ? 2 : 1)} %`;
 }
 
-/** Adaptive split parameters on the 0..255 normalized ink image: window ≈ 1/8 of the ROI, offset, floor. */
-const ADAPTIVE_RADIUS_FRACTION = 1 / 16;
-const ADAPTIVE_OFFSET = 20;
-const ADAPTIVE_FLOOR = 64;
 
 interface InkMask {
   readonly mask: Uint8Array;
   readonly split: InkSplit;
   readonly inkPixels: number;
 }
+
+/** Adaptive split parameters on the 0..255 normalized ink image: window ≈ 1/8 of the crop, offset, floor. */
+const ADAPTIVE_RADIUS_FRACTION = 1 / 16;
+const ADAPTIVE_OFFSET = 20;
+const ADAPTIVE_FLOOR = 64;
 
 function splitInk(ink: Uint8Array, width: number, height: number, method: ThresholdMethod): InkMask {
   const radius = Math.max(2, Math.round(Math.max(width, height) * ADAPTIVE_RADIUS_FRACTION));
@@ -228,104 +316,251 @@ function splitInk(ink: Uint8Array, width: number, height: number, method: Thresh
   return { mask, split, inkPixels };
 }
 
-interface DigitCandidate {
-  /** isDigit[label] = 1 for the digit's components. */
-  readonly isDigit: Uint8Array;
-  readonly box: { minX: number; minY: number; maxX: number; maxY: number };
-  readonly area: number;
-  readonly touchesEdge: boolean;
-  /** Area of the other components that reach the ROI edge. */
-  readonly edgeArea: number;
+/** The digit's longer side in the shaping crop, pixels: MNIST digits were drawn larger than the 20×20 box. */
+const DIGIT_WORK = 56;
+/** Finding's lighting window: 2r+1 with r = 7 % of the ROI's shorter side spans the thickest stroke of a digit
+ * up to 0.6 of the frame height (strokes ≤ 0.2 of the digit) while shadows and the sheet stay paper. */
+const FIND_RADIUS_FRACTION = 0.07;
+/** Share of its box a digit's ink fills at most, unless the box is thin (a '1'): MNIST digits fill 0.2–0.55. */
+const MAX_FILL = 0.65;
+/** Shaping's lighting window: 2r+1 with r = 16 % of the digit's longer side spans any of its strokes. */
+const SHAPE_RADIUS_FRACTION = 0.16;
+
+interface Shaped {
+  readonly pixels: Uint8Array;
+  readonly split: InkSplit;
+  readonly bbox: Rect;
+  readonly centreOfMass: { x: number; y: number };
+  readonly centreOfMass28: { x: number; y: number };
+  readonly box: Rect;
 }
 
-function digitCandidate(components: readonly Component[]): DigitCandidate {
+/**
+ * Shaping: the digit's neighbourhood from the full-resolution frame at DIGIT_WORK pixels for the digit's longer
+ * side, lighting flattened again at that scale, split, and the components that overlap the found digit fitted
+ * MNIST-style (20×20 box, centre of mass at 14, 14).
+ */
+async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: number, y: number) => boolean, channel: InkChannel, polarity: Polarity, o: PreprocessOptions): Promise<Shaped | null> {
+  const long = Math.max(found.width, found.height);
+  const margin = 0.3 * long + 2;
+  const x0 = Math.max(roi.x, Math.floor(found.x - margin));
+  const y0 = Math.max(roi.y, Math.floor(found.y - margin));
+  const x1 = Math.min(roi.x + roi.width, Math.ceil(found.x + found.width + margin));
+  const y1 = Math.min(roi.y + roi.height, Math.ceil(found.y + found.height + margin));
+  const region = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const scale = DIGIT_WORK / long;
+  const width = Math.max(8, Math.round(region.width * scale));
+  const height = Math.max(8, Math.round(region.height * scale));
+  const sx = width / region.width;
+  const sy = height / region.height;
+  let [plane] = await regionPlanes(frame, region, width, height, channel !== 'luma', channel);
+  if (polarity === 'light-on-dark') plane = invert(plane);
+  const radius = Math.max(2, Math.round(SHAPE_RADIUS_FRACTION * DIGIT_WORK));
+  const { strength } = flattenIllumination(plane.data, width, height, radius);
+  // The found digit's box in crop pixels; its strong ink sets the gain so typical ink reads 255.
+  const bx0 = Math.max(0, Math.floor((found.x - region.x) * sx) - 1);
+  const by0 = Math.max(0, Math.floor((found.y - region.y) * sy) - 1);
+  const bx1 = Math.min(width - 1, Math.ceil((found.x + found.width - region.x) * sx) + 1);
+  const by1 = Math.min(height - 1, Math.ceil((found.y + found.height - region.y) * sy) + 1);
+  const inBox = new Uint8Array(width * height);
+  for (let y = by0; y <= by1; y++) inBox.fill(1, y * width + bx0, y * width + bx1 + 1);
+  // Typical ink, as MNIST's saturated stroke cores: the median of the box's clearly inked pixels.
+  const strong = quantileWhere(strength, inBox, 0.97);
+  if (!(strong > 0)) return null;
+  const inked = new Uint8Array(width * height);
+  for (let i = 0; i < inked.length; i++) inked[i] = inBox[i] && strength[i] > 0.15 * strong ? 1 : 0;
+  const typical = quantileWhere(strength, inked, 0.5);
+  if (!(typical > 0)) return null;
+  // Only near the ink finding chose: ruling, the sheet's edge or a finger elsewhere in the crop stay out.
+  const ink = new Uint8Array(width * height);
+  const gain = 255 / typical;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!allowed(region.x + (x + 0.5) / sx, region.y + (y + 0.5) / sy)) continue;
+      const i = y * width + x;
+      ink[i] = Math.min(255, Math.round(strength[i] * gain));
+    }
+  }
+  const { mask, split } = splitInk(ink, width, height, o.threshold);
+  const { labels, components } = labelComponents(mask, width, height);
+  const overlapping = components.filter((c) => c.maxX >= bx0 && c.minX <= bx1 && c.maxY >= by0 && c.minY <= by1);
+  if (overlapping.length === 0) return null;
+  const largest = Math.max(...overlapping.map((c) => c.area));
   const isDigit = new Uint8Array(components.length + 1);
-  const box = { minX: Infinity, minY: Infinity, maxX: -1, maxY: -1 };
-  let area = 0;
-  let touchesEdge = false;
-  for (const c of digitGroup(components)) {
+  const box: Box = { minX: Infinity, minY: Infinity, maxX: -1, maxY: -1 };
+  for (const c of overlapping) {
+    if (c.area < 0.03 * largest) continue;
     isDigit[c.label] = 1;
-    area += c.area;
-    touchesEdge ||= c.touchesEdge;
     box.minX = Math.min(box.minX, c.minX);
     box.minY = Math.min(box.minY, c.minY);
     box.maxX = Math.max(box.maxX, c.maxX);
     box.maxY = Math.max(box.maxY, c.maxY);
   }
-  let edgeArea = 0;
-  for (const c of components) if (c.touchesEdge && isDigit[c.label] === 0) edgeArea += c.area;
-  return { isDigit, box, area, touchesEdge, edgeArea };
-}
-
-/** The no-digit rules that need the components, in order; null when the candidate is a usable digit. */
-function rejectCandidate(d: DigitCandidate, inkPixels: number, pieces: number, workSide: number, o: PreprocessOptions): { code: NoDigitCode; reason: string } | null {
-  const share = d.area / inkPixels;
-  const cut = { code: 'cut-by-edge' as const, reason: 'the digit touches the ROI edge: it is probably only partly in view' };
-  // A digit cut by the edge can fall apart into pieces that all reach the edge: that is a cut, not noise.
-  if (share < o.minDigitShare && (d.touchesEdge || d.edgeArea > 0) && (d.area + d.edgeArea) / inkPixels >= o.minDigitShare) return cut;
-  if (share < o.minDigitShare) {
-    return { code: 'fragmented', reason: `ink is scattered: the largest group holds ${percent(share)} of it across ${pieces} pieces (noise or several objects; need ${percent(o.minDigitShare)})` };
-  }
-  if (d.touchesEdge) return cut;
-  const longest = Math.max(d.box.maxX - d.box.minX + 1, d.box.maxY - d.box.minY + 1);
-  if (longest < o.minDigitSize * workSide) {
-    return { code: 'too-small', reason: `the digit is too small: ${percent(longest / workSide)} of the ROI, need ${percent(o.minDigitSize)}` };
-  }
-  return null;
+  const crop = digitCrop(ink, split.levels, labels, isDigit, width, height, box);
+  if (crop.width <= 0 || crop.height <= 0) return null;
+  const fitted = await fitToBox(crop.crop, crop.width, crop.height, o.resizeKernel);
+  const centred = centreByMass(fitted.pixels, fitted.width, fitted.height);
+  const comCropX = (centred.comX - centred.offsetX + 0.5) * (crop.width / fitted.width);
+  const comCropY = (centred.comY - centred.offsetY + 0.5) * (crop.height / fitted.height);
+  return {
+    pixels: centred.pixels,
+    split,
+    bbox: { x: region.x + box.minX / sx, y: region.y + box.minY / sy, width: (box.maxX - box.minX + 1) / sx, height: (box.maxY - box.minY + 1) / sy },
+    centreOfMass: { x: region.x + (crop.x + comCropX) / sx, y: region.y + (crop.y + comCropY) / sy },
+    centreOfMass28: { x: centred.comX, y: centred.comY },
+    box: { x: centred.offsetX, y: centred.offsetY, width: fitted.width, height: fitted.height },
+  };
 }
 
 /**
  * Turns a frame into an MNIST-style 28×28 digit (0 = background, 255 = ink) the way MNIST was made, or says
- * why there is none. Steps: ROI → downscale → contrast normalization (lighting removed, polarity found) →
- * ink/paper split → connected components → digit decision → 20×20 fit → centre of mass at (14, 14).
- * Geometry is in frame pixels, continuous coordinates (pixel i spans [i, i+1)).
+ * why there is none. Finding: ROI → work size → polarity → lighting divided out per channel → sheet → the
+ * channel with most ink contrast → blank test (contrast, contrast-to-noise) → ink split → components judged by
+ * place and shape. Shaping: see shapeDigit. Geometry is in frame pixels, continuous coordinates.
  */
 export async function preprocess(frame: Frame, options: Partial<PreprocessOptions> = {}): Promise<PreprocessResult> {
   checkFrame(frame);
   const o: PreprocessOptions = { ...DEFAULT_PREPROCESS, ...options };
   checkOptions(o);
   const roi = resolveRoi(o.roi, frame.width, frame.height);
-  const work = await workImage(frame, roi, o.workSize);
-  const { width, height, scale } = work;
-  const toFrame = (r: { x: number; y: number; width: number; height: number }): Rect => ({
-    x: roi.x + r.x / scale, y: roi.y + r.y / scale, width: r.width / scale, height: r.height / scale,
-  });
-  const none = (code: NoDigitCode, reason: string, geometry: FrameGeometry): PreprocessResult => ({ kind: 'none', code, reason, geometry });
+  const scale = Math.min(4, o.workSize / Math.max(roi.width, roi.height));
+  const width = Math.max(1, Math.round(roi.width * scale));
+  const height = Math.max(1, Math.round(roi.height * scale));
+  const view: WorkView = { roi, width, height, sx: width / roi.width, sy: height / roi.height };
+  const planes = await regionPlanes(frame, roi, width, height, frame.rgb !== undefined);
+  if (o.polarity !== 'auto') return findDigit(frame, o, view, planes, o.polarity);
+  const judged = inkPolarity(planes[0].data);
+  const first = await findDigit(frame, o, view, planes, judged.polarity);
+  // A dark background is a board with light ink, or a dark room around a sheet, which taken for a board shows
+  // the sheet as ink and the digit as holes in it. Both are tried; when both find a digit, the one whose ink is
+  // more stroke-like (fills less of its box) wins — a board's other polarity finds a digit's loops,
+  // a sheet's finds the sheet, and both fill their boxes more than strokes do.
+  if (judged.sure) return first;
+  const other = await findDigit(frame, o, view, planes, judged.polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light');
+  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill ? other : first;
+  return other.kind === 'digit' ? other : first;
+}
 
-  const inkImage = normalizeInk(work.gray, width, height, o.polarity);
-  const base = { roi, work: { width, height }, polarity: inkImage.polarity, contrast: inkImage.contrast, noise: inkImage.noise };
-  if (inkImage.contrast < o.minContrast || inkImage.contrast < o.minContrastToNoise * inkImage.noise) {
-    return none('blank', `blank: nothing stands out of the paper (ink contrast ${inkImage.contrast} gray levels, noise σ ${inkImage.noise.toFixed(1)}; need ≥ ${o.minContrast} and ≥ ${o.minContrastToNoise}σ)`, base);
+interface WorkView { readonly roi: Rect; readonly width: number; readonly height: number; readonly sx: number; readonly sy: number }
+
+async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw: Plane[], polarity: Polarity): Promise<PreprocessResult> {
+  const { roi, width, height, sx, sy } = view;
+  const toFrame = (b: Box): Rect => ({ x: roi.x + b.minX / sx, y: roi.y + b.minY / sy, width: (b.maxX - b.minX + 1) / sx, height: (b.maxY - b.minY + 1) / sy });
+  const none = (code: NoDigitCode, reason: string, geometry: FrameGeometry): PreprocessResult => ({ kind: 'none', code, reason, geometry });
+  const radius = Math.max(2, Math.round(FIND_RADIUS_FRACTION * Math.min(width, height)));
+  const planes = polarity === 'light-on-dark' ? raw.map(invert) : raw;
+  const lumaFlat = flattenIllumination(planes[0].data, width, height, radius);
+  const sheet: Sheet = findSheet(lumaFlat.paper, width, height, Math.max(1, Math.round(radius / 3)));
+  const flats = planes.map((p, k) => (k === 0 ? lumaFlat : flattenLike(p.data, lumaFlat, sheet.mask, 0.1)));
+  // The channel with most ink–paper contrast for its noise.
+  let best = 0;
+  let bestScore = -1;
+  const stats = planes.map((p, k) => {
+    const sigma = flatNoiseSigma(p.data, flats[k].paper, width, height, sheet.mask);
+    const peak = quantileWhere(flats[k].strength, sheet.mask, 0.999);
+    return { sigma, peak };
+  });
+  stats.forEach((s, k) => {
+    const score = s.peak / Math.max(s.sigma, 0.002);
+    if (score > bestScore) { bestScore = score; best = k; }
+  });
+  const channel = planes[best].name;
+  const { strength } = flats[best];
+  const { sigma, peak } = stats[best];
+  const contrast = Math.round(peak * sheet.paperLevel);
+  const noise = Number((sigma * sheet.paperLevel).toFixed(2));
+  const base: FrameGeometry = {
+    roi, work: { width, height }, polarity, contrast, noise, channel,
+    ...(sheet.bounded ? { sheet: toFrame(sheet.box) } : {}),
+  };
+  if (contrast < o.minContrast || peak < o.minContrastToNoise * sigma || peak < o.minInkStrength) {
+    return none('blank', `blank: nothing stands out of the paper once the lighting is removed (strongest ink ${contrast} gray levels = ${percent(peak)} of the paper's light, noise σ ${noise.toFixed(1)}; need ≥ ${o.minContrast}, ≥ ${percent(o.minInkStrength)} and ≥ ${o.minContrastToNoise}σ)`, base);
   }
 
-  const { mask, split, inkPixels } = splitInk(inkImage.ink, width, height, o.threshold);
-  const inkFraction = inkPixels / (width * height);
+  // Ink: at least half the strongest ink (faint ruling, remnants of shadow edges and skin stay out).
+  const level = Math.max(0.5 * peak, 4 * sigma);
+  const mask = new Uint8Array(width * height);
+  let sheetArea = 0;
+  let inkPixels = 0;
+  for (let i = 0; i < mask.length; i++) {
+    sheetArea += sheet.mask[i];
+    if (sheet.mask[i] && strength[i] > level) { mask[i] = 1; inkPixels++; }
+  }
   const { labels, components } = labelComponents(mask, width, height);
-  const measured = { ...base, threshold: split.summary, inkFraction, components: components.length };
-  if (inkFraction < o.minInkFraction) return none('too-little-ink', `too little ink: ${percent(inkFraction)} of the ROI, need ${percent(o.minInkFraction)}`, measured);
-  if (inkFraction > o.maxInkFraction) return none('too-much-ink', `too much ink: ${percent(inkFraction)} of the ROI, at most ${percent(o.maxInkFraction)} (shadow, dark object or wrong polarity)`, measured);
+  const measured = measureComponents(labels, components, strength, sheet.mask, width, height);
+  const inkFraction = inkPixels / Math.max(1, sheetArea);
+  const split: ThresholdSummary = { method: 'otsu', level: Math.round(level * 255) };
+  const found = { ...base, threshold: split, inkFraction, components: components.length };
+  if (inkFraction > o.maxInkFraction) return none('too-much-ink', `too much ink: ${percent(inkFraction)} of the sheet, at most ${percent(o.maxInkFraction)} (a dark object or the wrong polarity)`, found);
 
-  const digit = digitCandidate(components);
-  const { box } = digit;
-  const located = { ...measured, bbox: toFrame({ x: box.minX, y: box.minY, width: box.maxX - box.minX + 1, height: box.maxY - box.minY + 1 }) };
-  const rejection = rejectCandidate(digit, inkPixels, components.length, Math.max(width, height), o);
-  if (rejection) return none(rejection.code, rejection.reason, located);
+  const span = Math.max(sheet.box.maxX - sheet.box.minX + 1, sheet.box.maxY - sheet.box.minY + 1);
+  const roiSide = Math.min(width, height);
+  const inner = measured.filter((m) => !m.atEdge && !isLine(m, span));
+  const lines = measured.filter((m) => isLine(m, span)).length;
+  const choice = chooseDigit(inner.filter((m) => m.c.area >= 2));
+  const digitStroke = choice ? choice.group[0].strokeWidth : null;
+  const edgeKinds = measured.filter((m) => m.atEdge).map((m) => ({ m, kind: edgeKind(m, span, roiSide, digitStroke) }));
+  if (!choice) {
+    const cut = edgeKinds.find((e) => e.kind === 'cut');
+    if (cut) return none('cut-by-edge', 'the digit touches the edge of the view or of the sheet: it is probably only partly in view', { ...found, bbox: toFrame(cut.m.c) });
+    if (lines > 0) return none('ruled-lines', `only long thin lines (${lines}): ruled or squared paper with no digit on it`, found);
+    if (edgeKinds.length > 0) return none('edge-object', `only something at the edge (${edgeKinds.length} object${edgeKinds.length > 1 ? 's' : ''}: a finger or thumb, the sheet's edge), no digit`, found);
+    return none('too-little-ink', 'too little ink: nothing but specks', found);
+  }
+  const { box } = choice;
+  const located = { ...found, bbox: toFrame(box) };
+  // A digit cut by the edge falls apart into an edge piece and inner pieces: the inner ones are not the digit.
+  const size = Math.max(box.maxX - box.minX + 1, box.maxY - box.minY + 1);
+  for (const e of edgeKinds) {
+    if (e.kind !== 'cut') continue;
+    const gapX = Math.max(0, e.m.c.minX - box.maxX, box.minX - e.m.c.maxX);
+    const gapY = Math.max(0, e.m.c.minY - box.maxY, box.minY - e.m.c.maxY);
+    if (Math.max(gapX, gapY) <= 0.3 * size && e.m.c.area >= 0.3 * choice.area) {
+      return none('cut-by-edge', 'the digit touches the edge of the view or of the sheet: it is probably only partly in view', { ...found, bbox: toFrame({ minX: Math.min(box.minX, e.m.c.minX), minY: Math.min(box.minY, e.m.c.minY), maxX: Math.max(box.maxX, e.m.c.maxX), maxY: Math.max(box.maxY, e.m.c.maxY) }) });
+    }
+  }
+  const innerInk = inner.reduce((a, m) => a + m.c.area, 0);
+  const share = choice.area / Math.max(1, innerInk);
+  if (share < o.minDigitShare) {
+    return none('fragmented', `ink is scattered: the digit-like group holds ${percent(share)} of the sheet's ink across ${inner.length} pieces (noise or several objects; need ${percent(o.minDigitShare)})`, located);
+  }
+  // A solid patch: it fills most of a box that is not thin (a '1' fills its thin box; a '0' or '8' half of theirs).
+  const seed = choice.group[0].c;
+  const seedW = seed.maxX - seed.minX + 1;
+  const seedH = seed.maxY - seed.minY + 1;
+  const fill = seed.area / (seedW * seedH);
+  if (fill > MAX_FILL && Math.min(seedW, seedH) >= 0.4 * Math.max(seedW, seedH)) {
+    return none('blob', `a solid patch, not strokes: it fills ${percent(fill)} of its box (a digit fills under ${percent(MAX_FILL)})`, located);
+  }
+  if (choice.group.length > o.maxDigitPieces) {
+    return none('fragmented', `the ink is texture, not a digit: ${choice.group.length} pieces close together (broken ruling, paper grain; at most ${o.maxDigitPieces})`, located);
+  }
+  if (choice.area < o.minInkFraction * width * height) return none('too-little-ink', `too little ink: ${percent(choice.area / (width * height))} of the view, need ${percent(o.minInkFraction)}`, located);
+  if (size < o.minDigitSize * roiSide) {
+    return none('too-small', `the digit is too small: ${percent(size / roiSide)} of the view's height, need ${percent(o.minDigitSize)}`, located);
+  }
 
-  const crop = digitCrop(inkImage.ink, split.levels, labels, digit.isDigit, width, height, box);
-  const fitted = await fitToBox(crop.crop, crop.width, crop.height, o.resizeKernel);
-  const centred = centreByMass(fitted.pixels, fitted.width, fitted.height);
-  // Box → crop coordinates (the resize maps pixel centres linearly) → frame.
-  const comCropX = (centred.comX - centred.offsetX + 0.5) * (crop.width / fitted.width);
-  const comCropY = (centred.comY - centred.offsetY + 0.5) * (crop.height / fitted.height);
+  // Where the shaping may find ink: the chosen components, grown by two work pixels.
+  const chosen = new Uint8Array(components.length + 1);
+  for (const m of choice.group) chosen[m.c.label] = 1;
+  const gx0 = Math.max(0, box.minX - 3), gy0 = Math.max(0, box.minY - 3);
+  const gw = Math.min(width - 1, box.maxX + 3) - gx0 + 1, gh = Math.min(height - 1, box.maxY + 3) - gy0 + 1;
+  const near = new Float32Array(gw * gh);
+  for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) near[y * gw + x] = chosen[labels[(y + gy0) * width + x + gx0]];
+  const grown = running2d(near, gw, gh, 2, true);
+  const allowed = (x: number, y: number): boolean => {
+    const wx = Math.floor((x - roi.x) * sx) - gx0;
+    const wy = Math.floor((y - roi.y) * sy) - gy0;
+    return wx >= 0 && wy >= 0 && wx < gw && wy < gh && grown[wy * gw + wx] > 0;
+  };
+  const shaped = await shapeDigit(frame, roi, toFrame(box), allowed, channel, polarity, o);
+  if (!shaped) return none('too-little-ink', 'the digit vanished at full resolution (too faint)', located);
   return {
     kind: 'digit',
-    pixels: centred.pixels,
+    pixels: shaped.pixels,
     geometry: {
-      ...located,
-      digitShare: digit.area / inkPixels,
-      centreOfMass: { x: roi.x + (crop.x + comCropX) / scale, y: roi.y + (crop.y + comCropY) / scale },
-      centreOfMass28: { x: centred.comX, y: centred.comY },
-      box: { x: centred.offsetX, y: centred.offsetY, width: fitted.width, height: fitted.height },
+      ...located, threshold: shaped.split.summary, bbox: shaped.bbox, digitShare: share, inkFill: fill, inkArea: choice.area / (width * height),
+      centreOfMass: shaped.centreOfMass, centreOfMass28: shaped.centreOfMass28, box: shaped.box,
     },
   };
 }

@@ -1,15 +1,17 @@
 import type { Rect } from './frame.js';
 
 /**
- * Region of interest: `{ fraction }` is a centred square whose side is that fraction of min(width, height);
- * a Rect is taken as is (pixels). The default is the full centre square, `{ fraction: 1 }`.
+ * Region of interest: `{ whole: true }` is the whole frame (the default: a digit may be anywhere);
+ * `{ fraction }` is a centred square whose side is that fraction of min(width, height); a Rect is taken as is
+ * (pixels).
  */
-export type RoiSpec = { readonly fraction: number } | Rect;
+export type RoiSpec = { readonly whole: true } | { readonly fraction: number } | Rect;
 
-export const DEFAULT_ROI: RoiSpec = { fraction: 1 };
+export const DEFAULT_ROI: RoiSpec = { whole: true };
 
 /** Integer pixel rectangle inside the frame, or a TypeError naming the bad field. */
 export function resolveRoi(spec: RoiSpec, width: number, height: number): Rect {
+  if ('whole' in spec) return { x: 0, y: 0, width, height };
   if ('fraction' in spec) {
     const f = spec.fraction;
     if (!(f > 0 && f <= 1)) throw new TypeError(`roi.fraction must be in (0, 1], got ${f}`);

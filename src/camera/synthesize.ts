@@ -71,14 +71,14 @@ export interface SynthesizedFrame {
   readonly truth: SynthesisTruth;
 }
 
-const pick = (rng: () => number, [lo, hi]: Range): number => lo + (hi - lo) * rng();
+export const pick = (rng: () => number, [lo, hi]: Range): number => lo + (hi - lo) * rng();
 
 /**
  * Adds sensor noise: each pixel gets the sum of the four bytes of one 32-bit draw, centred and scaled
  * (Irwin–Hall with n = 4: within 1 % of a Gaussian's spread, bounded at ±3.5σ). The draws come from an inline
  * xorshift32 seeded by one draw of `rng`, so the frame stays reproducible without a function call per pixel.
  */
-function addSensorNoise(pixels: Uint8Array, sigma: number, rng: () => number): void {
+export function addSensorNoise(pixels: Uint8Array, sigma: number, rng: () => number): void {
   const scale = sigma / Math.sqrt((4 * (256 * 256 - 1)) / 12);
   let state = ((rng() * 4294967296) >>> 0) | 1;
   for (let i = 0; i < pixels.length; i++) {
@@ -93,7 +93,7 @@ function addSensorNoise(pixels: Uint8Array, sigma: number, rng: () => number): v
 }
 
 /** Ink box of a 28×28 digit in continuous pixel-edge coordinates. */
-function inkBox(digit: Uint8Array): { x0: number; y0: number; x1: number; y1: number } {
+export function inkBox(digit: Uint8Array): { x0: number; y0: number; x1: number; y1: number } {
   let x0 = IMAGE_SIZE, y0 = IMAGE_SIZE, x1 = 0, y1 = 0;
   for (let y = 0; y < IMAGE_SIZE; y++) {
     for (let x = 0; x < IMAGE_SIZE; x++) {
@@ -109,7 +109,7 @@ function inkBox(digit: Uint8Array): { x0: number; y0: number; x1: number; y1: nu
 }
 
 /** Digit plane → frame: scale, rotate, then a mild projective tilt, about the digit's ink centre. */
-class DigitPlacement {
+export class DigitPlacement {
   private readonly cos: number;
   private readonly sin: number;
   constructor(
@@ -178,7 +178,7 @@ function inkCoverage(a: number): number {
   return t * t * (3 - 2 * t);
 }
 
-function renderDigitCoverage(digit: Uint8Array, placement: DigitPlacement, width: number, height: number, coverage: Float32Array): void {
+export function renderDigitCoverage(digit: Uint8Array, placement: DigitPlacement, width: number, height: number, coverage: Float32Array): void {
   const box = placement.boxOf(0, 0, IMAGE_SIZE, IMAGE_SIZE);
   const xa = Math.max(0, Math.floor(box.minX));
   const xb = Math.min(width - 1, Math.ceil(box.maxX));
@@ -196,7 +196,7 @@ function renderDigitCoverage(digit: Uint8Array, placement: DigitPlacement, width
   }
 }
 
-function paintSpecks(rng: () => number, maxSpecks: number, width: number, height: number, coverage: Float32Array): void {
+export function paintSpecks(rng: () => number, maxSpecks: number, width: number, height: number, coverage: Float32Array): void {
   const count = Math.floor(rng() * (maxSpecks + 1));
   for (let s = 0; s < count; s++) {
     const cx = rng() * width;

@@ -214,7 +214,7 @@ export type ServerMessage =
       /** source_sha256: the float model the artifact was quantized from (as the artifact records it). */
       readonly model: { readonly path: string; readonly source_sha256: string | null };
       readonly board: BoardStatusJson;
-      readonly roi: { readonly fraction: number } | RectJson;
+      readonly roi: { readonly whole: true } | { readonly fraction: number } | RectJson;
       readonly stable: { readonly window: number; readonly min_confidence: number };
       readonly limits: { readonly max_message_bytes: number; readonly max_width: number; readonly max_height: number; readonly max_pixels: number; readonly max_in_flight: number };
     }

@@ -129,7 +129,7 @@ export async function startServer(o: ServeOptions): Promise<ServeServer> {
       v: 1, type: 'welcome', session: id, protocol: 1,
       model: { path: o.model.path, source_sha256: o.model.sourceSha256 },
       board: boardStatus(),
-      roi: 'fraction' in roi ? { fraction: roi.fraction } : { x: roi.x, y: roi.y, width: roi.width, height: roi.height },
+      roi: 'whole' in roi ? { whole: true } : 'fraction' in roi ? { fraction: roi.fraction } : { x: roi.x, y: roi.y, width: roi.width, height: roi.height },
       stable: { window: stableWindow, min_confidence: minConfidence },
       limits: { max_message_bytes: limits.maxMessageBytes, max_width: limits.maxWidth, max_height: limits.maxHeight, max_pixels: limits.maxPixels, max_in_flight: tabWindow },
     });

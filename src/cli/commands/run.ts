@@ -48,7 +48,7 @@ export const runCommand: Command = {
   options: {
     camera: { type: 'string', help: 'capture from a camera (Linux /dev/videoN, macOS/Windows device name)', arg: 'dev' },
     video: { type: 'string', help: 'read a video file (any format ffmpeg decodes)', arg: 'file' },
-    images: { type: 'string', help: 'a folder, image file or quoted glob (label from a leading digit in the file name)', arg: 'glob' },
+    images: { type: 'string', help: "a folder, image file or quoted glob; a file name holding label<d> or digit<d> (e.g. shot-label7.jpg, img_digit=3.png) gives the label; unreadable files are reported and skipped", arg: 'glob' },
     source: { type: 'string', help: SOURCE_SPEC_HELP, arg: 'spec' },
     engine: { type: 'string', help: 'sim (TS int8 simulator), board (serial: --port or --virtual) or qemu (emulated Cortex-M4); default board on a virtual board', arg: 'name' },
     port: { type: 'string', help: 'serial port of a real board running the generated firmware', arg: 'path' },
@@ -59,12 +59,13 @@ export const runCommand: Command = {
     window: { type: 'string', default: '4', help: 'frames in flight at once', arg: 'N' },
     stable: { type: 'string', default: '5', help: 'frames the steady answer votes over', arg: 'K' },
     'min-confidence': { type: 'string', default: '0.6', help: 'confidence floor (0..1) for a frame to vote', arg: 'p' },
-    roi: { type: 'string', help: "region of interest: 'center' (the centre square, default), a fraction such as 0.6 (a smaller centred square), or x,y,w,h in pixels", arg: 'spec' },
+    roi: { type: 'string', help: "region of interest: 'frame' (the whole frame, default), 'center' (the centre square), a fraction such as 0.6 (a smaller centred square), or x,y,w,h in pixels", arg: 'spec' },
     threshold: { type: 'string', help: 'ink/paper split: otsu (default) or adaptive', arg: 'method' },
     polarity: { type: 'string', help: 'auto (default), dark-on-light (pen on paper) or light-on-dark', arg: 'p' },
     realtime: { type: 'boolean', help: 'play videos at their own frame rate instead of as fast as possible' },
     'save-frames': { type: 'string', help: 'write each frame\'s 28×28 input as PNG into this folder', arg: 'dir' },
     seed: { type: 'string', default: '1', help: 'seed for mnist:* frame rendering', arg: 'N' },
+    hold: { type: 'string', default: '15', help: 'mnist:* sources: frames each digit is held for, moving a little, as a hand holds paper', arg: 'N' },
     json: { type: 'boolean', help: 'one JSON line per frame, then the summary as the last line' },
   },
   examples: [
@@ -107,7 +108,14 @@ export const runCommand: Command = {
       : await openBoardClassifier({ model, port: typeof v.port === 'string' ? v.port : undefined, qemu: engineChoice === 'qemu', log });
     log(`model ${model} · engine ${classifier.name} · source ${spec}${limit ? ` (${limit} frames)` : ''}`);
     const view = new LiveView(v.json ? { write: () => {} } : process.stdout, (p) => renderAscii(p), classifier.name);
-    const source = openFrameSource(spec, { signal: abort.signal, seed, realtime: Boolean(v.realtime), ...(spec.startsWith('mnist:') && limit ? { count: limit } : {}) });
+    let unreadable = 0;
+    const onUnreadable = (file: string, index: number, message: string): void => {
+      unreadable++;
+      if (v.json) writeJsonLine({ index, source: file, error: message });
+      else log(`frame ${index}: ${message} (skipped)`);
+    };
+    const hold = intOption(v.hold, 'hold', 1, 10_000) ?? 15;
+    const source = openFrameSource(spec, { signal: abort.signal, seed, realtime: Boolean(v.realtime), onUnreadable, hold, ...(spec.startsWith('mnist:') && limit ? { count: Math.ceil(limit / hold) } : {}) });
     try {
       const summary = await recognize(take(source, limit), {
         classifier, preprocess, preprocessOptions: pre, window, stableWindow, minConfidence,
@@ -124,16 +132,18 @@ export const runCommand: Command = {
       if (v.json) {
         const { deviceMicros, ...rest } = summary;
         // device_us as in the frame lines; the other keys are snake_cased on the way out (no_digit, latency_ms).
-        writeJsonLine({ summary: { engine: classifier.name, source: spec, model, ...rest, device_us: deviceMicros } });
+        writeJsonLine({ summary: { engine: classifier.name, source: spec, model, ...rest, device_us: deviceMicros, unreadable } });
+      } else {
+        view.summary(summary);
+        if (unreadable > 0) log(`${unreadable} unreadable image${unreadable > 1 ? 's' : ''} skipped`);
       }
-      else view.summary(summary);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await source.return(undefined);
       await classifier.close();
     }
-    return 0;
+    return unreadable > 0 ? 1 : 0;
   },
 };
 
@@ -146,12 +156,13 @@ async function* take<T>(it: AsyncIterable<T>, limit: number | undefined): AsyncG
 }
 
 function parseRoi(s: string): RoiSpec {
+  if (s === 'frame' || s === 'whole') return { whole: true };
   if (s === 'center' || s === 'centre') return { fraction: 1 };
   const f = Number(s);
   if (Number.isFinite(f) && f > 0 && f <= 1) return { fraction: f };
   const parts = s.split(',').map(Number);
   if (parts.length !== 4 || parts.some((x) => !Number.isInteger(x) || x < 0)) {
-    throw new CliError(`--roi expects 'center', a fraction in (0, 1] for a centred square, or x,y,w,h in pixels; got '${s}'`);
+    throw new CliError(`--roi expects 'frame', 'center', a fraction in (0, 1] for a centred square, or x,y,w,h in pixels; got '${s}'`);
   }
   return { x: parts[0], y: parts[1], width: parts[2], height: parts[3] };
 }

@@ -30,7 +30,8 @@ const FILE_SHORT_SIDE = 480;
 type Rect = { x: number; y: number; width: number; height: number };
 
 function roiOf(welcome: WelcomeMessage | null, width: number, height: number): Rect {
-  const roi = welcome?.roi ?? { fraction: 1 };
+  const roi = welcome?.roi ?? { whole: true };
+  if ('whole' in roi) return { x: 0, y: 0, width, height };
   if ('fraction' in roi) {
     const side = Math.round(Math.min(width, height) * roi.fraction);
     return { x: Math.floor((width - side) / 2), y: Math.floor((height - side) / 2), width: side, height: side };

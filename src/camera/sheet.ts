@@ -1,0 +1,88 @@
+import { labelComponents } from './components.js';
+import { running2d } from './morphology.js';
+import { otsuLevel } from './threshold.js';
+
+/** The sheet of paper in the work image: where ink may be. */
+export interface Sheet {
+  /** 1 on the sheet, shrunk by `inset` pixels so its edge (and the shadow line along it) is never ink. */
+  readonly mask: Uint8Array;
+  /** False when the paper fills the ROI (no room visible around it). */
+  readonly bounded: boolean;
+  /** Share of the ROI the sheet covers. */
+  readonly coverage: number;
+  /** The paper level (95th percentile of the illumination field), 0..255. */
+  readonly paperLevel: number;
+  readonly box: { readonly minX: number; readonly minY: number; readonly maxX: number; readonly maxY: number };
+}
+
+/** The room must be darker than this share of the paper to count as "not the sheet" at all (the deepest shadow the issue names, 60 levels on 160-level paper, leaves 0.62). */
+const MAX_ROOM_SHARE = 0.55;
+/** Room darker than the paper by less than this is taken as paper (a white wall): it holds no ink either way. */
+const MIN_SPLIT = 0.3;
+
+/**
+ * Finds the sheet from the illumination field (the closing: ink already erased): paper is the bright, broad
+ * plateau; a desk, a wall or a dark room around a smaller sheet is darker. Otsu on the field's histogram
+ * splits the two when they are far apart; the sheet is the largest bright region with its holes filled
+ * (fingers, a dark object on it), then shrunk by `inset`. Shadows are kept on the sheet: a 60-level shadow on
+ * 160-level paper is still 0.62 of it, above any room the split accepts.
+ */
+export function findSheet(paper: Float32Array, width: number, height: number, inset: number): Sheet {
+  const n = width * height;
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < n; i++) hist[Math.min(255, Math.max(0, Math.round(paper[i])))]++;
+  let seen = 0;
+  let p95 = 255;
+  for (let v = 0; v < 256; v++) {
+    seen += hist[v];
+    if (seen > 0.95 * (n - 1)) { p95 = v; break; }
+  }
+  const full = (): Sheet => ({ mask: insetMask(new Uint8Array(n).fill(1), width, height, 1), bounded: false, coverage: 1, paperLevel: p95, box: { minX: 0, minY: 0, maxX: width - 1, maxY: height - 1 } });
+  if (p95 < 8) return full();
+  const level = otsuLevel(hist);
+  let darkCount = 0;
+  let darkSum = 0;
+  for (let v = 0; v <= level; v++) { darkCount += hist[v]; darkSum += v * hist[v]; }
+  const darkMean = darkCount ? darkSum / darkCount : p95;
+  // Nothing dark enough and broad enough around the paper: the paper fills the view.
+  if (darkCount < 0.03 * n || darkMean > MAX_ROOM_SHARE * p95 || level > (1 - MIN_SPLIT / 2) * p95) return full();
+  const cut = Math.min(Math.max(level, 0.3 * p95), 0.7 * p95);
+  const bright = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bright[i] = paper[i] > cut ? 1 : 0;
+  const { labels, components } = labelComponents(bright, width, height);
+  if (components.length === 0) return full();
+  let best = components[0];
+  for (const c of components) if (c.area > best.area) best = c;
+  const sheet = new Uint8Array(n);
+  for (let i = 0; i < n; i++) sheet[i] = labels[i] === best.label ? 1 : 0;
+  // Holes: background regions that do not reach the image edge are inside the sheet.
+  const outside = new Uint8Array(n);
+  for (let i = 0; i < n; i++) outside[i] = sheet[i] ? 0 : 1;
+  const holes = labelComponents(outside, width, height);
+  for (let i = 0; i < n; i++) {
+    const l = holes.labels[i];
+    if (l !== 0 && !holes.components[l - 1].touchesEdge) sheet[i] = 1;
+  }
+  let area = 0;
+  for (let i = 0; i < n; i++) area += sheet[i];
+  if (area > 0.97 * n) return full();
+  return {
+    mask: insetMask(sheet, width, height, inset), bounded: true, coverage: area / n, paperLevel: p95,
+    box: { minX: best.minX, minY: best.minY, maxX: best.maxX, maxY: best.maxY },
+  };
+}
+
+/** The mask shrunk by `inset` pixels (a running min), the image border counting as outside. */
+function insetMask(mask: Uint8Array, width: number, height: number, inset: number): Uint8Array {
+  const f = new Float32Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      f[i] = x === 0 || y === 0 || x === width - 1 || y === height - 1 ? 0 : mask[i];
+    }
+  }
+  const shrunk = inset > 0 ? running2d(f, width, height, inset, false) : f;
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < out.length; i++) out[i] = shrunk[i] > 0.5 ? 1 : 0;
+  return out;
+}

@@ -1,0 +1,235 @@
+import { describe, expect, test } from 'vitest';
+import { imageAt, loadDigitSet, createRng } from '../src/data/index.js';
+import { preprocess, type Frame, type PreprocessResult } from '../src/camera/index.js';
+import { flatNoiseSigma, flattenIllumination } from '../src/camera/flatten.js';
+import { frameSeed } from '../src/camera/synthesize.js';
+import { synthesizeScene, TUNING_VARIANT } from '../src/camera/scene.js';
+
+// Constructed frames for the three decisions issue 14 names: lighting (a shadow band is not ink), component
+// choice (a finger does not win) and line rejection (a ruled line is not a '1'), plus the channel choice.
+const W = 320;
+const H = 240;
+const digits = loadDigitSet('mnist:test', 20);
+
+/** A colour frame from a per-pixel RGB function (0..255). */
+function paint(f: (x: number, y: number) => [number, number, number]): Frame {
+  const rgb = new Uint8Array(W * H * 3);
+  const gray = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const [r, g, b] = f(x + 0.5, y + 0.5).map((v) => Math.max(0, Math.min(255, Math.round(v))));
+      const i = y * W + x;
+      rgb.set([r, g, b], 3 * i);
+      gray[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+    }
+  }
+  return { gray, rgb, width: W, height: H, timestampMs: 0, index: 0, source: 'constructed' };
+}
+
+/** Coverage of MNIST digit `k` drawn `size` pixels tall with its box's top-left at (x0, y0), 0..1. */
+function digitCoverage(k: number, x0: number, y0: number, size: number): (x: number, y: number) => number {
+  const d = imageAt(digits, k);
+  return (x, y) => {
+    const u = Math.floor(((x - x0) / size) * 28);
+    const v = Math.floor(((y - y0) / size) * 28);
+    if (u < 0 || v < 0 || u >= 28 || v >= 28) return 0;
+    return Math.min(1, Math.max(0, (d[v * 28 + u] - 64) / 128));
+  };
+}
+
+const smooth = (t: number): number => (t <= 0 ? 0 : t >= 1 ? 1 : t * t * (3 - 2 * t));
+/** A soft shadow band `depth` gray levels deep across the frame, centred at x = cx, `width` wide. */
+const band = (x: number, cx: number, width: number, soft: number): number => 1 - smooth((Math.abs(x - cx) - width / 2) / soft + 0.5);
+
+function codeOf(r: PreprocessResult): string {
+  return r.kind === 'digit' ? 'digit' : r.code;
+}
+
+describe('lighting: flattened before any decision', () => {
+  test('flattenIllumination is the plane divided by its brute-force closing', () => {
+    const w = 23, h = 17, r = 3;
+    const rng = createRng(5);
+    const plane = Float32Array.from({ length: w * h }, () => 40 + 200 * rng());
+    const { paper, strength } = flattenIllumination(plane, w, h, r);
+    const at = (x: number, y: number): number => plane[y * w + x];
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        // closing = min over the window of (max over the window), windows clipped at the border.
+        let closed = Infinity;
+        for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+          for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) {
+            let m = -Infinity;
+            for (let y2 = Math.max(0, yy - r); y2 <= Math.min(h - 1, yy + r); y2++) for (let x2 = Math.max(0, xx - r); x2 <= Math.min(w - 1, xx + r); x2++) m = Math.max(m, at(x2, y2));
+            closed = Math.min(closed, m);
+          }
+        }
+        expect(paper[y * w + x]).toBeCloseTo(closed, 4);
+        expect(strength[y * w + x]).toBeCloseTo(Math.max(0, 1 - at(x, y) / closed), 5);
+      }
+    }
+  });
+
+  test('noise is measured on the flattened image: a strong lamp gradient does not inflate it', () => {
+    const w = 200, h = 150;
+    const rng = createRng(9);
+    const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    const flat = new Float32Array(w * h);
+    const lit = new Float32Array(w * h);
+    for (let i = 0; i < w * h; i++) {
+      const x = i % w;
+      const noise = 3 * gauss();
+      flat[i] = 200 + noise;
+      lit[i] = 200 * (0.5 + x / w) + noise;  // light from 100 to 300 % across
+    }
+    const use = new Uint8Array(w * h).fill(1);
+    const sigmaFlat = flatNoiseSigma(flat, flattenIllumination(flat, w, h, 10).paper, w, h, use);
+    const sigmaLit = flatNoiseSigma(lit, flattenIllumination(lit, w, h, 10).paper, w, h, use);
+    expect(sigmaFlat * 200).toBeGreaterThan(2.4);
+    expect(sigmaFlat * 200).toBeLessThan(3.6);
+    // Relative noise: the same 3 levels on brighter paper are a smaller share of it, never more.
+    expect(sigmaLit).toBeLessThan(sigmaFlat * 1.2);
+  });
+
+  test('a shadow band 60 gray levels deep on blank paper is not ink', async () => {
+    for (const [cx, width, soft] of [[160, 80, 12], [100, 60, 6], [220, 120, 25]]) {
+      const frame = paint((x, y) => {
+        const v = (195 - 60 * band(x, cx, width, soft)) * (1 - 0.1 * (y / H));
+        return [v, v, v];
+      });
+      const r = await preprocess(frame);
+      expect(r.kind, `band at ${cx}: ${r.kind === 'none' ? r.reason : 'found a digit'}`).toBe('none');
+      if (r.kind === 'none') expect(r.code).toBe('blank');
+    }
+  });
+
+  test('a digit inside and across a 50-level shadow band is found whole, and is the right shape', async () => {
+    const ink = digitCoverage(0, 110, 70, 110);
+    const frame = paint((x, y) => {
+      const light = 1 - (50 / 200) * band(x, 150, 70, 8);
+      const v = 200 * light * (1 - 0.85 * ink(x, y));
+      return [v, v, v];
+    });
+    const r = await preprocess(frame);
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit') return;
+    // The MNIST '7' box is 110 px tall at (110, 70): the ink box found must be most of it, not the lit half.
+    expect(r.geometry.bbox.height).toBeGreaterThan(0.6 * 110);
+    expect(r.geometry.bbox.x).toBeLessThan(150);
+    expect(r.geometry.bbox.x + r.geometry.bbox.width).toBeGreaterThan(170);
+  });
+});
+
+describe('channel choice', () => {
+  test('blue ink on yellow paper is read from the channel where it is darkest against the paper', async () => {
+    const ink = digitCoverage(1, 120, 60, 120);
+    const paper = [235, 225, 150];
+    const blue = [40, 50, 140];
+    const frame = paint((x, y) => {
+      const c = ink(x, y);
+      return [0, 1, 2].map((k) => paper[k] + (blue[k] - paper[k]) * c) as [number, number, number];
+    });
+    const r = await preprocess(frame);
+    expect(codeOf(r)).toBe('digit');
+    expect(r.geometry.channel).toBe('red');
+    // Without colour the same frame still works (luma), with less contrast.
+    const grayOnly = await preprocess({ ...frame, rgb: undefined });
+    expect(grayOnly.geometry.channel).toBe('luma');
+    expect(grayOnly.geometry.contrast).toBeLessThan(r.geometry.contrast);
+  });
+});
+
+describe('component choice: fingers, lines and the sheet edge do not become the digit', () => {
+  const skin = [215, 160, 125];
+  /** A finger: a capsule from outside the top edge at x = fx, `reach` pixels into the frame, `w` wide. */
+  const finger = (x: number, y: number, fx: number, reach: number, w: number): number => {
+    const dy = Math.max(0, y - reach);
+    return Math.hypot(x - fx, dy) < w / 2 ? 1 : 0;
+  };
+
+  test('a finger at the edge with a digit in view: the digit wins, the finger is left out', async () => {
+    const ink = digitCoverage(2, 150, 80, 110);
+    const frame = paint((x, y) => {
+      if (finger(x, y, 70, 90, 44)) return [skin[0] * 0.9, skin[1] * 0.9, skin[2] * 0.9];
+      const v = 210 * (1 - 0.85 * ink(x, y));
+      return [v, v, v];
+    });
+    const r = await preprocess(frame);
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit') return;
+    // The finger spans x 48..92: the digit's box must not reach it.
+    expect(r.geometry.bbox.x).toBeGreaterThan(110);
+  });
+
+  test('a finger (or thumb) alone on blank paper is no digit', async () => {
+    for (const [fx, reach, w] of [[160, 70, 40], [60, 100, 50], [250, 50, 36]]) {
+      const frame = paint((x, y) => {
+        if (finger(x, y, fx, reach, w)) return [skin[0] * 0.85, skin[1] * 0.85, skin[2] * 0.85];
+        return [205, 205, 205];
+      });
+      const r = await preprocess(frame);
+      expect(r.kind, `finger at ${fx}: ${r.kind}`).toBe('none');
+    }
+  });
+
+  test('a ruled line across the page is not a "1", horizontal or vertical, faint or dark', async () => {
+    for (const [vertical, depth] of [[false, 0.3], [true, 0.3], [true, 0.7], [false, 0.7]] as const) {
+      const frame = paint((x, y) => {
+        const d = vertical ? Math.abs(x - 170) : Math.abs(y - 118 - 0.05 * x);
+        const v = 210 * (1 - depth * Math.max(0, Math.min(1, 2 - d)));
+        return [v, v * 0.98, v];
+      });
+      const r = await preprocess(frame);
+      expect(r.kind, `${vertical ? 'vertical' : 'horizontal'} line, depth ${depth}: ${r.kind}`).toBe('none');
+    }
+  });
+
+  test('ruled paper with a digit on it: the digit, not the lines', async () => {
+    const ink = digitCoverage(4, 120, 50, 130);
+    const frame = paint((x, y) => {
+      const m = (y + 7) % 24;
+      const line = Math.max(0, Math.min(1, 1.5 - Math.min(m, 24 - m)));
+      const paperV = 215 * (1 - 0.25 * line);
+      const v = paperV * (1 - 0.85 * ink(x, y));
+      return [v * 0.97, v * 0.98, v];
+    });
+    const r = await preprocess(frame);
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit') return;
+    expect(r.geometry.bbox.width).toBeLessThan(160);
+  });
+
+  test('a small sheet on a dark desk: found, and its edges are not ink', async () => {
+    for (let i = 0; i < 4; i++) {
+      const s = await synthesizeScene(imageAt(digits, i), createRng(frameSeed(77, i)), { width: 320, height: 240, condition: 'small-sheet', variant: TUNING_VARIANT });
+      const r = await preprocess({ gray: s.gray, rgb: s.rgb, width: 320, height: 240, timestampMs: 0, index: i, source: 'scene' });
+      expect(codeOf(r), `scene ${i}`).toBe('digit');
+      if (r.kind !== 'digit' || !s.truth.digitBox) continue;
+      const t = s.truth.digitBox;
+      const b = r.geometry.bbox;
+      expect(b.x).toBeGreaterThan(t.x - 6);
+      expect(b.x + b.width).toBeLessThan(t.x + t.width + 6);
+    }
+  });
+});
+
+describe('camera augmentation for training', () => {
+  test('renderThroughCamera: a 28×28 digit back through a room scene and the preprocessing, reproducible by seed', async () => {
+    const { renderThroughCamera } = await import('../src/camera/camera-augment.js');
+    const d = imageAt(digits, 3);
+    const a = await renderThroughCamera(d, 11);
+    const b = await renderThroughCamera(d, 11);
+    expect(a).not.toBeNull();
+    expect(b).toEqual(a);
+    expect(a!.length).toBe(784);
+    // MNIST layout: ink around the centre, none in the outer 2-pixel ring... mostly.
+    let ink = 0;
+    let ring = 0;
+    for (let i = 0; i < 784; i++) {
+      const x = i % 28, y = Math.floor(i / 28);
+      if (a![i] > 128) { ink++; if (x < 2 || y < 2 || x > 25 || y > 25) ring++; }
+    }
+    expect(ink).toBeGreaterThan(40);
+    expect(ring).toBe(0);
+    await expect(renderThroughCamera(new Uint8Array(10), 1)).rejects.toThrow(/784 pixels/);
+  });
+});
