@@ -122,7 +122,7 @@ describe.runIf(runnable)('serve host', () => {
     frames.forEach((f, k) => expectAnswer(replies.get(1 + k) as ServerMessage, f));
     const r = replies.get(1) as ResultMessage;
     expect(r.geometry.frame).toEqual({ width: 320, height: 240 });
-    expect(r.geometry.roi).toEqual({ x: 40, y: 0, width: 240, height: 240 });
+    expect(r.geometry.roi).toEqual({ x: 0, y: 0, width: 320, height: 240 }); // the default ROI is the whole frame
     expect(Buffer.from(r.input as string, 'base64')).toHaveLength(784);
     expect(r.timing.inference_us).toBeGreaterThan(0);
     expect(r.probabilities?.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
