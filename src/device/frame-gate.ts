@@ -14,8 +14,9 @@
  *   once unasked: a board's boot announcement), CAPABILITY_RESPONSE and ANALOG_MAPPING_RESPONSE once per query,
  *   PIN_STATE_RESPONSE for a pin that was queried. No sysex passes before a version report has (firmata-io drops
  *   them, which would lose an answer the gate already counted).
- * - The pin table must be right, and a flipped bit can leave a capability or mapping reply well-formed: one is
- *   forwarded only when it equals the table known from an earlier connection, or when two replies in a row agree.
+ * - The pin table must be right, and a flipped bit can leave a firmware, capability or mapping reply well-formed:
+ *   one is forwarded only when it equals what an earlier connection to the port got, or when two replies in a row
+ *   agree (the gate asks a second time itself).
  * - Digital reports pass only for ports inside the pin table, analog reports only for mapped channels.
  * - Each handshake query (REPORT_VERSION, REPORT_FIRMWARE, CAPABILITY_QUERY, ANALOG_MAPPING_QUERY) is retried on
  *   its own: after its timeout (line time of query + reply at the line rate, plus a margin), and at once when the
@@ -37,6 +38,8 @@ export type ExtensionMessage = ClassifyReply | ProtocolInfoReply | ErrorReply;
 export interface PinTable {
   readonly capability: readonly number[];
   readonly analogMapping: readonly number[];
+  /** The REPORT_FIRMWARE body (version and name). */
+  readonly firmware: readonly number[];
 }
 
 export interface FrameGateOptions {
@@ -157,16 +160,18 @@ export class FrameGate {
   private capability: CapabilityResponse | null = null;
   private capabilityBody: number[] | null = null;
   private mappingBody: number[] | null = null;
+  private firmwareBody: number[] | null = null;
   private analogChannels = new Set<number>();
   /** The previous plausible reply, waiting for a second one to agree. */
-  private unconfirmed: { capability?: number[]; analog?: number[] } = {};
+  private unconfirmed: { capability?: number[]; analog?: number[]; firmware?: number[] } = {};
   private closed = false;
 
   constructor(private readonly o: FrameGateOptions) {}
 
   /** The pin table firmata-io was given (both parts), for the next connection's knownPins. */
   get pinTable(): PinTable | null {
-    return this.capabilityBody && this.mappingBody ? { capability: this.capabilityBody, analogMapping: this.mappingBody } : null;
+    return this.capabilityBody && this.mappingBody && this.firmwareBody
+      ? { capability: this.capabilityBody, analogMapping: this.mappingBody, firmware: this.firmwareBody } : null;
   }
 
   /** A write from firmata-io / johnny-five: noted if it is a query, then sent. */
@@ -281,13 +286,22 @@ export class FrameGate {
     }
     switch (m.kind) {
       case 'firmware':
-        if (!this.queries.has('firmware') && this.firmwareSeen) return this.drop('REPORT_FIRMWARE nobody asked for');
+        if (this.firmwareSeen) return this.drop('REPORT_FIRMWARE nobody asked for');
         if (m.name.length === 0 || m.name.length > FIRMWARE_NAME_MAX || !/^[\x20-\x7e]+$/.test(m.name)) {
           this.drop(`REPORT_FIRMWARE with an unprintable name`);
           this.retryNow(id);
           return;
         }
+        if (!sameBytes(this.o.knownPins?.firmware, body) && !sameBytes(this.unconfirmed.firmware, body)) {
+          // A flipped bit can leave the name printable: take it when a second report agrees.
+          this.unconfirmed.firmware = body;
+          this.stats.confirmations++;
+          if (!this.queries.has('firmware')) this.track('firmware');
+          this.o.write(QUERY_BYTES.firmware);
+          return;
+        }
         this.firmwareSeen = true;
+        this.firmwareBody = body;
         this.answered('firmware');
         return this.forward(bytes);
       case 'capability':
