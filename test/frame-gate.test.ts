@@ -71,13 +71,13 @@ interface Rig {
 }
 
 /** firmata-io ← gate ← line ← board; `mangle(n, bytes)` may damage the n-th board reply. */
-function rig(mangle: (n: number, bytes: Uint8Array) => Uint8Array, knownPins: PinTable | null = null): Rig {
+function rig(mangle: (n: number, bytes: Uint8Array) => Uint8Array, knownPins: PinTable | null = null, marginMs = 5): Rig {
   const transport = new EventEmitter();
   const extensions: ExtensionMessage[] = [];
   let replies = 0;
   let closed = false;
   const gate: FrameGate = new FrameGate({
-    timers: systemTimers, byteMs: 0, marginMs: 5, knownPins,
+    timers: systemTimers, byteMs: 0, marginMs, knownPins,
     write: (bytes) => {
       const m = replyTo(bytes);
       if (m) setImmediate(() => { if (!closed) gate.fromBoard(mangle(replies++, encodeBoardMessage(m))); });
@@ -112,7 +112,7 @@ function expectBoardTable(io: FirmataIo): void {
 
 describe('frame gate + firmata-io', () => {
   it('reaches ready on a clean line with the board\'s table, confirming the pin table with a second reply', async () => {
-    const r = rig((_, b) => b);
+    const r = rig((_, b) => b, null, 500);
     expect(await r.ready(1000)).toBe(true);
     expectBoardTable(r.io);
     expect(r.gate.stats.confirmations).toBe(3);
@@ -144,6 +144,25 @@ describe('frame gate + firmata-io', () => {
       r.close();
     }
   }, 60_000);
+
+  it('one byte lost at every offset of the handshake stream (exhaustive): always ready, always the exact table', async () => {
+    let total = 0;
+    const clean = rig((_, b) => { total += b.length; return b; });
+    await clean.ready(1000);
+    clean.close();
+    expect(total).toBeGreaterThan(300);
+    for (let k = 0; k < total; k++) {
+      let offset = 0;
+      const r = rig((_, b) => {
+        const out = Array.from(b).filter((_, i) => offset + i !== k);
+        offset += b.length;
+        return Uint8Array.from(out);
+      });
+      expect(await r.ready(2000), `offset ${k}: not ready; drops ${r.gate.stats.recentDrops.join(' | ')}`).toBe(true);
+      expectBoardTable(r.io);
+      r.close();
+    }
+  }, 120_000);
 
   it('every reply mangled with probability 1/2: ready or not, never a wrong table (100 seeded runs)', async () => {
     let readyRuns = 0;

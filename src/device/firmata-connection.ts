@@ -130,8 +130,8 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
     // firmata-io writes whole messages (writeToTransport); the gate notes the queries among them.
     Object.assign(transport, {
       write: (data: Buffer | number[], done?: () => void) => {
-        const bytes = Uint8Array.from(data);
-        if (port.isOpen) gate.fromHost(bytes);
+        // Tracked even before the port is open (a write then is lost like any other): the gate asks again.
+        gate.fromHost(Uint8Array.from(data));
         done?.();
       },
     });

@@ -83,6 +83,8 @@ interface Query {
   readonly kind: QueryKind;
   readonly bytes: Uint8Array;
   readonly replyBytes: number;
+  /** 1 + timeouts so far; each timeout doubles the next wait, up to 8× (a line that is not up yet is not flooded). */
+  sends: number;
   timer: TimerHandle | null;
 }
 
@@ -373,15 +375,16 @@ export class FrameGate {
   private track(kind: QueryKind): void {
     const existing = this.queries.get(kind);
     if (existing?.timer != null) this.o.timers.clearTimeout(existing.timer);
-    const q: Query = { kind, bytes: QUERY_BYTES[kind], replyBytes: REPLY_BYTES[kind], timer: null };
+    const q: Query = { kind, bytes: QUERY_BYTES[kind], replyBytes: REPLY_BYTES[kind], sends: 1, timer: null };
     this.queries.set(kind, q);
     this.arm(q);
   }
 
   private arm(q: Query): void {
-    const ms = (q.bytes.length + q.replyBytes) * this.o.byteMs + this.o.marginMs;
+    const ms = ((q.bytes.length + q.replyBytes) * this.o.byteMs + this.o.marginMs) * Math.min(2 ** (q.sends - 1), 8);
     q.timer = this.o.timers.setTimeout(() => {
       q.timer = null;
+      q.sends++;
       this.resend(q);
     }, ms);
   }
