@@ -1,4 +1,5 @@
 /* Copied by edge-digits firmware-gen from firmware-gen/engine/ed_fixedpoint.h; edit the original, not this copy. */
+#include "ed_prefix.h" /* added by edge-digits firmware-gen: per-model symbol names */
 /*
  * ed_fixedpoint.h — TensorFlow Lite fixed-point requantization primitives (default double rounding, gemmlowp),
  * bit-exact with TFLite Micro's reference kernels and with src/quantize/fixed-point.ts, which the simulator uses.

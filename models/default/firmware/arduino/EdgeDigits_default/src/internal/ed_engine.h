@@ -1,4 +1,5 @@
 /* Copied by edge-digits firmware-gen from firmware-gen/engine/ed_engine.h; edit the original, not this copy. */
+#include "ed_prefix.h" /* added by edge-digits firmware-gen: per-model symbol names */
 /*
  * ed_engine.h — edge-digits int8 inference engine: public API and the per-layer parameter types.
  *

@@ -1,4 +1,5 @@
 /* Copied by edge-digits firmware-gen from firmware-gen/engine/ed_kernels.h; edit the original, not this copy. */
+#include "ed_prefix.h" /* added by edge-digits firmware-gen: per-model symbol names */
 /*
  * ed_kernels.h — the int8 ops, one function each, with the semantics of TFLite Micro's reference integer kernels
  * (tensorflow/lite/kernels/internal/reference/integer_ops/{conv,fully_connected,pooling}.h) and bit-identical

@@ -1,4 +1,5 @@
 /* Copied by edge-digits firmware-gen from firmware-gen/engine/ed_engine.c; edit the original, not this copy. */
+#include "ed_prefix.h" /* added by edge-digits firmware-gen: per-model symbol names */
 /*
  * ed_engine.c — the public entry point: argument checks, the generated model's forward pass, argmax.
  * The ops live in ed_kernels.h; the model data, arena and layer sequence in the generated <model>_model.c.

@@ -1,4 +1,5 @@
 /* Copied by edge-digits firmware-gen from firmware-gen/engine/ed_dsp.h; edit the original, not this copy. */
+#include "ed_prefix.h" /* added by edge-digits firmware-gen: per-model symbol names */
 /*
  * ed_dsp.h — Conv2D, FullyConnected and MaxPool for cores with the ARMv7E-M DSP extension (Cortex-M4/M7:
  * SXTB16, SMLAD, SSUB8/SEL), bit-identical to ed_conv2d_s8_portable / ed_fully_connected_s8_portable /
