@@ -231,7 +231,7 @@ export class FaultRelay {
    * one on the same path. A test that closes and reopens the port waits for that here (up to `ms`), so its next
    * open does not race socat's exit.
    */
-  async afterHostClose(ms = 1500): Promise<void> {
+  async afterHostClose(ms = 3000): Promise<void> {
     const exits = this.socatExits.length;
     const t0 = performance.now();
     while (this.socatExits.length === exits && performance.now() - t0 < ms) await new Promise((r) => setTimeout(r, 5));
