@@ -7,7 +7,8 @@
  * - The ID byte of a classify reply lost, for all 128 residues of the seq's low byte: firmata-io alone would run its
  *   analog-mapping / pin-state handlers on those and throw in the port's 'data' event; here the process lives,
  *   the read side keeps answering and the pin table is untouched.
- * - One lost byte anywhere in the handshake, either direction: the connection still comes up with the right table.
+ * - One lost byte anywhere in the handshake, either direction: the connection still comes up with the right table
+ *   (every host→board offset and a stride of board→host offsets here; every offset in-process in frame-gate.test.ts).
  */
 import { describe, afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -95,7 +96,7 @@ describe.runIf(runnable)('board link through a fault-injecting relay', () => {
     await relay.start();
     let board: DigitBoard | null = null;
     try {
-      board = await DigitBoard.connect(relay.hostLink, { requestTimeoutMs: 150, attempts: 4, reconnect: false });
+      board = await DigitBoard.connect(relay.hostLink, { requestTimeoutMs: 300, attempts: 10, reconnect: false });
       const snapshot = pinSnapshot(board);
       const residues = new Set<number>();
       relay.down.dropId = (id, seqLow) => {
@@ -138,9 +139,13 @@ describe.runIf(runnable)('board link through a fault-injecting relay', () => {
       expect(downBytes).toBeGreaterThan(200);
       const failures: string[] = [];
       let rerun = 0;
+      let runs = 0;
       const t0 = performance.now();
       for (const [direction, total] of [['down', downBytes], ['up', upBytes]] as const) {
-        for (let k = 0; k < Math.min(total, Number(process.env.ED_HANDSHAKE_OFFSETS ?? total)); k++) {
+        // Every host→board offset; board→host offsets at a stride (~90 runs: each costs a connection here, and
+        // test/frame-gate.test.ts drops every single offset of the same stream in-process). ED_HANDSHAKE_STRIDE=1: all.
+        const stride = direction === 'up' ? 1 : Number(process.env.ED_HANDSHAKE_STRIDE ?? Math.ceil(total / 90));
+        for (let k = 0; k < total; k += stride) {
           // A run during which socat itself went away (it exits some time after the previous close) proves
           // nothing about the link: it is run again, and counted.
           for (let attempt = 0; attempt < 3; attempt++) {
@@ -161,14 +166,15 @@ describe.runIf(runnable)('board link through a fault-injecting relay', () => {
               continue;
             }
             if (failure) failures.push(failure);
+            runs++;
             break;
           }
         }
       }
       expect(failures).toEqual([]);
-      console.log(`board-faults handshake: ${downBytes} board→host and ${upBytes} host→board offsets, each lost once, all survived (${((performance.now() - t0) / 1000).toFixed(1)} s; ${rerun} runs repeated because socat exited mid-run)`);
+      console.log(`board-faults handshake: of ${downBytes} board→host and ${upBytes} host→board offsets, ${runs} each lost once, all survived (${((performance.now() - t0) / 1000).toFixed(1)} s; ${rerun} runs repeated because socat exited mid-run)`);
     } finally {
       await relay.stop();
     }
-  }, 300_000);
+  }, 400_000);
 });
