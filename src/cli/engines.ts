@@ -5,7 +5,7 @@ import { loadArtifact, Simulator, type Int8Model } from '../quantize/index.js';
 import { loadModel, modelHash, predictFloatLogits, resolveModelJson, selectBackend, type BackendChoice } from '../train/index.js';
 import { CliError } from './command.js';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../../firmware-gen/index.js';
-import { meanInstructionsPerInference, runImagesOnBoard, runImagesOnQemu, startVirtualBoard, type VirtualBoard } from '../device/index.js';
+import { meanInstructionsPerInference, runImagesOnBoard, runImagesOnQemu, startVirtualBoard, type DigitBoardOptions, type VirtualBoard } from '../device/index.js';
 
 /** Every engine answers the same question: 10 logits per 28×28 image. */
 export interface EngineRun {
@@ -41,7 +41,7 @@ export interface EngineOptions {
   readonly backend: BackendChoice;
   readonly log: (s: string) => void;
   /** --engine board: a board running edge-digits firmware at `port`, or the virtual board built from the model. */
-  readonly board?: { readonly port?: string; readonly virtual?: boolean };
+  readonly board?: { readonly port?: string; readonly virtual?: boolean; readonly link?: DigitBoardOptions };
 }
 
 export const ENGINE_NAMES = ['float', 'sim', 'c', 'qemu', 'board'] as const;
@@ -131,7 +131,7 @@ export async function runBoard(model: string, images: Uint8Array, count: number,
     o.log(`virtual board: ${virtual.path} (${virtual.exe})`);
   }
   try {
-    const r = await runImagesOnBoard(virtual ? virtual.path : (target.port as string), images, count, { log: o.log });
+    const r = await runImagesOnBoard(virtual ? virtual.path : (target.port as string), images, count, { ...target.link, log: o.log });
     if (count === 0) return { engine: 'board', logits: r.logits, predicted: r.digits, seconds: r.seconds };
     const micros = Array.from(r.deviceMicros).sort((a, b) => a - b);
     const trips = Array.from(r.roundTripMs).sort((a, b) => a - b);

@@ -1,6 +1,8 @@
 import { DigitBoard, startQemuBoard, startVirtualBoard } from '../../device/index.js';
 import { choiceOption, CliError, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
+import { LINK_OPTIONS, linkOptionsFrom } from '../link-options.js';
+import type { DigitBoardOptions } from '../../device/index.js';
 
 export const DEFAULT_ARTIFACT = 'models/default/model.int8.json';
 
@@ -47,8 +49,8 @@ async function runQemu(model: string, kernels: 'dsp' | 'portable', json: boolean
 }
 
 /** Connects to a real board and prints what it says about itself. */
-async function describeBoard(port: string, json: boolean): Promise<number> {
-  const board = await DigitBoard.connect(port, { reconnect: false });
+async function describeBoard(port: string, json: boolean, link: DigitBoardOptions): Promise<number> {
+  const board = await DigitBoard.connect(port, { ...link, reconnect: false });
   try {
     const i = board.info;
     const out = {
@@ -76,6 +78,7 @@ export const boardCommand: Command = {
     'pin-log': { type: 'string', help: 'write pin mode changes and output writes there (JSON lines); default: stderr', arg: 'file' },
     port: { type: 'string', help: 'a real board\'s serial port: connect and print its firmware, protocol and pins', arg: 'path' },
     json: { type: 'boolean', help: 'print one JSON object instead of text' },
+    ...LINK_OPTIONS,
   },
   examples: [
     'edge-digits board --virtual --link /tmp/edge-digits-board',
@@ -87,7 +90,7 @@ export const boardCommand: Command = {
     if ([v.virtual === true, v.qemu === true, typeof v.port === 'string'].filter(Boolean).length > 1) throw new CliError('--virtual, --qemu and --port exclude each other');
     if (v.qemu) return runQemu(String(v.model), choiceOption(String(v.kernels), 'kernels', ['dsp', 'portable']), json);
     if (v.virtual) return runVirtual(String(v.model), typeof v.link === 'string' ? v.link : undefined, typeof v['pin-log'] === 'string' ? v['pin-log'] : undefined, json);
-    if (typeof v.port === 'string') return describeBoard(v.port, json);
+    if (typeof v.port === 'string') return describeBoard(v.port, json, linkOptionsFrom(v));
     throw new CliError('board needs --virtual (start a virtual board), --qemu (start the QEMU board) or --port <path> (describe a real one); see \'edge-digits board --help\'');
   },
 };
