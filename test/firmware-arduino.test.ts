@@ -169,6 +169,25 @@ describe('Arduino library rules', () => {
     }
   });
 
+  it('the CLI: firmware --target arduino --zip --json writes the library folder and its zip', () => {
+    if (!isDefault) return;
+    const cliOut = mkdtempSync(path.join(os.tmpdir(), 'edge-digits-cli-arduino-'));
+    try {
+      const stdout = run(process.execPath, ['--import', 'tsx', path.join('src', 'cli', 'main.ts'), 'firmware', '--model', DEFAULT_ARTIFACT, '--out', cliOut, '--target', 'arduino', '--zip', '--json']);
+      const j = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { zip?: string; files?: string[] };
+      expect(j.zip).toBe(path.join(cliOut, `${lib}.zip`));
+      expect(existsSync(j.zip as string)).toBe(true);
+      expect(j.files).toContain(`${lib}/library.properties`);
+      expect(readdirSync(cliOut).sort()).toEqual([lib, `${lib}.zip`]);
+      // The committed copy is what the generator makes today.
+      const committed = path.join('models', 'default', 'firmware', 'arduino', lib);
+      for (const f of listTree(path.join(cliOut, lib))) expect(readFileSync(path.join(committed, f), 'utf8'), `committed ${f} is stale: regenerate`).toBe(readFileSync(path.join(cliOut, lib, f), 'utf8'));
+      expect(readFileSync(path.join('models', 'default', 'firmware', 'arduino', `${lib}.zip`)).equals(readFileSync(j.zip as string))).toBe(true);
+    } finally {
+      rmSync(cliOut, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('the example carries a real test digit, its label, and the simulator\'s logits for it', () => {
     const ino = read(arduinoExamplePath('ClassifyDigit'));
     const pixels = /kDigitPixels\[\w+\] = \{([^}]*)\}/.exec(ino)?.[1].match(/\d+/g)?.map(Number);
