@@ -211,6 +211,16 @@ describe('frame gate + firmata-io', () => {
     r.close();
   });
 
+  it('after ready, a user\'s own firmware and capability queries are answered (the table unchanged)', async () => {
+    const r = rig((_, b) => b, null, 500);
+    await r.ready(1000);
+    const io = r.io as FirmataIo & { queryFirmware(cb: () => void): void; queryCapabilities(cb: () => void): void };
+    await new Promise<void>((resolve) => io.queryFirmware(() => resolve()));
+    await new Promise<void>((resolve) => io.queryCapabilities(() => resolve()));
+    expectBoardTable(r.io);
+    r.close();
+  });
+
   it('passes digital and analog reports only for ports and channels the table has', async () => {
     const r = rig((_, b) => b);
     await r.ready(1000);

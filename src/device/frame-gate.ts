@@ -83,8 +83,12 @@ interface Query {
   readonly kind: QueryKind;
   readonly bytes: Uint8Array;
   readonly replyBytes: number;
-  /** 1 + timeouts so far; each timeout doubles the next wait, up to 8× (a line that is not up yet is not flooded). */
+  /**
+   * 1 + timeouts with the line silent since the query went out: each doubles the next wait, up to 8×, so a line
+   * that is not up yet is not flooded. A line that talks (but mangles) keeps the short wait.
+   */
   sends: number;
+  sentAt: number;
   timer: TimerHandle | null;
 }
 
@@ -167,6 +171,7 @@ export class FrameGate {
   /** The previous plausible reply, waiting for a second one to agree. */
   private unconfirmed: { capability?: number[]; analog?: number[]; firmware?: number[] } = {};
   private closed = false;
+  private lastHeardAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: FrameGateOptions) {}
 
@@ -186,6 +191,7 @@ export class FrameGate {
 
   /** Bytes from the board, in arrival order, any chunking. */
   fromBoard(chunk: Uint8Array): void {
+    if (chunk.length) this.lastHeardAt = this.o.timers.now();
     for (const byte of chunk) this.step(byte);
   }
 
@@ -288,13 +294,13 @@ export class FrameGate {
     }
     switch (m.kind) {
       case 'firmware':
-        if (this.firmwareSeen) return this.drop('REPORT_FIRMWARE nobody asked for');
+        if (this.firmwareSeen && !this.queries.has('firmware')) return this.drop('REPORT_FIRMWARE nobody asked for');
         if (m.name.length === 0 || m.name.length > FIRMWARE_NAME_MAX || !/^[\x20-\x7e]+$/.test(m.name)) {
           this.drop(`REPORT_FIRMWARE with an unprintable name`);
           this.retryNow(id);
           return;
         }
-        if (!sameBytes(this.o.knownPins?.firmware, body) && !sameBytes(this.unconfirmed.firmware, body)) {
+        if (!sameBytes(this.o.knownPins?.firmware, body) && !sameBytes(this.firmwareBody ?? undefined, body) && !sameBytes(this.unconfirmed.firmware, body)) {
           // A flipped bit can leave the name printable: take it when a second report agrees.
           this.unconfirmed.firmware = body;
           this.stats.confirmations++;
@@ -333,7 +339,14 @@ export class FrameGate {
   }
 
   private onCapability(m: CapabilityResponse, body: number[], bytes: number[]): void {
-    if (!this.queries.has('capability') || this.capability) return this.drop('CAPABILITY_RESPONSE nobody asked for');
+    if (!this.queries.has('capability')) return this.drop('CAPABILITY_RESPONSE nobody asked for');
+    if (this.capability) {
+      // Asked again after the handshake (a johnny-five user's queryCapabilities): firmata-io keeps its first table
+      // and only fires the callback, so pass the same table and nothing else.
+      if (!sameBytes(this.capabilityBody ?? undefined, body)) return this.drop('CAPABILITY_RESPONSE that differs from the table');
+      this.answered('capability');
+      return this.forward(bytes);
+    }
     const problem = capabilityProblem(m);
     if (problem) {
       this.drop(`CAPABILITY_RESPONSE: ${problem}`);
@@ -352,7 +365,8 @@ export class FrameGate {
   }
 
   private onAnalogMapping(body: number[], bytes: number[]): void {
-    if (!this.queries.has('analog') || !this.capability || this.mappingBody) return this.drop('ANALOG_MAPPING_RESPONSE nobody asked for');
+    // Never a second one: firmata-io appends every mapping to analogPins, so a repeat would double the table.
+    if (!this.queries.has('analog') || !this.capability || this.mappingBody) return this.drop('ANALOG_MAPPING_RESPONSE nobody asked for (or a second one)');
     const problem = analogMappingProblem(body, this.capability);
     if (problem) {
       this.drop(`ANALOG_MAPPING_RESPONSE: ${problem}`);
@@ -375,7 +389,7 @@ export class FrameGate {
   private track(kind: QueryKind): void {
     const existing = this.queries.get(kind);
     if (existing?.timer != null) this.o.timers.clearTimeout(existing.timer);
-    const q: Query = { kind, bytes: QUERY_BYTES[kind], replyBytes: REPLY_BYTES[kind], sends: 1, timer: null };
+    const q: Query = { kind, bytes: QUERY_BYTES[kind], replyBytes: REPLY_BYTES[kind], sends: 1, sentAt: this.o.timers.now(), timer: null };
     this.queries.set(kind, q);
     this.arm(q);
   }
@@ -384,7 +398,7 @@ export class FrameGate {
     const ms = ((q.bytes.length + q.replyBytes) * this.o.byteMs + this.o.marginMs) * Math.min(2 ** (q.sends - 1), 8);
     q.timer = this.o.timers.setTimeout(() => {
       q.timer = null;
-      q.sends++;
+      if (this.lastHeardAt < q.sentAt) q.sends++;
       this.resend(q);
     }, ms);
   }
@@ -396,6 +410,7 @@ export class FrameGate {
     if (!confirming) this.stats.queryRetries++;
     if (q.timer !== null) this.o.timers.clearTimeout(q.timer);
     this.o.write(q.bytes);
+    q.sentAt = this.o.timers.now();
     this.arm(q);
   }
 
