@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedBuild, runTool } from '../../cached-build.js';
 import { PROTOCOL_DIR, PROTOCOL_FILES } from '../../protocol/files.js';
-import { ENGINE_DIR, FIRMWARE_GEN_DIR } from '../../engine-files.js';
+import { ENGINE_DIR } from '../../engine-files.js';
 import type { GeneratedFile, GeneratedFirmware } from '../../generate.js';
 import { STRICT_C_FLAGS } from '../../host-engine.js';
 import type { Int8Model } from '../../../src/quantize/index.js';

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedBuild } from '../../cached-build.js';
 import { PROTOCOL_DIR, PROTOCOL_FILES } from '../../protocol/files.js';
-import { FIRMWARE_GEN_DIR } from '../../engine-files.js';
 import type { GeneratedFile, GeneratedFirmware } from '../../generate.js';
 import { STRICT_C_FLAGS } from '../../host-engine.js';
 
