@@ -1,15 +1,21 @@
 // Classifications per second and round-trip latency through the virtual board (generated C behind a pty, reached
 // via serialport v13 + firmata-io + johnny-five + the classify extension), for several in-flight windows. Checks
-// that every logit equals the simulator's. Target: ≥ 200 classifications/s sustained.
-//   tsx bench/board-link.ts [artifact=models/default/model.int8.json] [images=3000] [windows=1,2,4,8]
+// that every logit equals the simulator's. Target: ≥ 200 classifications/s sustained. Then two rows through the
+// project's fault relay (test/fault-relay.ts, socat + a Node relay): a slow line (9,600 baud, paced, no faults) and
+// a faulty line (5× the fault test's original rates in both directions, no restart), window 4.
+//   tsx bench/board-link.ts [artifact=models/default/model.int8.json] [images=3000] [windows=1,2,4,8] [slow=60] [faulty=400]
 import os from 'node:os';
 import { loadDigitSet } from '../src/data/index.js';
-import { classifyImages, DigitBoard, startVirtualBoard } from '../src/device/index.js';
+import { classifyImages, DigitBoard, startVirtualBoard, type ClassifyOutcome } from '../src/device/index.js';
+import { BASE_DOWN, BASE_UP, FaultRelay, scaled } from '../test/fault-relay.js';
+import { tempDir } from '../test/board-support.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 
 const artifact = process.argv[2] ?? 'models/default/model.int8.json';
 const count = Number(process.argv[3] ?? 3000);
 const windows = (process.argv[4] ?? '1,2,4,8').split(',').map(Number);
+const slowCount = Number(process.argv[5] ?? 60);
+const faultyCount = Number(process.argv[6] ?? 400);
 const WARM_UP = 100;
 
 const set = loadDigitSet('mnist:test', count);
@@ -46,6 +52,36 @@ for (const window of windows) {
 }
 const stats = { ...board.stats };
 await board.close();
+
+/** One row through the relay: classifications/s, round trip p50/p99 of the answered ones, answered share. */
+async function relayRow(name: string, n: number, relayOptions: ConstructorParameters<typeof FaultRelay>[2], baudRate?: number) {
+  const dir = tempDir(`ed-bench-${name.replace(/[^a-z0-9]+/gi, "-")}-`);
+  const relay = new FaultRelay(`${dir}/host`, vb.path, relayOptions);
+  await relay.start();
+  const link = await DigitBoard.connect(relay.hostLink, { reconnect: false, ...(baudRate ? { baudRate } : { requestTimeoutMs: 150, attempts: 12 }) });
+  relay.enabled = true;
+  const outcomes: ClassifyOutcome[] = [];
+  const t0 = performance.now();
+  const images = (function* () {
+    for (let i = 0; i < n; i++) yield set.images.subarray(i * 784, (i + 1) * 784);
+  })();
+  for await (const o of link.classifyMany(images, { window: 4 })) outcomes.push(o);
+  const seconds = (performance.now() - t0) / 1000;
+  const ok = outcomes.filter((o): o is Extract<ClassifyOutcome, { ok: true }> => o.ok);
+  const wrong = ok.filter((o) => o.logits.some((v, k) => v !== reference[o.index * 10 + k])).length;
+  const trips = Float64Array.from(ok.map((o) => o.roundTripMs)).sort();
+  const row = {
+    line: name, images: n, window: 4, classifications_per_s: round(ok.length / seconds, 2), seconds: round(seconds, 1),
+    round_trip_ms: { p50: round(quantile(trips, 0.5), 1), p99: round(quantile(trips, 0.99), 1) },
+    answered: ok.length, wrong_accepted: wrong, status: link.status, relay: { up: relay.up.stats, down: relay.down.stats },
+  };
+  await link.close();
+  await relay.stop();
+  return row;
+}
+const lineRows = [];
+if (slowCount > 0) lineRows.push({ ...(await relayRow('slow 9600 baud, no faults', slowCount, { seed: 5, baud: 9600 }, 9600)), line_limit_per_s: round(9600 / 10 / 904, 2) });
+if (faultyCount > 0) lineRows.push(await relayRow('faulty, 5x fault rates', faultyCount, { seed: 6, up: scaled(BASE_UP, 5), down: scaled(BASE_DOWN, 5) }));
 await vb.close();
 
 const best = runs.reduce((a, b) => (b.classifications_per_s > a.classifications_per_s ? b : a));
@@ -59,6 +95,7 @@ console.log(JSON.stringify({
   target_classifications_per_s: 200,
   meets_target: best.classifications_per_s >= 200,
   identical_logits: identical,
+  line_rows: lineRows,
   link_stats: stats,
   units: 'classifications_per_s = images / wall seconds of the run; round_trip_ms = first transmission to accepted reply (host clock), per image; device_us = the board\'s own micros() around ed_classify',
   machine: {

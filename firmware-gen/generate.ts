@@ -8,12 +8,10 @@ import { loadArtifact } from '../src/quantize/load.js';
 import type { Int8Model } from '../src/quantize/artifact.js';
 import { cIdentifier } from './c-syntax.js';
 import { emitModelHeader, emitModelSource, modelHeaderName, modelSourceName, type ModelEmitContext } from './emit-model.js';
-import { engineFile, engineFilesFor, GENERATED_MARKER, generatorVersion } from './engine-files.js';
+import { engineFile, engineFilesFor, FIRMWARE_GEN_DIR, GENERATED_MARKER, generatorVersion } from './engine-files.js';
 import { chooseExampleDigit, type ExampleDigit } from './example-digit.js';
 import { assertArenaPlanValid, checkAccumulatorBounds, layerMacs, layerParams, planArena, type ArenaPlan } from './plan.js';
-import {
-  ARDUINO_EXAMPLE_PATH, ARDUINO_UMBRELLA_HEADER, emitExampleSketch, emitLibraryProperties, emitUmbrellaHeader,
-} from './targets/arduino/library.js';
+import { ARDUINO_INTERNAL_DIR, arduinoLibraryFiles, arduinoLibraryName, type ArduinoLibraryMeta } from './targets/arduino/library.js';
 
 export const FIRMWARE_TARGETS = ['host', 'arduino'] as const;
 export type FirmwareTarget = (typeof FIRMWARE_TARGETS)[number];
@@ -32,6 +30,8 @@ export interface FirmwareOptions {
   readonly generatorVersion?: string;
   /** Required for the arduino target: the digit its example sketch classifies. */
   readonly exampleDigit?: ExampleDigit;
+  /** Arduino library metadata (url, maintainer, author, license); defaults from package.json. */
+  readonly libraryMeta?: Partial<ArduinoLibraryMeta>;
 }
 
 export interface GeneratedFirmware {
@@ -70,13 +70,26 @@ export function generateFirmware(model: Int8Model, options: FirmwareOptions): Ge
   if (target === 'host') return { target, files: cFiles, cSources, includeDir: '.', ...facts };
 
   if (!options.exampleDigit) throw new TypeError('generateFirmware: the arduino target needs options.exampleDigit (see chooseExampleDigit)');
-  const files: GeneratedFile[] = [
-    { path: 'library.properties', content: emitLibraryProperties(model, version, options.artifactSha256) },
-    ...cFiles.map((f) => ({ path: `src/${f.path}`, content: f.content })),
-    { path: `src/${ARDUINO_UMBRELLA_HEADER}`, content: emitUmbrellaHeader(modelHeaderName(prefix), version) },
-    { path: ARDUINO_EXAMPLE_PATH, content: emitExampleSketch(model, options.exampleDigit, version) },
-  ];
-  return { target, files, cSources: cSources.map((p) => `src/${p}`), includeDir: 'src', ...facts };
+  const files = arduinoLibraryFiles({
+    model, prefix, artifactSha256: options.artifactSha256, generatorVersion: version, exampleDigit: options.exampleDigit, cFiles,
+    meta: { ...defaultLibraryMeta(), ...options.libraryMeta },
+  });
+  // The engine + model sources (what --size measures); the library also carries the protocol core and HAL.
+  const dir = `${arduinoLibraryName(prefix)}/${ARDUINO_INTERNAL_DIR}`;
+  return { target, files, cSources: cSources.map((p) => `${dir}/${p}`), includeDir: dir, ...facts };
+}
+
+/** url, maintainer, author and license for the Arduino library, from package.json where it says. */
+export function defaultLibraryMeta(): ArduinoLibraryMeta {
+  const pkg = JSON.parse(readFileSync(path.join(FIRMWARE_GEN_DIR, '..', 'package.json'), 'utf8')) as { name?: string; homepage?: string; author?: string | { name?: string; email?: string }; license?: string };
+  const author = typeof pkg.author === 'string' ? pkg.author : pkg.author?.name ? `${pkg.author.name}${pkg.author.email ? ` <${pkg.author.email}>` : ''}` : '';
+  const name = pkg.name ?? 'edge-digits';
+  return {
+    url: pkg.homepage ?? `https://www.npmjs.com/package/${name}`,
+    maintainer: /<[^<>\s]+@[^<>\s]+>$/.test(author) ? author : `${name} maintainers <${name}@users.noreply.github.com>`,
+    author: author.replace(/\s*<[^>]*>$/, '') || `${name} contributors`,
+    license: pkg.license ?? 'MIT',
+  };
 }
 
 export const sha256Hex = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');

@@ -11,7 +11,7 @@ export { MODEL_ABI_VERSION, emitModelHeader, emitModelSource, modelBanner, model
 export { ENGINE_DIR, ENGINE_FILES, OP_ENGINE_FILES, GENERATED_MARKER, engineFile, engineFilesFor, generatorVersion, type EngineFileName } from './engine-files.js';
 export { chooseExampleDigit, type ExampleDigit } from './example-digit.js';
 export {
-  FIRMWARE_TARGETS, generateFirmware, generateFromArtifactFile, writeGeneratedFiles, sha256Hex,
+  FIRMWARE_TARGETS, defaultLibraryMeta, generateFirmware, generateFromArtifactFile, writeGeneratedFiles, sha256Hex,
   type FirmwareTarget, type FirmwareOptions, type GeneratedFile, type GeneratedFirmware,
 } from './generate.js';
 export {
@@ -22,5 +22,8 @@ export {
   CORTEX_M4_FLAGS, SIZE_SECTION_FLAGS, FLASH_LIMIT_BYTES, RAM_LIMIT_BYTES, measureFirmwareSize, parseSizeSections, type FirmwareSize,
 } from './size.js';
 export {
-  ARDUINO_LIBRARY_NAME, ARDUINO_UMBRELLA_HEADER, ARDUINO_EXAMPLE_NAME, ARDUINO_EXAMPLE_PATH, ARDUINO_FQBN,
+  ARDUINO_LIBRARY_BASE, ARDUINO_EXAMPLES, ARDUINO_FQBN, ARDUINO_INTERNAL_DIR, arduinoExamplePath, arduinoLibraryName, arduinoLibraryVersion,
+  arduinoLibraryZip, arduinoPublicHeader, externalFunctionNames, type ArduinoLibraryMeta,
 } from './targets/arduino/library.js';
+export { buildZip, crc32, type ZipEntry } from './targets/arduino/zip.js';
+export { PROTOCOL_DIR, PROTOCOL_FILES } from './protocol/files.js';

@@ -78,7 +78,9 @@ export function measureFirmwareSize(fw: GeneratedFirmware, o: { readonly compile
   try {
     writeGeneratedFiles(path.join(work, 'src'), fw.files);
     const include = path.join(work, 'src', fw.includeDir);
-    const flags = [...CORTEX_M4_FLAGS, ...STRICT_C_FLAGS, ...SIZE_SECTION_FLAGS];
+    // An Arduino library renames the engine's symbols per model (ed_prefix.h): the probe must call them so too.
+    const prefixHeader = fw.files.some((f) => f.path === `${fw.includeDir}/ed_prefix.h`) ? ['-include', path.join(include, 'ed_prefix.h')] : [];
+    const flags = [...CORTEX_M4_FLAGS, ...STRICT_C_FLAGS, ...SIZE_SECTION_FLAGS, ...prefixHeader];
     const sources = [...fw.cSources.map((s) => path.join(work, 'src', s)), path.join(PROBE_DIR, 'startup.c')];
     const objects = sources.map((src, i) => {
       const obj = path.join(work, `${i}-${path.basename(src, '.c')}.o`);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { classificationReport } from '../src/data/index.js';
-import { DigitBoard } from '../src/device/index.js';
+import { DigitBoard, startVirtualBoard } from '../src/device/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { CliError } from '../src/cli/command.js';
 import { prepareImage } from '../src/cli/commands/classify.js';
@@ -109,6 +109,20 @@ describe.runIf(runnable)('board link CLI', () => {
       expect(stderr).toMatch(/virtual board stopped/);
     } finally {
       child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('board --port takes --baud / --timeout / --reconnect-timeout, and names a bad one', async () => {
+    const vb = await startVirtualBoard({ artifact: ARTIFACT });
+    try {
+      const ok = await cli(['board', '--port', vb.path, '--baud', '9600', '--timeout', '400', '--reconnect-timeout', '1000', '--json']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout.trim()) as { protocol: string }).toMatchObject({ protocol: '1.0', pins: 22 });
+      const bad = await cli(['board', '--port', vb.path, '--baud', 'fast']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("--baud expects a positive number, got 'fast'");
+    } finally {
+      await vb.close();
     }
   }, 60_000);
 

@@ -1,208 +1,179 @@
 /**
- * The board link under a hostile line. socat gives the host its own pty; a Node relay pipes its bytes to the
- * virtual board's pty and back, flipping bits, dropping bytes and cutting frames short in both directions, and
- * restarts the board mid-stream. No wrong prediction may ever be accepted (every accepted reply equals the
- * simulator's logits), every request must settle, and the stream must recover after the restart.
+ * The board link under a hostile line, through the project's fault relay (test/fault-relay.ts): socat gives the
+ * host its own pty, a Node relay pipes it to the virtual board's pty and back, mangling bytes on the way.
+ * - 5× the relay's original fault rates in both directions, handshake included, and two board restarts that also
+ *   take the host's port away (a USB board re-enumerates when it resets): no wrong answer accepted, every request
+ *   settled, ≥ 97 % answered, a reconnection after every restart.
+ * - The ID byte of a classify reply lost, for all 128 residues of the seq's low byte: firmata-io alone would run its
+ *   analog-mapping / pin-state handlers on those and throw in the port's 'data' event; here the process lives,
+ *   the read side keeps answering and the pin table is untouched.
+ * - One lost byte anywhere in the handshake, either direction: the connection still comes up with the right table
+ *   (every offset of both directions here, one connection each; in-process as well in frame-gate.test.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { SerialPort } from 'serialport';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  BoardProtocolError, DigitBoard, TimeoutError, startVirtualBoard, type ClassifyOutcome, type VirtualBoard,
+  BoardProtocolError, DigitBoard, DisconnectedError, TimeoutError, startVirtualBoard, type ClassifyOutcome, type VirtualBoard,
 } from '../src/device/index.js';
-import { createRng } from '../src/data/index.js';
-import { ARTIFACT, canRun, imageAt, logitsAt, reference, tempDir, waitUntil } from './board-support.js';
+import { ARTIFACT, canRun, imageAt, logitsAt, reference, tempDir } from './board-support.js';
+import { BASE_DOWN, BASE_UP, FaultRelay, scaled } from './fault-relay.js';
 
 const runnable = canRun('board-faults', ['gcc', 'socat']);
 
-interface FaultRates {
-  /** Per byte: flip one random bit. */
-  readonly flip: number;
-  /** Per byte: lose it. */
-  readonly drop: number;
-  /** Per byte inside a sysex: lose the rest of the frame, its F7 included. */
-  readonly truncate: number;
+function* imagesOf(images: Uint8Array, count: number): Generator<Uint8Array> {
+  for (let i = 0; i < count; i++) yield imageAt(images, i);
 }
 
-interface DirectionStats {
-  bytes: number;
-  flipped: number;
-  dropped: number;
-  truncated: number;
-}
-
-/** Mangles one direction of the stream; stateful, because a truncation lasts until the frame's F7. */
-class LineFaults {
-  readonly stats: DirectionStats = { bytes: 0, flipped: 0, dropped: 0, truncated: 0 };
-  enabled = false;
-  private inSysex = false;
-  private cutting = false;
-
-  constructor(private readonly rates: FaultRates, private readonly random: () => number) {}
-
-  apply(chunk: Buffer): Buffer {
-    const out: number[] = [];
-    for (const byte of chunk) {
-      this.stats.bytes++;
-      if (byte === 0xf0) this.inSysex = true;
-      if (this.cutting) {
-        if (byte === 0xf7) this.cutting = false;
-        if (byte === 0xf0) this.cutting = false;
-        else continue;
-      }
-      if (byte === 0xf7) this.inSysex = false;
-      if (!this.enabled) {
-        out.push(byte);
-        continue;
-      }
-      const r = this.random();
-      if (this.inSysex && byte !== 0xf0 && r < this.rates.truncate) {
-        this.stats.truncated++;
-        this.cutting = byte !== 0xf7;
-        continue;
-      }
-      if (r < this.rates.truncate + this.rates.drop) {
-        this.stats.dropped++;
-        continue;
-      }
-      if (r < this.rates.truncate + this.rates.drop + this.rates.flip) {
-        this.stats.flipped++;
-        out.push(byte ^ (1 << Math.floor(this.random() * 8)));
-        continue;
-      }
-      out.push(byte);
-    }
-    return Buffer.from(out);
-  }
-}
-
-/** host ⇄ socat pty ⇄ (this relay, with faults) ⇄ virtual board pty; reopens the board side when it restarts. */
-class FaultRelay {
-  readonly up: LineFaults;
-  readonly down: LineFaults;
-  boardReopens = 0;
-  readonly closeReasons: string[] = [];
-  private socat: ChildProcess | null = null;
-  private board: SerialPort | null = null;
-  private stopped = false;
-
-  constructor(readonly hostLink: string, private readonly boardLink: string, seed: number, upRates: FaultRates, downRates: FaultRates) {
-    const random = createRng(seed); // seeded, so a failing run can be replayed
-    this.up = new LineFaults(upRates, random);
-    this.down = new LineFaults(downRates, random);
-  }
-
-  async start(): Promise<void> {
-    const socat = spawn('socat', [`PTY,link=${this.hostLink},raw,echo=0,wait-slave`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.socat = socat;
-    let stderr = '';
-    socat.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
-    socat.stdin?.on('error', () => undefined);
-    socat.stdout?.on('data', (c: Buffer) => {
-      const mangled = this.up.apply(c);
-      // A write racing the board's restart fails with EIO; the bytes are lost like any others on this line.
-      if (this.board?.isOpen && mangled.length) this.board.write(mangled, () => undefined);
-    });
-    await waitUntil(`socat's pty link ${this.hostLink} (socat said: ${stderr})`, () => existsSync(this.hostLink), 5000);
-    await this.openBoard();
-  }
-
-  private async openBoard(): Promise<void> {
-    while (!this.stopped) {
-      const port = await new Promise<SerialPort | null>((resolve) => {
-        const p = new SerialPort({ path: this.boardLink, baudRate: 115200 }, (e) => resolve(e ? null : p));
-      });
-      if (port) {
-        this.board = port;
-        port.on('error', () => undefined);
-        port.on('data', (c: Buffer) => {
-          const mangled = this.down.apply(c);
-          if (mangled.length) this.socat?.stdin?.write(mangled);
-        });
-        port.on('close', (e: Error | null) => {
-          this.closeReasons.push(`${performance.now().toFixed(0)} ${e?.message ?? 'closed'}`);
-          this.board = null;
-          if (this.stopped) return;
-          this.boardReopens++;
-          void this.openBoard();
-        });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.board?.isOpen) await new Promise<void>((r) => this.board?.close(() => r()));
-    this.socat?.kill('SIGTERM');
-  }
-}
+const pinSnapshot = (board: DigitBoard): string => JSON.stringify([
+  board.io.pins.map((p) => [p.supportedModes, p.analogChannel]), board.io.analogPins, board.info.firmwareName,
+]);
 
 describe.runIf(runnable)('board link through a fault-injecting relay', () => {
   let vb: VirtualBoard;
-  let relay: FaultRelay;
-  let board: DigitBoard;
-
+  let dir: string;
   beforeAll(async () => {
-    const dir = tempDir('ed-board-faults-');
+    dir = tempDir('ed-board-faults-');
     vb = await startVirtualBoard({ artifact: ARTIFACT, link: `${dir}/board` });
-    relay = new FaultRelay(
-      `${dir}/host`, vb.path, 20240611,
-      { flip: 4e-5, drop: 4e-5, truncate: 3e-5 }, // ~10 % of 904-byte requests hit
-      { flip: 2e-3, drop: 1.5e-3, truncate: 1e-3 }, // ~12 % of 27-byte replies hit
-    );
-    await relay.start();
-    // The Firmata handshake has no retries of its own (firmata-io waits forever for a lost reply): connect on a
-    // clean line, then turn the faults on.
-    board = await DigitBoard.connect(relay.hostLink, { requestTimeoutMs: 300, attempts: 10, maxInFlight: 4 });
-    relay.up.enabled = true;
-    relay.down.enabled = true;
   }, 60_000);
-
   afterAll(async () => {
-    await board?.close();
-    await relay?.stop();
     await vb?.close();
   });
 
-  it('never accepts a wrong prediction, settles every request and recovers after a board restart', async () => {
-    const count = 400;
-    const restartAt = 150;
-    const ref = reference(count);
-    const outcomes: ClassifyOutcome[] = [];
-    let restart: Promise<string> | null = null;
-    const images = (function* () {
-      for (let i = 0; i < count; i++) yield imageAt(ref.images, i);
-    })();
-    for await (const o of board.classifyMany(images, { window: 4 })) {
-      outcomes.push(o);
-      if (o.index === restartAt) restart = vb.restart({ downMs: 100 });
-    }
-    await restart;
+  it('5× fault rates with two board restarts that drop the host port: 0 wrong, all settled, ≥ 97 % answered, a reconnection per restart', async () => {
+    const relay = new FaultRelay(`${dir}/host5x`, vb.path, { seed: 20240611, up: scaled(BASE_UP, 5), down: scaled(BASE_DOWN, 5) });
+    await relay.start();
+    let board: DigitBoard | null = null;
+    try {
+      const t0 = performance.now();
+      // The first connection on a clean line (the handshake under faults has its own tests below); every
+      // reconnection after a restart runs its whole handshake on the faulty line.
+      board = await DigitBoard.connect(relay.hostLink, {
+        requestTimeoutMs: 150, queryTimeoutMs: 40, attempts: 12, maxInFlight: 4, handshakeTimeoutMs: 30_000,
+        disconnectedWaitMs: 30_000, reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+      });
+      const connectMs = performance.now() - t0;
+      relay.enabled = true;
+      const snapshot = pinSnapshot(board);
+      const count = 400;
+      const restarts = [130, 270];
+      const ref = reference(count);
+      const outcomes: ClassifyOutcome[] = [];
+      const pendingRestarts: Promise<unknown>[] = [];
+      for await (const o of board.classifyMany(imagesOf(ref.images, count), { window: 4 })) {
+        outcomes.push(o);
+        if (restarts.includes(o.index)) pendingRestarts.push(Promise.all([vb.restart({ downMs: 100 }), relay.replug(150)]));
+      }
+      await Promise.all(pendingRestarts);
 
-    expect(outcomes.map((o) => o.index)).toEqual(Array.from({ length: count }, (_, i) => i));
-    const wrong = outcomes.filter((o) => o.ok && logitsAt(ref.logits, o.index).join() !== Array.from(o.logits).join());
-    expect(wrong.map((o) => o.index)).toEqual([]);
-    const failed = outcomes.filter((o): o is Extract<ClassifyOutcome, { ok: false }> => !o.ok);
-    for (const f of failed) expect(f.error instanceof TimeoutError || f.error instanceof BoardProtocolError, f.error.message).toBe(true);
-    expect(failed.length).toBeLessThanOrEqual(count * 0.02);
-    // After the restart the stream is whole again.
-    expect(outcomes.slice(-100).filter((o) => !o.ok).map((o) => o.index)).toEqual([]);
-
-    // The faults really happened, in both directions, and the link really recovered from them.
-    // The relay may briefly reopen the old board's pty while it is going down; what matters is that it came back.
-    expect(relay.boardReopens, relay.closeReasons.join('; ')).toBeGreaterThanOrEqual(1);
-    for (const d of [relay.up.stats, relay.down.stats]) {
-      expect(d.flipped).toBeGreaterThan(0);
-      expect(d.dropped).toBeGreaterThan(0);
-      expect(d.truncated).toBeGreaterThan(0);
+      expect(outcomes.map((o) => o.index)).toEqual(Array.from({ length: count }, (_, i) => i));
+      const wrong = outcomes.filter((o) => o.ok && logitsAt(ref.logits, o.index).join() !== Array.from(o.logits).join());
+      expect(wrong.map((o) => o.index)).toEqual([]);
+      const failed = outcomes.filter((o): o is Extract<ClassifyOutcome, { ok: false }> => !o.ok);
+      for (const f of failed) {
+        expect(f.error instanceof TimeoutError || f.error instanceof BoardProtocolError || f.error instanceof DisconnectedError, f.error.message).toBe(true);
+      }
+      const answered = count - failed.length;
+      expect(answered / count).toBeGreaterThanOrEqual(0.97);
+      expect(board.pendingRequests).toBe(0);
+      const status = board.status;
+      expect(status.reconnects).toBe(restarts.length);
+      expect(status.connected).toBe(true);
+      expect(pinSnapshot(board)).toBe(snapshot);
+      for (const d of [relay.up.stats, relay.down.stats]) {
+        expect(d.flipped).toBeGreaterThan(0);
+        expect(d.dropped).toBeGreaterThan(0);
+        expect(d.truncated).toBeGreaterThan(0);
+      }
+      console.log(`board-faults 5x: connect ${connectMs.toFixed(0)} ms, ${answered}/${count} answered (all correct), ${failed.length} failed ` +
+        `(${failed.map((f) => f.error.name).join(', ')}); status ${JSON.stringify(status)}; up ${JSON.stringify(relay.up.stats)}, down ${JSON.stringify(relay.down.stats)}`);
+    } finally {
+      await board?.close();
+      await relay.stop();
     }
-    expect(board.stats.retries).toBeGreaterThan(0);
-    expect(board.stats.errorReplies).toBeGreaterThan(0);
-    expect(board.stats.corruptFrames + board.stats.timeouts).toBeGreaterThan(0);
-    console.log(`board-faults: ${count} images, ${count - failed.length} accepted (all correct), ${failed.length} failed; ` +
-      `up ${JSON.stringify(relay.up.stats)}, down ${JSON.stringify(relay.down.stats)}, host ${JSON.stringify(board.stats)}`);
-  }, 60_000);
+  }, 180_000);
+
+  it('a classify reply that loses its ID byte, for all 128 seq residues: no crash, the read side keeps answering, the pin table is untouched', async () => {
+    const relay = new FaultRelay(`${dir}/hostid`, vb.path, { seed: 7 });
+    await relay.start();
+    let board: DigitBoard | null = null;
+    try {
+      board = await DigitBoard.connect(relay.hostLink, { requestTimeoutMs: 300, attempts: 10, reconnect: false });
+      const snapshot = pinSnapshot(board);
+      const residues = new Set<number>();
+      relay.down.dropId = (id, seqLow) => {
+        if (id !== 0x02 || residues.has(seqLow)) return false;
+        residues.add(seqLow);
+        return true;
+      };
+      const count = 300;
+      const ref = reference(count);
+      const outcomes: ClassifyOutcome[] = [];
+      for await (const o of board.classifyMany(imagesOf(ref.images, count), { window: 4 })) outcomes.push(o);
+      expect(residues.size).toBe(128);
+      expect(relay.down.stats.idsDropped).toBe(128);
+      expect(outcomes.filter((o) => !o.ok).map((o) => o.index)).toEqual([]);
+      for (const o of outcomes) if (o.ok) expect(Array.from(o.logits)).toEqual(logitsAt(ref.logits, o.index));
+      expect(pinSnapshot(board)).toBe(snapshot);
+      expect(board.status).toMatchObject({ connected: true, reconnects: 0 });
+      // The read side is alive: a fresh request after all of that is answered.
+      expect((await board.protocolInfo()).protocolMajor).toBe(1);
+      console.log(`board-faults id-lost: 128 residues hit, ${count}/${count} answered; status ${JSON.stringify(board.status)}`);
+    } finally {
+      await board?.close();
+      await relay.stop();
+    }
+  }, 120_000);
+
+  it('one lost byte anywhere in the handshake, either direction: the connection comes up with the right table', async () => {
+    const relay = new FaultRelay(`${dir}/hosths`, vb.path, { seed: 9 });
+    await relay.start();
+    const options = { requestTimeoutMs: 100, queryTimeoutMs: 20, reportVersionTimeoutMs: 5, reconnect: false as const, handshakeTimeoutMs: 5000 };
+    try {
+      const down0 = relay.down.stats.bytes;
+      const up0 = relay.up.stats.bytes;
+      const clean = await DigitBoard.connect(relay.hostLink, options);
+      const snapshot = pinSnapshot(clean);
+      await clean.close();
+      await relay.afterHostClose();
+      const downBytes = relay.down.stats.bytes - down0;
+      const upBytes = relay.up.stats.bytes - up0;
+      expect(downBytes).toBeGreaterThan(200);
+      const failures: string[] = [];
+      let rerun = 0;
+      let runs = 0;
+      const t0 = performance.now();
+      for (const [direction, total] of [['down', downBytes], ['up', upBytes]] as const) {
+        // Every offset, both directions (one connection each, ~0.1-0.25 s). ED_HANDSHAKE_STRIDE=k tests every k-th.
+        const stride = Number(process.env.ED_HANDSHAKE_STRIDE ?? 1);
+        for (let k = 0; k < total; k += stride) {
+          // A run during which socat itself went away (it exits some time after the previous close) proves
+          // nothing about the link: it is run again, and counted.
+          for (let attempt = 0; attempt < 3; attempt++) {
+            const exits = relay.socatExits.length;
+            (direction === 'down' ? relay.down : relay.up).dropByteAt(k);
+            let failure: string | null = null;
+            try {
+              const b = await DigitBoard.connect(relay.hostLink, options);
+              if (pinSnapshot(b) !== snapshot) failure = `${direction} ${k}: wrong table`;
+              await b.close();
+            } catch (e) {
+              failure = `${direction} ${k}: ${(e as Error).message}`;
+            }
+            const socatDiedDuringRun = relay.socatExits.length > exits;
+            await relay.afterHostClose();
+            if (failure && socatDiedDuringRun) {
+              rerun++;
+              continue;
+            }
+            if (failure) failures.push(failure);
+            runs++;
+            break;
+          }
+        }
+      }
+      expect(failures).toEqual([]);
+      console.log(`board-faults handshake: of ${downBytes} board→host and ${upBytes} host→board offsets, ${runs} each lost once, all survived (${((performance.now() - t0) / 1000).toFixed(1)} s; ${rerun} runs repeated because socat exited mid-run)`);
+    } finally {
+      await relay.stop();
+    }
+  }, 600_000);
 });

@@ -23,6 +23,11 @@
 
 #include "ed_protocol_ids.h"
 
+/* C linkage from C++ too (an Arduino sketch is C++): without it a sketch references mangled names. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ED_MAX_PINS 128u          /* Firmata pin numbers are 7-bit */
 #define ED_MAX_PORTS 16u          /* REPORT_DIGITAL / DIGITAL_MESSAGE carry the port in a nibble */
 #define ED_MAX_ANALOG_CHANNELS 16u
@@ -106,5 +111,9 @@ void ed_board_feed_bytes(ed_board *b, const uint8_t *bytes, size_t n);
 /* Reports inputs the host enabled: digital ports whose value changed since the last report, and every enabled
  * analog channel (Firmata reports analog at each sampling interval). Call at the HAL's sampling interval. */
 void ed_board_poll(ed_board *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ED_BOARD_H */

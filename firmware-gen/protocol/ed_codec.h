@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* C linkage from C++ too (an Arduino sketch is C++): without it a sketch references mangled names. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Folds one byte into a running CRC-16/CCITT-FALSE (poly 0x1021, MSB first, start from ED_CRC_INIT,
  * no final xor). Check value: the CRC of ASCII "123456789" is 0x29B1. */
 uint16_t ed_crc16_update(uint16_t crc, uint8_t byte);
@@ -21,5 +26,9 @@ void ed_pack7(const uint8_t *src, size_t n, uint8_t *dst);
  * lie below it (in-place unpacking): byte i is written only after every source byte it could overwrite was read,
  * because byte i is built from source bytes at indices >= i. */
 void ed_unpack7(const uint8_t *src, size_t n, uint8_t *dst);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ED_CODEC_H */

@@ -6,6 +6,7 @@ import { loadArtifact } from '../quantize/load.js';
 import { Simulator } from '../quantize/simulator.js';
 import type { Int8Model } from '../quantize/artifact.js';
 import type { BackendChoice } from '../train/backend-choices.js';
+import type { DigitBoardOptions } from '../device/index.js';
 import { checkPortPath, CliError } from './command.js';
 
 // tfjs (src/train), firmware-gen and src/device (serialport, johnny-five) are imported by the engines that use
@@ -45,7 +46,7 @@ export interface EngineOptions {
   readonly backend: BackendChoice;
   readonly log: (s: string) => void;
   /** --engine board: a board running edge-digits firmware at `port`, or the virtual board built from the model. */
-  readonly board?: { readonly port?: string; readonly virtual?: boolean };
+  readonly board?: { readonly port?: string; readonly virtual?: boolean; readonly link?: DigitBoardOptions };
 }
 
 export const ENGINE_NAMES = ['float', 'sim', 'c', 'qemu', 'board'] as const;
@@ -140,7 +141,7 @@ export async function runBoard(model: string, images: Uint8Array, count: number,
     o.log(`virtual board: ${virtual.path} (${virtual.exe})`);
   }
   try {
-    const r = await runImagesOnBoard(virtual ? virtual.path : (target.port as string), images, count, { log: o.log });
+    const r = await runImagesOnBoard(virtual ? virtual.path : (target.port as string), images, count, { ...target.link, log: o.log });
     if (count === 0) return { engine: 'board', logits: r.logits, predicted: r.digits, seconds: r.seconds };
     const micros = Array.from(r.deviceMicros).sort((a, b) => a - b);
     const trips = Array.from(r.roundTripMs).sort((a, b) => a - b);

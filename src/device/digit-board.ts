@@ -5,35 +5,44 @@
  */
 import { EventEmitter } from 'node:events';
 import { openFirmataConnection, type FirmataConnection, type FirmataIo, type J5Board } from './firmata-connection.js';
+import type { ExtensionMessage, PinTable } from './frame-gate.js';
 import { BoardProtocolError, ClassifyFailedError, IncompatibleBoardError } from './errors.js';
 import { RequestTracker, systemTimers, type Answered, type Timers, type TrackerStats } from './request-tracker.js';
 import {
   ClassifyStatus, Layout, ProtocolVersion, classifyStatusName, encodeClassifyRequest, encodeProtocolInfoQuery,
-  type BoardMessage, type ClassifyReply, type ProtocolInfoReply,
+  type ClassifyReply, type ProtocolInfoReply,
 } from './protocol/index.js';
 
 export interface ReconnectOptions {
   /** First wait after the port closed; doubles after each failed attempt up to maxDelayMs. */
   readonly initialDelayMs?: number;
   readonly maxDelayMs?: number;
-  /** Stop trying after this long; every request then rejects with DisconnectedError. */
+  /** Stop trying after this long; every request then rejects with DisconnectedError. Default: never (until close()). */
   readonly giveUpAfterMs?: number;
 }
 
 export interface DigitBoardOptions {
-  /** Any rate works on a pty or USB CDC; a real UART needs the firmware's rate. Default 115200. */
+  /**
+   * Any rate works on a pty or USB CDC; a real UART needs the firmware's rate. Timeouts are derived from it (a
+   * request's time on the line, 10 bits per byte), so give the real rate of a slow line. Default 115200.
+   */
   readonly baudRate?: number;
-  /** Per transmission. Default 1000 ms: far above a pty or USB round trip, ~10× a 115 200 baud frame. */
+  /** Per transmission, on top of the request's and reply's time on the line at baudRate. Default 500 ms. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Per handshake query (REPORT_VERSION, REPORT_FIRMWARE, CAPABILITY_QUERY, ANALOG_MAPPING_QUERY), on top of its
+   * line time, before the frame gate asks again. Default min(requestTimeoutMs, 200 ms): boards answer at once.
+   */
+  readonly queryTimeoutMs?: number;
   /** Transmissions per request, the first included. Default 4. */
   readonly attempts?: number;
   /** Requests on the wire at once. Default 4; use 1 for a Nano 33 BLE under load (docs/protocol.md §5). */
   readonly maxInFlight?: number;
-  /** Open → johnny-five ready. Default 5000 ms. */
+  /** Open → johnny-five ready, retries included. Default 5000 ms + four handshakes' line time. */
   readonly handshakeTimeoutMs?: number;
   /** Default 300 ms (firmata-io waits this long for an announcement before it asks). */
   readonly reportVersionTimeoutMs?: number;
-  /** false: a closed port ends the link. Default: reconnect (100 ms doubling to 2 s, give up after 30 s). */
+  /** false: a closed port ends the link. Default: reconnect (100 ms doubling to 2 s, until close()). */
   readonly reconnect?: ReconnectOptions | false;
   /** How long requests wait for a reconnection before rejecting with DisconnectedError. Default 5000 ms. */
   readonly disconnectedWaitMs?: number;
@@ -71,16 +80,62 @@ export interface DigitBoardStats extends TrackerStats {
   corruptFrames: number;
 }
 
+/** What a caller can read about the link at any time (`DigitBoard.status`). */
+export interface LinkStatus {
+  readonly state: 'connected' | 'reconnecting' | 'closed';
+  readonly connected: boolean;
+  /** Request retransmissions so far (timeouts, error replies, overtaken). */
+  readonly retries: number;
+  /** Successful reconnections after a lost port. */
+  readonly reconnects: number;
+  /** Reconnection attempts that failed (port absent, handshake or protocol check failed). */
+  readonly failedReconnects: number;
+  /** Handshake queries the frame gate sent again, over all connections. */
+  readonly handshakeRetries: number;
+  /** Firmata messages the frame gate kept from firmata-io (malformed, unasked, unconfirmed), over all connections. */
+  readonly droppedFrames: number;
+  /** Extension frames that failed their CRC or length check. */
+  readonly corruptFrames: number;
+  /** Requests submitted and not yet answered or failed. */
+  readonly pending: number;
+  /** Why the link is down (while reconnecting or closed). */
+  readonly lastError: string | null;
+}
+
 const DEFAULTS = {
   baudRate: 115200,
-  requestTimeoutMs: 1000,
+  requestTimeoutMs: 500,
+  queryTimeoutMs: 200,
   attempts: 4,
   maxInFlight: 4,
   handshakeTimeoutMs: 5000,
   reportVersionTimeoutMs: 300,
   disconnectedWaitMs: 5000,
-  reconnect: { initialDelayMs: 100, maxDelayMs: 2000, giveUpAfterMs: 30_000 },
+  reconnect: { initialDelayMs: 100, maxDelayMs: 2000, giveUpAfterMs: Number.POSITIVE_INFINITY },
 } as const;
+
+/** 8N1: ten bits on the line per byte. */
+export const byteMsAt = (baudRate: number): number => 10_000 / baudRate;
+
+/** Bytes of the whole Firmata handshake, queries and replies, generously (a capability reply for a big board). */
+const HANDSHAKE_LINE_BYTES = 800;
+
+function handshakeTimeoutMs(o: DigitBoardOptions): number {
+  return o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs + 4 * HANDSHAKE_LINE_BYTES * byteMsAt(o.baudRate ?? DEFAULTS.baudRate);
+}
+
+function checkBoardOptions(o: DigitBoardOptions): void {
+  const check = (v: number | undefined, name: string): void => {
+    if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new TypeError(`DigitBoard: ${name} must be a positive number, got ${v}`);
+  };
+  check(o.baudRate, 'baudRate');
+  check(o.requestTimeoutMs, 'requestTimeoutMs');
+  check(o.queryTimeoutMs, 'queryTimeoutMs');
+  check(o.handshakeTimeoutMs, 'handshakeTimeoutMs');
+  if (o.reconnect && o.reconnect.giveUpAfterMs !== undefined && !(o.reconnect.giveUpAfterMs > 0)) {
+    throw new TypeError(`DigitBoard: reconnect.giveUpAfterMs must be a positive number (or Infinity), got ${o.reconnect.giveUpAfterMs}`);
+  }
+}
 
 /** Index of the largest logit, the first on ties — how the engine picks its digit. */
 function firstArgmax(logits: Int8Array): number {
@@ -105,6 +160,10 @@ export class DigitBoard extends EventEmitter {
   private readonly tracker: RequestTracker;
   private readonly timers: Timers;
   private state: ConnectionState = 'connected';
+  private failedReconnects = 0;
+  private lastError: string | null = null;
+  /** Gate figures of connections that ended, plus the current one's live stats object. */
+  private gateTotals = { queryRetries: 0, dropped: 0 };
 
   private constructor(
     readonly path: string,
@@ -125,9 +184,11 @@ export class DigitBoard extends EventEmitter {
    */
   static async connect(path: string, options: DigitBoardOptions = {}): Promise<DigitBoard> {
     const o = options;
+    checkBoardOptions(o);
     const tracker = new RequestTracker({
       port: path,
       timeoutMs: o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      byteMs: byteMsAt(o.baudRate ?? DEFAULTS.baudRate),
       attempts: o.attempts ?? DEFAULTS.attempts,
       maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
       disconnectedWaitMs: o.disconnectedWaitMs ?? DEFAULTS.disconnectedWaitMs,
@@ -135,7 +196,7 @@ export class DigitBoard extends EventEmitter {
     });
     // The board object does not exist yet while the first connection opens; its callbacks reach it through here.
     const route: { board: DigitBoard | null; corrupt: number } = { board: null, corrupt: 0 };
-    const { connection, identity } = await DigitBoard.openChecked(path, tracker, o, route);
+    const { connection, identity } = await DigitBoard.openChecked(path, tracker, o, route, null);
     const board = new DigitBoard(path, connection, identity, tracker, o);
     board.stats.corruptFrames += route.corrupt;
     route.board = board;
@@ -159,6 +220,23 @@ export class DigitBoard extends EventEmitter {
 
   get connected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** The link at a glance: state, retries, reconnections, what the frame gate dropped. */
+  get status(): LinkStatus {
+    const gate = this.connection.gate;
+    return {
+      state: this.state,
+      connected: this.state === 'connected',
+      retries: this.stats.retries,
+      reconnects: this.stats.connects - 1,
+      failedReconnects: this.failedReconnects,
+      handshakeRetries: this.gateTotals.queryRetries + gate.queryRetries,
+      droppedFrames: this.gateTotals.dropped + gate.dropped,
+      corruptFrames: this.stats.corruptFrames,
+      pending: this.tracker.size,
+      lastError: this.state === 'connected' ? null : this.lastError,
+    };
   }
 
   /** Requests submitted and not yet answered or failed. */
@@ -227,12 +305,17 @@ export class DigitBoard extends EventEmitter {
   }
 
   private static async openChecked(
-    path: string, tracker: RequestTracker, o: DigitBoardOptions, route: { board: DigitBoard | null; corrupt: number },
+    path: string, tracker: RequestTracker, o: DigitBoardOptions, route: { board: DigitBoard | null; corrupt: number }, knownPins: PinTable | null,
   ): Promise<{ connection: FirmataConnection; identity: BoardIdentity }> {
+    const baudRate = o.baudRate ?? DEFAULTS.baudRate;
     const connection = await openFirmataConnection(path, {
-      baudRate: o.baudRate ?? DEFAULTS.baudRate,
-      handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+      baudRate,
+      handshakeTimeoutMs: handshakeTimeoutMs(o),
       reportVersionTimeoutMs: o.reportVersionTimeoutMs ?? DEFAULTS.reportVersionTimeoutMs,
+      byteMs: byteMsAt(baudRate),
+      queryMarginMs: o.queryTimeoutMs ?? Math.min(o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, DEFAULTS.queryTimeoutMs),
+      knownPins,
+      timers: o.timers ?? systemTimers,
       onMessage: (m) => DigitBoard.routeMessage(tracker, m),
       onCorruptFrame: (e) => {
         if (route.board) route.board.stats.corruptFrames++;
@@ -262,7 +345,7 @@ export class DigitBoard extends EventEmitter {
     }
   }
 
-  private static routeMessage(tracker: RequestTracker, m: BoardMessage): void {
+  private static routeMessage(tracker: RequestTracker, m: ExtensionMessage): void {
     if (m.kind === 'classify-reply' || m.kind === 'protocol-info') tracker.handleReply(m);
     else if (m.kind === 'error-reply') tracker.handleErrorReply(m);
   }
@@ -270,6 +353,7 @@ export class DigitBoard extends EventEmitter {
   private onPortClosed(reason: string): void {
     if (this.state !== 'connected') return;
     this.stats.disconnects++;
+    this.lastError = reason;
     this.o.log?.(`${this.path}: ${reason}`);
     this.emit('disconnect', reason);
     if (this.o.reconnect === false) {
@@ -291,11 +375,13 @@ export class DigitBoard extends EventEmitter {
       if (this.state !== 'reconnecting') return;
       try {
         const route = { board: this as DigitBoard | null, corrupt: 0 };
-        const { connection, identity } = await DigitBoard.openChecked(this.path, this.tracker, this.o, route);
+        const { connection, identity } = await DigitBoard.openChecked(this.path, this.tracker, this.o, route, this.connection.pinTable);
         if (this.state !== 'reconnecting') {
           await connection.close();
           return;
         }
+        this.gateTotals.queryRetries += this.connection.gate.queryRetries;
+        this.gateTotals.dropped += this.connection.gate.dropped;
         this.connection = connection;
         this.identity = identity;
         this.state = 'connected';
@@ -306,6 +392,8 @@ export class DigitBoard extends EventEmitter {
         return;
       } catch (e) {
         lastError = (e as Error).message;
+        this.lastError = lastError;
+        this.failedReconnects++;
         this.o.log?.(`${this.path}: reconnection attempt failed: ${lastError}`);
         // openChecked resumed and re-suspended the tracker; keep requests waiting under the original reason.
         this.tracker.suspend(reason);
@@ -315,7 +403,7 @@ export class DigitBoard extends EventEmitter {
         }
       }
       if (this.timers.now() - started >= r.giveUpAfterMs) {
-        this.finish(`${reason}; gave up reconnecting after ${r.giveUpAfterMs} ms (last attempt: ${lastError})`);
+        this.finish(`${reason}; gave up reconnecting after ${r.giveUpAfterMs} ms (--reconnect-timeout; last attempt: ${lastError})`);
         return;
       }
       delay = Math.min(delay * 2, r.maxDelayMs);
@@ -325,6 +413,7 @@ export class DigitBoard extends EventEmitter {
   private finish(reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.lastError = reason;
     this.tracker.close(reason);
     this.emit('close', reason);
   }

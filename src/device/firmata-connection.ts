@@ -6,24 +6,24 @@
  * prebuilt binary for current Node and waits firmata's 5 s default version timeout. We open the port with
  * serialport v13 ourselves and hand johnny-five a ready-made firmata-io instance (docs/board-link.md).
  *
- * Classify-extension replies arrive as sysex. firmata-io's `sysexResponse(cmd, handler)` registers one handler
- * per command byte for the whole Firmata class (registering twice throws), calling it with `this` = the Firmata
- * instance; so the handlers are installed once per process and dispatch to the right connection by instance.
+ * firmata-io never reads the port itself: it gets a transport facade whose 'data' events come from the frame gate
+ * (frame-gate.ts), so only complete, well-formed, expected messages reach its handlers, and classify-extension
+ * replies go straight to the link without passing through firmata-io at all.
  */
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { SerialPort } from 'serialport';
 import { TimeoutError } from './errors.js';
-import { EdSysex, ProtocolError, decodeSysexBody, type BoardMessage } from './protocol/index.js';
+import { FrameGate, type ExtensionMessage, type FrameGateStats, type PinTable } from './frame-gate.js';
+import type { ProtocolError } from './protocol/index.js';
+import type { Timers } from './request-tracker.js';
 
 /** The part of a firmata-io `Firmata` instance this module relies on. */
 export interface FirmataIo extends EventEmitter {
   readonly isReady: boolean;
-  readonly transport: SerialPort;
   readonly firmware: { readonly name?: string; readonly version?: { readonly major: number; readonly minor: number } };
   readonly pins: readonly { readonly supportedModes: readonly number[]; readonly analogChannel: number; readonly mode?: number; readonly value?: number }[];
   readonly analogPins: readonly number[];
-  sysexResponse(command: number, handler: (this: FirmataIo, data: number[]) => void): unknown;
   reportVersionTimeoutId?: ReturnType<typeof setTimeout>;
 }
 
@@ -36,8 +36,7 @@ export interface J5Board extends EventEmitter {
 }
 
 interface FirmataClass {
-  new (port: SerialPort, options: { reportVersionTimeout: number }): FirmataIo;
-  readonly SYSEX_RESPONSE: Record<number, unknown>;
+  new (transport: EventEmitter, options: { reportVersionTimeout: number }): FirmataIo;
 }
 
 interface J5BoardClass {
@@ -52,44 +51,20 @@ function johnnyFiveBoard(): J5BoardClass {
   return (require('johnny-five') as { Board: J5BoardClass }).Board;
 }
 
-/** Sysex IDs the board sends in the classify extension. */
-const REPLY_IDS = [EdSysex.CLASSIFY_REPLY, EdSysex.PROTOCOL_INFO_REPLY, EdSysex.ERROR_REPLY] as const;
-
-type SysexSink = (command: number, data: number[]) => void;
-
-/**
- * The dispatch table lives on the Firmata class under a global symbol, so every copy of this module in the
- * process (test runners load modules more than once) shares the one registration firmata-io allows.
- */
-const DISPATCH = Symbol.for('edge-digits.firmata-sysex-dispatch');
-type DispatchingFirmata = FirmataClass & { [DISPATCH]?: WeakMap<FirmataIo, SysexSink> };
-
-function sysexDispatch(io: FirmataIo): WeakMap<FirmataIo, SysexSink> {
-  const cls = Firmata as DispatchingFirmata;
-  const existing = cls[DISPATCH];
-  if (existing) return existing;
-  const taken = REPLY_IDS.filter((id) => cls.SYSEX_RESPONSE[id] !== undefined);
-  if (taken.length) {
-    throw new Error(`firmata-io already has sysex handlers for ${taken.map((id) => `0x${id.toString(16).padStart(2, '0')}`).join(', ')}; the edge-digits board link needs them for the classify extension`);
-  }
-  const table = new WeakMap<FirmataIo, SysexSink>();
-  for (const id of REPLY_IDS) {
-    io.sysexResponse(id, function (this: FirmataIo, data: number[]) {
-      table.get(this)?.(id, data);
-    });
-  }
-  cls[DISPATCH] = table;
-  return table;
-}
-
 export interface FirmataConnectionOptions {
   readonly baudRate: number;
   /** From opening the port to johnny-five's `ready`. */
   readonly handshakeTimeoutMs: number;
   /** firmata-io's wait before it asks for the version (the board may have announced itself already). */
   readonly reportVersionTimeoutMs: number;
+  /** Milliseconds per byte at the line rate, and the margin on top of a handshake query's line time. */
+  readonly byteMs: number;
+  readonly queryMarginMs: number;
+  /** The pin table of an earlier connection to this port (the gate needs no second reply when it matches). */
+  readonly knownPins?: PinTable | null;
+  readonly timers: Timers;
   /** Classify-extension messages that decoded and passed their CRC. */
-  readonly onMessage: (m: BoardMessage) => void;
+  readonly onMessage: (m: ExtensionMessage) => void;
   /** Classify-extension frames that did not decode (CRC mismatch, bad length): dropped, reported here. */
   readonly onCorruptFrame: (e: ProtocolError) => void;
   /** The port closed without close() being called (board reset, unplugged, killed). */
@@ -103,6 +78,10 @@ export interface FirmataConnection {
   readonly board: J5Board;
   /** From opening the port to `ready`. */
   readonly handshakeMs: number;
+  /** What the frame gate let through, dropped and retried on this connection. */
+  readonly gate: FrameGateStats;
+  /** The pin table firmata-io was given. */
+  readonly pinTable: PinTable | null;
   write(frame: Uint8Array): void;
   /** Closes the port; resolves once it is closed (or was already). */
   close(): Promise<void>;
@@ -136,8 +115,30 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
   const Board = johnnyFiveBoard();
   return new Promise<FirmataConnection>((resolve, reject) => {
     const port = new SerialPort({ path, baudRate: o.baudRate, autoOpen: false });
-    const io = new Firmata(port, { reportVersionTimeout: o.reportVersionTimeoutMs });
-    const dispatch = sysexDispatch(io);
+    const transport = new EventEmitter();
+    const portWrite = (bytes: Uint8Array, done?: () => void): void => {
+      if (port.isOpen) port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), () => done?.());
+      else done?.();
+    };
+    const gate = new FrameGate({
+      timers: o.timers, byteMs: o.byteMs, marginMs: o.queryMarginMs, knownPins: o.knownPins ?? null,
+      write: (bytes) => portWrite(bytes),
+      forward: (bytes) => { transport.emit('data', Buffer.from(bytes)); },
+      onExtension: (m) => o.onMessage(m),
+      onCorruptExtension: (e) => o.onCorruptFrame(e),
+    });
+    // firmata-io writes whole messages (writeToTransport); the gate notes the queries among them.
+    Object.assign(transport, {
+      write: (data: Buffer | number[], done?: () => void) => {
+        // Tracked even before the port is open (a write then is lost like any other): the gate asks again.
+        gate.fromHost(Uint8Array.from(data));
+        done?.();
+      },
+    });
+    port.on('data', (chunk: Buffer) => gate.fromBoard(chunk));
+    port.on('open', () => transport.emit('open'));
+    port.on('error', (e: Error) => transport.emit('error', e));
+    const io = new Firmata(transport, { reportVersionTimeout: o.reportVersionTimeoutMs });
     let settled = false;
     let closing = false;
     let lostReported = false;
@@ -156,7 +157,7 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
       if (closing || lostReported) return;
       lostReported = true;
       clearInterval(hangupCheck);
-      dispatch.delete(io);
+      gate.close();
       o.onClose(reason);
       void closePort(port);
     }
@@ -173,7 +174,7 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
     const close = async (): Promise<void> => {
       closing = true;
       clearInterval(hangupCheck);
-      dispatch.delete(io);
+      gate.close();
       await closePort(port);
     };
 
@@ -186,15 +187,6 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
       if (board.timer) clearTimeout(board.timer);
       void close().then(() => reject(e));
     }
-
-    dispatch.set(io, (command, data) => {
-      try {
-        o.onMessage(decodeSysexBody(command, data));
-      } catch (e) {
-        if (!(e instanceof ProtocolError)) throw e;
-        o.onCorruptFrame(e);
-      }
-    });
 
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
       if (!settled) {
@@ -209,10 +201,9 @@ export function openFirmataConnection(path: string, o: FirmataConnectionOptions)
       settled = true;
       clearTimeout(timer);
       resolve({
-        path, port, io, board, handshakeMs: performance.now() - started,
-        write: (frame) => {
-          if (port.isOpen) port.write(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), () => undefined);
-        },
+        path, port, io, board, handshakeMs: performance.now() - started, gate: gate.stats,
+        get pinTable() { return gate.pinTable; },
+        write: (frame) => portWrite(frame),
         close,
       });
     });

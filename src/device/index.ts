@@ -5,13 +5,15 @@
  */
 export {
   DigitBoard,
-  type BoardClassification, type BoardIdentity, type ClassifyOutcome, type DigitBoardOptions, type DigitBoardStats, type ReconnectOptions,
+  type BoardClassification, type BoardIdentity, type ClassifyOutcome, type DigitBoardOptions, type DigitBoardStats, type LinkStatus, type ReconnectOptions,
+  byteMsAt,
 } from './digit-board.js';
 export { classifyImages, runImagesOnBoard, type BoardRun, type ClassifyImagesOptions } from './board-run.js';
 export {
   BoardLinkError, BoardProtocolError, ClassifyFailedError, DisconnectedError, IncompatibleBoardError, TimeoutError,
 } from './errors.js';
 export { RequestTracker, systemTimers, type Answered, type RequestTrackerOptions, type Timers, type TimerHandle, type TrackerStats } from './request-tracker.js';
+export { FrameGate, analogMappingProblem, capabilityProblem, MAX_BOARD_SYSEX_BODY, type ExtensionMessage, type FrameGateOptions, type FrameGateStats, type PinTable } from './frame-gate.js';
 export { openFirmataConnection, type FirmataConnection, type FirmataConnectionOptions, type FirmataIo, type J5Board } from './firmata-connection.js';
 export {
   startVirtualBoard, parsePinLog, parsePortLine, VirtualBoardError, type PinEvent, type VirtualBoard, type VirtualBoardOptions,

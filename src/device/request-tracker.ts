@@ -41,8 +41,14 @@ export const systemTimers: Timers = {
 export interface RequestTrackerOptions {
   /** Port name for error messages. */
   readonly port: string;
-  /** Per transmission: how long to wait for the reply before sending again. */
+  /**
+   * Per transmission: how long to wait for the reply beyond its time on the line, before sending again. The line
+   * time is modelled from `byteMs`: the frame waits for the frames written before it, then takes its own bytes,
+   * then the reply's — so at 9 600 baud a request queued behind three others is not given up before it was sent.
+   */
   readonly timeoutMs: number;
+  /** Milliseconds per byte at the line rate (10 000 / baud for 8N1); 0 ignores the line time. Default 0. */
+  readonly byteMs?: number;
   /** Transmissions per request, the first included (≥ 1). */
   readonly attempts: number;
   /** Requests transmitted and not yet answered, at most. Further requests wait in order. */
@@ -117,6 +123,7 @@ function checkOptions(o: RequestTrackerOptions): void {
   positive(o.attempts, 'attempts', true);
   positive(o.maxInFlight, 'maxInFlight', true);
   positive(o.disconnectedWaitMs, 'disconnectedWaitMs', false);
+  if (o.byteMs !== undefined && !(o.byteMs >= 0 && Number.isFinite(o.byteMs))) throw new TypeError(`RequestTracker: byteMs must be a finite number ≥ 0, got ${o.byteMs}`);
   if (o.maxInFlight > Layout.SEQ_MAX) throw new TypeError(`RequestTracker: maxInFlight must be ≤ ${Layout.SEQ_MAX}, got ${o.maxInFlight}`);
 }
 
@@ -134,6 +141,8 @@ export class RequestTracker {
   /** Numbers every transmission in write order. */
   private txCounter = 0;
   private closedReason: string | null = null;
+  /** When the bytes written so far will have left the host, on the line-rate model. */
+  private lineFreeAt = 0;
   private suspendReason = 'not connected yet';
 
   constructor(private readonly o: RequestTrackerOptions) {
@@ -168,6 +177,7 @@ export class RequestTracker {
     if (this.closedReason !== null) return;
     this.send = send;
     this.held = options.hold ?? false;
+    this.lineFreeAt = 0;
     this.pump();
   }
 
@@ -276,11 +286,21 @@ export class RequestTracker {
     if (p.transmissions > 0) this.stats.retries++;
     p.transmissions++;
     p.copies.push(this.txCounter++);
-    p.firstSentAt ??= this.timers.now();
+    const now = this.timers.now();
+    p.firstSentAt ??= now;
     this.stats.transmissions++;
     this.clearTimers(p);
-    p.timer = this.timers.setTimeout(() => this.onTimeout(p), this.o.timeoutMs);
+    p.timer = this.timers.setTimeout(() => this.onTimeout(p), this.lineTimeMs(p, now) + this.o.timeoutMs);
     send(p.frame);
+  }
+
+  /** Line time of a transmission written now: the queue ahead of it, its own bytes, its reply's bytes. */
+  private lineTimeMs(p: Pending, now: number): number {
+    const byteMs = this.o.byteMs ?? 0;
+    if (byteMs === 0) return 0;
+    this.lineFreeAt = Math.max(now, this.lineFreeAt) + p.frame.length * byteMs;
+    const replyBytes = 3 + (p.replyKind === 'classify-reply' ? Layout.CLASSIFY_REPLY_BODY_LEN : Layout.PROTOCOL_INFO_REPLY_BODY_LEN);
+    return this.lineFreeAt - now + replyBytes * byteMs;
   }
 
   private onTimeout(p: Pending): void {

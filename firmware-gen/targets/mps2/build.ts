@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedBuild, runTool } from '../../cached-build.js';
+import { PROTOCOL_DIR, PROTOCOL_FILES } from '../../protocol/files.js';
 import { ENGINE_DIR, ENGINE_HEADERS, FIRMWARE_GEN_DIR } from '../../engine-files.js';
 import type { GeneratedFile, GeneratedFirmware } from '../../generate.js';
 import { STRICT_C_FLAGS } from '../../host-engine.js';
@@ -14,11 +15,9 @@ import { CORTEX_M4_FLAGS, SIZE_SECTION_FLAGS, parseSizeSections } from '../../si
  */
 export const MPS2_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const QEMU_MACHINE = 'mps2-an386';
-const PROTOCOL_DIR = path.join(FIRMWARE_GEN_DIR, 'protocol');
 
 const HAL_FILES = ['mps2_hw.h', 'mps2_uart.h', 'mps2_uart.c', 'mps2_clock.h', 'mps2_clock.c', 'startup.c'] as const;
 const PIXELS = 784;
-const PROTOCOL_FILES = ['ed_protocol_ids.h', 'ed_codec.h', 'ed_codec.c', 'ed_board.h', 'ed_board.c'] as const;
 const LINKER_SCRIPT = 'mps2.ld';
 
 /**

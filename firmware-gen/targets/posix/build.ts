@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedBuild } from '../../cached-build.js';
-import { FIRMWARE_GEN_DIR } from '../../engine-files.js';
+import { PROTOCOL_DIR, PROTOCOL_FILES } from '../../protocol/files.js';
 import type { GeneratedFile, GeneratedFirmware } from '../../generate.js';
 import { STRICT_C_FLAGS } from '../../host-engine.js';
 
@@ -15,8 +15,6 @@ export const VIRTUAL_BOARD_EXE = 'edge-digits-virtual-board';
 /** The firmware name the virtual board reports (REPORT_FIRMWARE); compiled into main.c as ED_POSIX_FIRMWARE_NAME. */
 export const VIRTUAL_BOARD_FIRMWARE_NAME = 'EdgeDigits-virtual-posix';
 
-const PROTOCOL_DIR = path.join(FIRMWARE_GEN_DIR, 'protocol');
-const PROTOCOL_FILES = ['ed_protocol_ids.h', 'ed_codec.h', 'ed_codec.c', 'ed_board.h', 'ed_board.c'] as const;
 const HAL_FILES = ['posix_pty.h', 'posix_pty.c', 'main.c'] as const;
 /** ptys, symlinks, clock_gettime and sigaction are POSIX, not C99. */
 const POSIX_FLAGS = ['-D_XOPEN_SOURCE=700'] as const;

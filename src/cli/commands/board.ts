@@ -3,6 +3,8 @@ import { checkPortPath, choiceOption, CliError, type Command } from '../command.
 import { isArtifact } from '../engines.js';
 import { defaultArtifactPath } from '../package-root.js';
 import { writeJsonLine } from '../json-output.js';
+import { LINK_OPTIONS, linkOptionsFrom } from '../link-options.js';
+import type { DigitBoardOptions } from '../../device/index.js';
 
 export const DEFAULT_ARTIFACT = defaultArtifactPath();
 
@@ -51,8 +53,8 @@ async function runQemu(model: string, kernels: 'dsp' | 'portable', json: boolean
 }
 
 /** Connects to a real board and prints what it says about itself. */
-async function describeBoard(port: string, json: boolean): Promise<number> {
-  const board = await DigitBoard.connect(port, { reconnect: false });
+async function describeBoard(port: string, json: boolean, link: DigitBoardOptions): Promise<number> {
+  const board = await DigitBoard.connect(port, { ...link, reconnect: false });
   try {
     const i = board.info;
     const out = {
@@ -81,6 +83,7 @@ export const boardCommand: Command = {
     'pin-log': { type: 'string', help: 'write pin mode changes and output writes there (JSON lines); default: stderr', arg: 'file' },
     port: { type: 'string', help: 'a real board\'s serial port: connect and print its firmware, protocol and pins', arg: 'path' },
     json: { type: 'boolean', help: 'print one JSON object instead of text' },
+    ...LINK_OPTIONS,
   },
   examples: [
     'edge-digits board --virtual --link /tmp/edge-digits-board',
@@ -94,7 +97,7 @@ export const boardCommand: Command = {
     if (v.virtual) return runVirtual(String(v.model), typeof v.link === 'string' ? v.link : undefined, typeof v['pin-log'] === 'string' ? v['pin-log'] : undefined, json);
     if (typeof v.port === 'string') {
       checkPortPath(v.port);
-      return describeBoard(v.port, json);
+      return describeBoard(v.port, json, linkOptionsFrom(v));
     }
     throw new CliError('board needs --virtual (start a virtual board), --qemu (start the QEMU board) or --port <path> (describe a real one); see \'edge-digits board --help\'');
   },

@@ -4,6 +4,7 @@ import { DigitBoard, startVirtualBoard, type ClassifyOutcome, type VirtualBoard 
 import { checkPortPath, CliError, intOption, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
 import { DEFAULT_ARTIFACT } from './board.js';
+import { LINK_OPTIONS, linkOptionsFrom } from '../link-options.js';
 
 type Prepared = { readonly file: string; readonly pixels: Uint8Array; readonly how: string } | { readonly file: string; readonly error: string };
 
@@ -30,6 +31,7 @@ export const classifyCommand: Command = {
   usage: 'classify (--port <path> | --virtual [--model <model.int8.json>]) [--window N] [--json] <image files…>',
   options: {
     port: { type: 'string', help: 'serial port of a board running edge-digits firmware (or a virtual board\'s port)', arg: 'path' },
+    ...LINK_OPTIONS,
     virtual: { type: 'boolean', help: 'start a virtual board for --model just for this run' },
     model: { type: 'string', default: DEFAULT_ARTIFACT, help: 'int8 artifact for --virtual', arg: 'path' },
     window: { type: 'string', default: '4', help: 'requests in flight at once (1 for a Nano 33 BLE under load)', arg: 'N' },
@@ -71,7 +73,7 @@ export const classifyCommand: Command = {
 
     try {
       if (v.virtual) virtual = await startVirtualBoard({ artifact: model, log });
-      const board = await DigitBoard.connect(virtual ? virtual.path : (port as string), { reconnect: false, maxInFlight: window });
+      const board = await DigitBoard.connect(virtual ? virtual.path : (port as string), { ...linkOptionsFrom(v), reconnect: false, maxInFlight: window });
       try {
         for await (const o of board.classifyMany(ready.map((p) => p.pixels), { window })) {
           if (!o.ok) failures++;

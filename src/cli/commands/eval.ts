@@ -1,3 +1,4 @@
+import { LINK_OPTIONS, linkOptionsFrom } from '../link-options.js';
 import { classificationReport, loadDigitSet } from '../../data/index.js';
 import { loadArtifact } from '../../quantize/load.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
@@ -17,6 +18,7 @@ export const evalCommand: Command = {
     backend: { type: 'string', default: 'auto', help: 'tfjs backend for the float engine', arg: 'name' },
     port: { type: 'string', help: '--engine board: serial port of a board running edge-digits firmware', arg: 'path' },
     virtual: { type: 'boolean', help: '--engine board: build and start the virtual board (pty) from --model' },
+    ...LINK_OPTIONS,
     json: { type: 'boolean', help: 'print one JSON object: accuracy, n, engine, confusion, per_class_accuracy, seconds (+ agreement_with_float for int8 engines, device for qemu and board: instructions or timings per inference)' },
   },
   examples: [
@@ -29,7 +31,7 @@ export const evalCommand: Command = {
     const set = loadDigitSet(String(v.data), intOption(v.limit, 'limit', 1));
     const backend = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
     const log = (s: string): void => { process.stderr.write(s + '\n'); };
-    const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true };
+    const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true, link: linkOptionsFrom(v) };
     const run = await runEngine(engine, model, set, { backend, board, log });
     const r = classificationReport(set.labels, run.predicted);
     let agreement: number | undefined;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../../files/index.js';
 import path from 'node:path';
 import {
-  FIRMWARE_TARGETS, generateFromArtifactFile, measureFirmwareSize, writeGeneratedFiles, type FirmwareSize, type FirmwareTarget,
+  FIRMWARE_TARGETS, arduinoLibraryName, arduinoLibraryZip, generateFromArtifactFile, measureFirmwareSize, writeGeneratedFiles, type FirmwareSize, type FirmwareTarget,
 } from '../../../firmware-gen/index.js';
 import { choiceOption, CliError, stringOption, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
@@ -29,17 +29,18 @@ export function recordSizeInReport(artifactPath: string, size: FirmwareSize): st
 export const firmwareCommand: Command = {
   name: 'firmware',
   summary: 'generate C for the board (model arrays + int8 engine, or an Arduino library) and measure its size',
-  usage: 'firmware --model <model.int8.json> --out <dir> [--target host|arduino] [--size] [--json]',
+  usage: 'firmware --model <model.int8.json> --out <dir> [--target host|arduino [--zip]] [--size] [--json]',
   options: {
     model: { type: 'string', help: 'int8 artifact (model.int8.json)', arg: 'path' },
     out: { type: 'string', help: 'output folder (created; files from an earlier generation are replaced)', arg: 'dir' },
     target: { type: 'string', default: 'host', help: `host: engine + model C files; arduino: an Arduino library with an example sketch (${FIRMWARE_TARGETS.join(', ')})`, arg: 'name' },
+    zip: { type: 'boolean', help: 'arduino: also write <out>/<library>.zip, for the IDE\'s "Add .ZIP Library" or arduino-cli lib install --zip-path' },
     size: { type: 'boolean', help: 'cross-compile for Cortex-M4 (-Os) and print flash/RAM bytes as JSON; saved under "firmware" in a report.json next to the artifact' },
     json: { type: 'boolean', help: 'print one JSON object: target, out, prefix, files, arena_bytes, params, macs (+ size)' },
   },
   examples: [
     'edge-digits firmware --model models/default/model.int8.json --out models/default/firmware/host',
-    'edge-digits firmware --model models/default/model.int8.json --out models/default/firmware/arduino --target arduino',
+    'edge-digits firmware --model models/default/model.int8.json --out models/default/firmware/arduino --target arduino --zip',
     'edge-digits firmware --model models/default/model.int8.json --size',
   ],
   async run(v) {
@@ -57,6 +58,15 @@ export const firmwareCommand: Command = {
       files = writeGeneratedFiles(out, fw.files);
       if (!v.json) log(`${target}: ${fw.files.length} files in ${out} (${files.written.length} written, ${files.unchanged.length} unchanged${files.removed.length ? `, removed stale ${files.removed.join(', ')}` : ''}); arena ${fw.plan.bytes} bytes`);
     }
+    let zip: string | undefined;
+    if (v.zip) {
+      if (target !== 'arduino') throw new CliError('--zip needs --target arduino');
+      if (!out) throw new CliError('--zip needs --out <dir>');
+      zip = path.join(out, `${arduinoLibraryName(fw.prefix)}.zip`);
+      // Atomically: a half-written zip must never look like a library.
+      writeFileAtomic(zip, arduinoLibraryZip(fw.files));
+      if (!v.json) log(`arduino: library zip ${zip}`);
+    }
     let size: FirmwareSize | undefined;
     if (v.size) {
       size = measureFirmwareSize(fw);
@@ -65,7 +75,7 @@ export const firmwareCommand: Command = {
     }
     if (v.json) {
       writeJsonLine({
-        target, out: out ?? null, prefix: fw.prefix, files: fw.files.map((f) => f.path), arena_bytes: fw.plan.bytes,
+        target, out: out ?? null, ...(zip ? { zip } : {}), prefix: fw.prefix, files: fw.files.map((f) => f.path), arena_bytes: fw.plan.bytes,
         params: fw.params, macs: fw.macs, ...(size ? { size } : {}),
       });
     } else if (size) {

@@ -1,3 +1,4 @@
+import { LINK_OPTIONS, linkOptionsFrom } from '../link-options.js';
 import { loadImagesIdx, mnistPrefix } from '../../data/index.js';
 import { choiceOption, intOption, stringOption, type Command } from '../command.js';
 import { defaultEngine, ENGINE_NAMES, runEngine } from '../engines.js';
@@ -15,6 +16,7 @@ export const predictCommand: Command = {
     backend: { type: 'string', default: 'auto', help: 'tfjs backend for the float engine', arg: 'name' },
     port: { type: 'string', help: '--engine board: serial port of a board running edge-digits firmware', arg: 'path' },
     virtual: { type: 'boolean', help: '--engine board: build and start the virtual board (pty) from --model' },
+    ...LINK_OPTIONS,
     json: { type: 'boolean', help: 'JSON lines: {"index": i, "class": c, "logits": [10 numbers]}' },
   },
   examples: [
@@ -26,7 +28,7 @@ export const predictCommand: Command = {
     const file = typeof v.idx === 'string' ? v.idx : `${mnistPrefix('test')}-images-idx3-ubyte`;
     const set = loadImagesIdx(file, intOption(v.limit, 'limit', 1));
     const backend = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
-    const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true };
+    const board = { ...(typeof v.port === 'string' ? { port: v.port } : {}), virtual: v.virtual === true, link: linkOptionsFrom(v) };
     const run = await runEngine(engine, model, set, { backend, board, log: (s) => { process.stderr.write(s + '\n'); } });
     const lines: string[] = [];
     for (let i = 0; i < set.count; i++) {

@@ -12,6 +12,7 @@ import { recognize, type DigitClassifier, type FrameOutcome } from '../live/reco
 import { LiveView } from '../live/view.js';
 import { openBoardClassifier } from '../live/board-classifier.js';
 import { writeJsonLine } from '../json-output.js';
+import { LINK_OPTIONS, linkOptionsFrom } from '../link-options.js';
 
 const DEFAULT_MODEL = defaultArtifactPath();
 
@@ -52,6 +53,7 @@ export const runCommand: Command = {
     source: { type: 'string', help: SOURCE_SPEC_HELP, arg: 'spec' },
     engine: { type: 'string', help: 'sim (TS int8 simulator), board (serial: --port or --virtual) or qemu (emulated Cortex-M4); default board on a virtual board', arg: 'name' },
     port: { type: 'string', help: 'serial port of a real board running the generated firmware', arg: 'path' },
+    ...LINK_OPTIONS,
     virtual: { type: 'boolean', help: 'build and start the virtual board (the generated firmware on a pty) — the default' },
     qemu: { type: 'boolean', help: 'build the firmware for Cortex-M4 and run it in qemu-system-arm (mps2-an386)' },
     model: { type: 'string', default: DEFAULT_MODEL, help: 'int8 artifact', arg: 'file' },
@@ -105,7 +107,7 @@ export const runCommand: Command = {
     process.once('SIGTERM', onSignal);
     const classifier: DigitClassifier = engineChoice === 'sim'
       ? simClassifier(model)
-      : await openBoardClassifier({ model, port: typeof v.port === 'string' ? v.port : undefined, qemu: engineChoice === 'qemu', log });
+      : await openBoardClassifier({ model, port: typeof v.port === 'string' ? v.port : undefined, qemu: engineChoice === 'qemu', log, link: linkOptionsFrom(v) });
     log(`model ${model} · engine ${classifier.name} · source ${spec}${limit ? ` (${limit} frames)` : ''}`);
     const view = new LiveView(v.json ? { write: () => {} } : process.stdout, (p) => renderAscii(p), classifier.name);
     let unreadable = 0;

@@ -1,4 +1,4 @@
-import { DigitBoard, startQemuBoard, startVirtualBoard } from '../../device/index.js';
+import { DigitBoard, startQemuBoard, startVirtualBoard, type DigitBoardOptions } from '../../device/index.js';
 import type { DigitClassifier } from './recognize.js';
 
 export interface BoardClassifierOptions {
@@ -7,6 +7,8 @@ export interface BoardClassifierOptions {
   readonly port?: string;
   readonly qemu: boolean;
   readonly log: (s: string) => void;
+  /** --baud / --timeout / --reconnect-timeout. */
+  readonly link?: DigitBoardOptions;
 }
 
 /** A board as a DigitClassifier: a real one at `port`, else the virtual board or the emulated Cortex-M4. */
@@ -29,7 +31,7 @@ export async function openBoardClassifier(o: BoardClassifierOptions): Promise<Di
   }
   let board: DigitBoard;
   try {
-    board = await DigitBoard.connect(port);
+    board = await DigitBoard.connect(port, o.link ?? {});
   } catch (e) {
     await stop();
     throw e;

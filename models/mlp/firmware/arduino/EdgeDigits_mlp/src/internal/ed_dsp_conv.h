@@ -1,0 +1,300 @@
+/* Copied by edge-digits firmware-gen from firmware-gen/engine/ed_dsp_conv.h; edit the original, not this copy. */
+#include "ed_prefix.h" /* added by edge-digits firmware-gen: per-model symbol names */
+/*
+ * ed_dsp_conv.h — Conv2D (and Conv2D + fused MaxPool) for cores with the ARMv7E-M DSP extension (Cortex-M4/M7:
+ * SXTB16, SMLAD, SMMLAR), bit-identical to ed_conv.h. Two loops, one per layer shape, each for layers the
+ * generator marked packed (p->packed: every window inside the input, folded bias, |accumulator| < 2^30; plan.ts):
+ *   - 3x3 windows on one input channel (a first layer): one window, widened once into 5 halfword pairs held in
+ *     registers, against every output channel in turn (5 SMLAD and 3 loads per channel, ed_dsp_small_pixel);
+ *   - in_c a multiple of 4 (so every window starts on a 4-byte block): the input widened once into SMLAD order, and four
+ *     output channels per pass, their weights widened once per layer alike; per 4 taps one LDRD of input, then per
+ *     channel one LDRD and two SMLAD (ed_dsp_row4): 13 instructions per 16 MACs.
+ * Other layers run the portable kernels (same results). Both loops feed ed_conv_packed.h's row driver (the fused
+ * pool) and requantize with SMMLAR (ed_dsp_requantize_row). Exactness: the accumulators hold the reference's
+ * int32 sums, added in another order; the generator's bound keeps every partial sum in range, so SMLAD's Q flag is
+ * never set and never read. Measured gains: docs/m4-cost.md.
+ */
+#ifndef ED_DSP_CONV_H
+#define ED_DSP_CONV_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ed_conv_packed.h"
+
+/* ed_kernels.h includes this file after the portable kernels, which the other layers run. */
+#ifndef ED_KERNELS_H
+#error "include ed_kernels.h, not ed_dsp_conv.h directly: it includes the DSP kernels on DSP cores"
+#endif
+#if !defined(__ARM_FEATURE_DSP) || !__ARM_FEATURE_DSP
+#error "ed_dsp_conv.h needs the ARMv7E-M DSP extension (e.g. -mcpu=cortex-m4); build the portable engine instead"
+#endif
+#include <arm_acle.h>
+
+#define ED_DSP_INLINE static inline __attribute__((always_inline))
+
+ED_DSP_INLINE uint32_t ed_dsp_load32(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v); /* one LDR: the M4 allows unaligned word loads */
+  return v;
+}
+
+/* SXTB16 of v rotated right by 8: (sign-extended byte 1, byte 3). One instruction; gcc does not fuse the rotate. */
+ED_DSP_INLINE uint32_t ed_dsp_sxtb16_ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+
+/* (a * b + h * 2^32 + 2^31) >> 32: SMMLAR. */
+ED_DSP_INLINE int32_t ed_dsp_smmlar(int32_t a, int32_t b, int32_t h) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(h));
+  return r;
+}
+
+/*
+ * The DSP form of requantization (ed_requantize_row_fn), for the packed layers' |acc| < 2^30. With right shift
+ * r in 1..22 and act_min >= output_offset (a ReLU, the usual conv):
+ *   SRDHM(acc, M) = floor((acc*M + 2^30) / 2^31) = floor((2acc*M + 2^31) / 2^32) = SMMULR(2acc, M), exact for
+ *   |acc| < 2^30; SMMLAR adds in the same instruction the second rounding's 2^(r-1) and the zero point times 2^r
+ *   (|t + h| < 2^30 + 2^29 + 2^21: no overflow for r <= 22); one shift and the clamp finish it. As in
+ *   ed_requantizer_apply, RoundingDivideByPOT's tie correction for negative values is skipped: it changes a value
+ *   only from at most zp - 1 to zp, which a clamp at act_min >= zp maps to the same byte.
+ * Otherwise the portable form. About 6 instructions per value with the loop.
+ */
+static ED_NOINLINE void ed_dsp_requantize_row(const int32_t *sums, int32_t sums_stride, int32_t count, int32_t bias,
+                                              const ed_requantizer *q, int exact_below_zero, int32_t output_offset,
+                                              int32_t act_min, int32_t act_max, int8_t *out, int32_t stride) {
+  const int32_t r = q->right_shift;
+  if (r >= 1 && r <= 22 && act_min >= output_offset) {
+    const int32_t bias2 = 2 * bias, m = q->multiplier;
+    const int32_t h = (INT32_C(1) << (r - 1)) + output_offset * (INT32_C(1) << r);
+    if (act_min == INT8_MIN && act_max == INT8_MAX) {
+      for (; count != 0; --count, sums += sums_stride, out += stride) {
+        *out = (int8_t)__ssat(ed_dsp_smmlar(bias2 + *sums * 2, m, h) >> r, 8);
+      }
+      return;
+    }
+    for (; count != 0; --count, sums += sums_stride, out += stride) {
+      int32_t v = ed_dsp_smmlar(bias2 + *sums * 2, m, h) >> r;
+      v = v < act_min ? act_min : v;
+      *out = (int8_t)(v > act_max ? act_max : v);
+    }
+    return;
+  }
+  ed_requantize_channel_row(sums, sums_stride, count, bias, q, exact_below_zero, output_offset, act_min, act_max, out,
+                            stride);
+}
+
+/* One block of 4 widened taps against the 4 channels: LDRD, then per channel LDRD + 2 SMLAD. */
+#define ED_DSP_BLOCK4                           \
+  "ldrd %[xe], %[xo], [%[x]], #8\n\t"           \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a0], %[we], %[xe], %[a0]\n\t"        \
+  "smlad %[a0], %[wo], %[xo], %[a0]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a1], %[we], %[xe], %[a1]\n\t"        \
+  "smlad %[a1], %[wo], %[xo], %[a1]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a2], %[we], %[xe], %[a2]\n\t"        \
+  "smlad %[a2], %[wo], %[xo], %[a2]\n\t"        \
+  "ldrd %[we], %[wo], [%[w]], #8\n\t"           \
+  "smlad %[a3], %[we], %[xe], %[a3]\n\t"        \
+  "smlad %[a3], %[wo], %[xo], %[a3]\n\t"
+
+/*
+ * ed_row_sums_fn for window rows of whole blocks, group 4: the input and the weights both widened into SMLAD order
+ * (ed_dsp_widen), so a window row is 2 * run contiguous bytes of halfword pairs. The block loop is asm, two blocks
+ * per turn (one first when the count is odd): in C, gcc -Os spilled the accumulators. 13 instructions per 16 MACs
+ * plus one per 32.
+ */
+static ED_NOINLINE void ed_dsp_row4(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t step, int32_t *sums,
+                                    int combine) {
+  for (; count != 0; --count, x += step, sums += 4) {
+    const int8_t *xi = x;
+    const uint32_t *w = (const uint32_t *)g->weights;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t rows = g->rows;
+    do {
+      int32_t n = g->run >> 3;
+      uint32_t xe, xo, we, wo;
+      __asm__ volatile(
+          "tst %[n], #1\n\t"
+          "beq 2f\n\t"
+          ED_DSP_BLOCK4
+          "2:\n\t"
+          "lsrs %[n], %[n], #1\n\t"
+          "beq 3f\n\t"
+          "1:\n\t"
+          ED_DSP_BLOCK4
+          ED_DSP_BLOCK4
+          "subs %[n], %[n], #1\n\t"
+          "bne 1b\n\t"
+          "3:"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xi), [w] "+r"(w), [n] "+r"(n),
+            [xe] "=&r"(xe), [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo)
+          :
+          : "cc", "memory");
+      xi += g->skip;
+    } while (--rows != 0);
+    ed_store_sums4(sums, a0, a1, a2, a3, combine);
+  }
+}
+
+/* bytes (a multiple of 4) int8 values into SMLAD order: per 4 bytes x0..x3 the halfword pairs (x0, x2), (x1, x3). */
+static ED_NOINLINE void ed_dsp_widen(const int8_t *x, int32_t bytes, uint32_t *dst) {
+  const int8_t *const end = x + bytes;
+  for (; x != end; x += 4, dst += 2) {
+    const uint32_t v = ed_dsp_load32(x);
+    dst[0] = (uint32_t)__sxtb16((int32_t)v);
+    dst[1] = ed_dsp_sxtb16_ror8(v);
+  }
+}
+
+/* Channels [0, n) of a group (n <= 4, the rest zero), 8 words per 4 taps: channel j's (w0, w2), then (w1, w3). */
+static ED_NOINLINE void ed_dsp_widen_group(const int8_t *weights, int32_t taps, int32_t n, uint32_t *dst) {
+  int32_t k, j;
+  if (n == 4) {
+    /* Unrolled by hand: gcc -Os kept the channel loop and recomputed its addresses (44 instructions per block). */
+    const int8_t *const end = weights + taps;
+    for (; weights != end; weights += 4, dst += 8) {
+      const uint32_t v0 = ed_dsp_load32(weights), v1 = ed_dsp_load32(weights + taps);
+      const uint32_t v2 = ed_dsp_load32(weights + 2 * taps), v3 = ed_dsp_load32(weights + 3 * taps);
+      dst[0] = (uint32_t)__sxtb16((int32_t)v0);
+      dst[1] = ed_dsp_sxtb16_ror8(v0);
+      dst[2] = (uint32_t)__sxtb16((int32_t)v1);
+      dst[3] = ed_dsp_sxtb16_ror8(v1);
+      dst[4] = (uint32_t)__sxtb16((int32_t)v2);
+      dst[5] = ed_dsp_sxtb16_ror8(v2);
+      dst[6] = (uint32_t)__sxtb16((int32_t)v3);
+      dst[7] = ed_dsp_sxtb16_ror8(v3);
+    }
+    return;
+  }
+  for (k = 0; k < taps; k += 4) {
+    for (j = 0; j < 4; ++j, dst += 2) {
+      const uint32_t v = j < n ? ed_dsp_load32(weights + j * taps + k) : 0u;
+      dst[0] = (uint32_t)__sxtb16((int32_t)v);
+      dst[1] = ed_dsp_sxtb16_ror8(v);
+    }
+  }
+}
+
+/* Two int8 values as the halfword pair (lo, hi), as SMLAD reads them. */
+ED_DSP_INLINE uint32_t ed_dsp_pair(int32_t lo, int32_t hi) { return (uint32_t)(uint16_t)lo | ((uint32_t)hi << 16); }
+
+/*
+ * sums[c] = window . channel c's 5 widened words for c < channels, or with combine max(sums[c], that); two
+ * channels per turn, one first if odd.
+ */
+#define ED_DSP_SMALL_CHANNEL(STORE)            \
+  "ldrd %[a], %[b], [%[w]], #8\n\t"            \
+  "smuad %[acc], %[p0], %[a]\n\t"              \
+  "smlad %[acc], %[p1], %[b], %[acc]\n\t"      \
+  "ldrd %[a], %[b], [%[w]], #8\n\t"            \
+  "smlad %[acc], %[p2], %[a], %[acc]\n\t"      \
+  "smlad %[acc], %[p3], %[b], %[acc]\n\t"      \
+  "ldr %[a], [%[w]], #4\n\t"                   \
+  "smlad %[acc], %[p4], %[a], %[acc]\n\t"      \
+  STORE
+#define ED_DSP_STORE "str %[acc], [%[s]], #4\n\t"
+#define ED_DSP_STORE_MAX "ldr %[a], [%[s]]\n\tcmp %[acc], %[a]\n\tit lt\n\tmovlt %[acc], %[a]\n\t" ED_DSP_STORE
+#define ED_DSP_SMALL_LOOP(STORE)                                                                                \
+  __asm__ volatile("tst %[n], #1\n\t"                                                                          \
+                   "beq 2f\n\t" ED_DSP_SMALL_CHANNEL(STORE) "2:\n\t"                                            \
+                   "lsrs %[n], %[n], #1\n\t"                                                                   \
+                   "beq 3f\n\t"                                                                                \
+                   "1:\n\t" ED_DSP_SMALL_CHANNEL(STORE) ED_DSP_SMALL_CHANNEL(STORE) "subs %[n], %[n], #1\n\t"       \
+                   "bne 1b\n\t"                                                                                \
+                   "3:"                                                                                       \
+                   : [w] "+r"(w), [s] "+r"(sums), [n] "+r"(channels), [a] "=&r"(a), [b] "=&r"(b), [acc] "=&r"(acc) \
+                   : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [p4] "r"(p4)                       \
+                   : "cc", "memory")
+
+static ED_NOINLINE void ed_dsp_small_pixel(const uint32_t *window, const uint32_t *w, int32_t channels, int32_t *sums,
+                                           int combine) {
+  const uint32_t p0 = window[0], p1 = window[1], p2 = window[2], p3 = window[3], p4 = window[4];
+  uint32_t a, b;
+  int32_t acc;
+  if (combine) {
+    ED_DSP_SMALL_LOOP(ED_DSP_STORE_MAX);
+  } else {
+    ED_DSP_SMALL_LOOP(ED_DSP_STORE);
+  }
+}
+
+/*
+ * ed_row_sums_fn for 3x3 windows on one input channel, group = every channel: each window row's first two taps
+ * make a pair and the third taps pair up across rows, 14 loads and packs per window (ed_dsp_widen_3x3 orders the
+ * weights alike, the tenth tap zero).
+ */
+static ED_NOINLINE void ed_dsp_3x3_row_sums(const ed_conv_window *g, const int8_t *x, int32_t count, int32_t step,
+                                            int32_t *sums, int combine) {
+  const int32_t line = g->run + g->skip;
+  for (; count != 0; --count, x += step, sums += g->channels) {
+    const int8_t *r0 = x, *r1 = x + line, *r2 = x + 2 * line;
+    uint32_t pairs[5];
+    pairs[0] = ed_dsp_pair(r0[0], r0[1]);
+    pairs[1] = ed_dsp_pair(r1[0], r1[1]);
+    pairs[2] = ed_dsp_pair(r2[0], r2[1]);
+    pairs[3] = ed_dsp_pair(r0[2], r1[2]);
+    pairs[4] = ed_dsp_pair(r2[2], 0);
+    ed_dsp_small_pixel(pairs, (const uint32_t *)g->weights, g->channels, sums, combine);
+  }
+}
+
+/* Every channel's 9 weights as 5 halfword pairs in ed_dsp_3x3_row_sums' tap order. */
+static ED_NOINLINE void ed_dsp_widen_3x3(const ed_conv2d_params *p, uint32_t *dst) {
+  const int8_t *w = p->weights;
+  int32_t c;
+  for (c = 0; c < p->out_c; ++c, w += 9) {
+    *dst++ = ed_dsp_pair(w[0], w[1]);
+    *dst++ = ed_dsp_pair(w[3], w[4]);
+    *dst++ = ed_dsp_pair(w[6], w[7]);
+    *dst++ = ed_dsp_pair(w[2], w[5]);
+    *dst++ = ed_dsp_pair(w[8], 0);
+  }
+}
+
+/* Conv2D (with p->pool: Conv2D then MaxPool), as ed_conv2d_s8_reference. */
+ED_KERNEL void ed_dsp_conv2d_s8(const ed_conv2d_params *p, const int8_t *restrict input, int8_t *restrict output) {
+  const int32_t taps = p->kernel_h * p->kernel_w * p->in_c;
+  ed_conv_window w;
+  int32_t c0;
+  w.weights = p->packed;
+  w.run = p->kernel_w * p->in_c;
+  w.skip = p->in_w * p->in_c - w.run;
+  w.rows = p->kernel_h;
+  w.col_step = p->stride_w * p->in_c;
+  w.row_step = p->stride_h * p->in_w * p->in_c;
+  if (p->packed != 0 && p->kernel_h == 3 && p->kernel_w == 3 && p->in_c == 1) {
+    /* scratch: 5 words per channel, then the row driver's sums for every channel */
+    w.channels = p->out_c;
+    ed_dsp_widen_3x3(p, (uint32_t *)p->packed);
+    ed_conv2d_packed_rows(p, input, output, 0, p->out_c, &w, ed_dsp_3x3_row_sums, ed_dsp_requantize_row,
+                          p->packed + 5 * p->out_c);
+  } else if (p->packed != 0 && (p->in_c & 3) == 0) {
+    /* scratch: the widened input (2 bytes per input byte), one group's widened weights (2 words per tap), then
+     * the row driver's sums; every offset into the input doubles */
+    const int32_t in_words = (p->in_h * p->in_w * p->in_c) >> 1;
+    uint32_t *const widened = (uint32_t *)p->packed;
+    ed_dsp_widen(input, 2 * in_words, widened);
+    w.weights = p->packed + in_words;
+    w.run *= 2;
+    w.skip *= 2;
+    w.col_step *= 2;
+    w.row_step = 2 * p->stride_h * p->in_w * p->in_c;
+    w.channels = 4;
+    for (c0 = 0; c0 < p->out_c; c0 += 4) {
+      const int32_t n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
+      ed_dsp_widen_group(p->weights + c0 * taps, taps, n, (uint32_t *)p->packed + in_words);
+      ed_conv2d_packed_rows(p, (const int8_t *)widened, output, c0, n, &w, ed_dsp_row4, ed_dsp_requantize_row,
+                            p->packed + in_words + 2 * taps);
+    }
+  } else {
+    ed_conv2d_s8_portable(p, input, output);
+  }
+}
+
+#endif /* ED_DSP_CONV_H */
