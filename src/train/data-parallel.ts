@@ -44,6 +44,7 @@ export class DataParallelTrainer {
   private readonly workers: Worker[] = [];
   private readonly ctrl: Int32Array;
   private failure: Error | null = null;
+  private closing = false;
   private waiters: Array<{ type: FromWorker['type']; got: Map<number, FromWorker>; resolve: (m: FromWorker[]) => void; reject: (e: Error) => void }> = [];
   private progressHandler: ((m: Extract<FromWorker, { type: 'progress' }>) => void) | null = null;
 
@@ -64,7 +65,7 @@ export class DataParallelTrainer {
       const w = new Worker(entry, { workerData: init, execArgv: [] });
       w.on('message', (m: FromWorker) => this.onMessage(m));
       w.on('error', (e) => this.fail(new Error(`training worker ${rank}: ${e.message}`)));
-      w.on('exit', (code) => { if (code !== 0) this.fail(new Error(`training worker ${rank} exited with code ${code}`)); });
+      w.on('exit', (code) => { if (code !== 0 && !this.closing) this.fail(new Error(`training worker ${rank} exited with code ${code}`)); });
       this.workers.push(w);
     }
   }
@@ -144,6 +145,7 @@ export class DataParallelTrainer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
