@@ -2,19 +2,9 @@ import { Worker } from 'node:worker_threads';
 import type { DigitSet } from '../data/index.js';
 import { barrierAbort, BARRIER_INTS } from './barrier.js';
 import { shardRange } from './batches.js';
-import type { FromWorker, ToWorker, WorkerInit } from './parallel-protocol.js';
-import type { LayerSpec } from './presets.js';
-import type { AugmentOptions } from '../data/index.js';
+import type { FromWorker, ReplicaSettings, ToWorker, WorkerInit } from './parallel-protocol.js';
 
-export interface ParallelConfig {
-  readonly layers: readonly LayerSpec[];
-  readonly workers: number;
-  readonly seed: number;
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly learningRate: number;
-  readonly labelSmoothing: number;
-  readonly augment: AugmentOptions | null;
+export interface ParallelConfig extends ReplicaSettings {
   readonly train: DigitSet;
   readonly test: DigitSet;
 }

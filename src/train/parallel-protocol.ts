@@ -1,17 +1,21 @@
 import type { AugmentOptions } from '../data/index.js';
 import type { LayerSpec } from './presets.js';
 
-/** What the main thread gives each training worker (structured-cloned; the buffers are shared, not copied). */
-export interface WorkerInit {
-  readonly rank: number;
-  readonly workers: number;
+/** The training settings every replica shares. */
+export interface ReplicaSettings {
   readonly layers: readonly LayerSpec[];
+  readonly workers: number;
   readonly seed: number;
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
   readonly labelSmoothing: number;
   readonly augment: AugmentOptions | null;
+}
+
+/** What the main thread gives each training worker (structured-cloned; the buffers are shared, not copied). */
+export interface WorkerInit extends ReplicaSettings {
+  readonly rank: number;
   readonly trainImages: SharedArrayBuffer;
   readonly trainLabels: SharedArrayBuffer;
   readonly trainCount: number;
