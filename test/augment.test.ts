@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   augmentImage, createRng, DEFAULT_AUGMENT, imageAt, loadDigitSet, shuffledIndices, type AugmentOptions,
 } from '../src/data/index.js';
+import { augmentImageReference } from './augment-reference.js';
 
 const N = 28;
 const digits = loadDigitSet('mnist:test', 200);
@@ -29,6 +30,26 @@ function ink(img: ArrayLike<number>): number {
 }
 
 describe('augmentImage', () => {
+  it('produces the same bits as the plain reference formulation (speed tuning changed no value)', () => {
+    const options: AugmentOptions[] = [
+      DEFAULT_AUGMENT,
+      { shift: 9, rotate: 45, scale: 0.5, stroke: 1 }, // samples far outside the image, always a stroke change
+      { shift: 0.5, rotate: 180, scale: 0.05, stroke: 0.5 },
+    ];
+    const a = new Float32Array(N * N);
+    const b = new Float32Array(N * N);
+    for (const [k, opt] of options.entries()) {
+      const rngA = createRng(100 + k);
+      const rngB = createRng(100 + k);
+      for (let i = 0; i < digits.count; i++) {
+        augmentImage(imageAt(digits, i), a, rngA, opt);
+        augmentImageReference(imageAt(digits, i), b, rngB, opt);
+        const sameBits = new Uint32Array(a.buffer).every((v, p) => v === new Uint32Array(b.buffer)[p]);
+        expect(sameBits, `options ${k}, image ${i}`).toBe(true);
+      }
+    }
+  });
+
   it('is reproducible from the seed and differs between seeds', () => {
     const src = imageAt(digits, 0);
     const a = augment(src, createRng(42), DEFAULT_AUGMENT);

@@ -131,7 +131,7 @@ const NAMED_CASES: Record<string, ConvCase> = {
   'cnn preset layer 3: 5×5×32 → 64, 3×3': conv(4, 5, 5, 32, 64, 3, 3, 1, 'valid'),
 };
 
-describe('wasm Conv2DBackpropFilter (composed from wasm ops) against the cpu backend', () => {
+describe('wasm Conv2DBackpropFilter (the registered im2col kernel, and the dilated-conv composition) against the cpu backend', () => {
   beforeAll(async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     // The premise of the whole module: stock tfjs-backend-wasm can run conv2d but cannot train it.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDigitSet, type DigitSet } from '../src/data/index.js';
+import { DEFAULT_AUGMENT, loadDigitSet, type DigitSet } from '../src/data/index.js';
 import {
   buildModel, EpochProgress, evaluateFloat, getPreset, layerCosts, learningRateAt, loadModel, modelCost, modelHash,
   predictFloatLogits, PRESETS, saveModel, selectBackend, trainModel, type TrainResult,
@@ -12,11 +12,17 @@ import {
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-train-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function silentTraining(preset: string, train: DigitSet, test: DigitSet, o: { lr: number; batch: number; seed: number }): Promise<TrainResult> {
+function silentTraining(preset: string, train: DigitSet, test: DigitSet, o: { lr: number; batch: number; seed: number; workers?: number; augment?: boolean }): Promise<TrainResult> {
   return trainModel({
-    preset: getPreset(preset), epochs: 1, batchSize: o.batch, learningRate: o.lr, seed: o.seed, augment: null,
-    train, test, progress: { write: () => undefined },
+    preset: getPreset(preset), epochs: 1, batchSize: o.batch, learningRate: o.lr, seed: o.seed, augment: o.augment ? DEFAULT_AUGMENT : null,
+    train, test, progress: { write: () => undefined }, workers: o.workers,
   });
+}
+
+function flatWeights(r: TrainResult): number[] {
+  const w = r.model.getWeights().flatMap((t) => Array.from(t.dataSync()));
+  r.model.dispose();
+  return w;
 }
 
 describe('learningRateAt (warm-up then cosine decay)', () => {
@@ -131,6 +137,34 @@ describe('trainModel on the wasm backend', () => {
     expect(await weights(7)).toEqual(a);
     expect(await weights(8)).not.toEqual(a);
   }, 30_000);
+
+  it('data-parallel workers: bit-for-bit reproducible for a seed and worker count; 1 worker = this thread', async () => {
+    const small = loadDigitSet('mnist:train', 1200);
+    const few = loadDigitSet('mnist:test', 200);
+    const o = { lr: 3e-3, batch: 50, seed: 5, augment: true };
+    const two = await silentTraining('cnn', small, few, { ...o, workers: 2 });
+    expect(two.workers).toBe(2);
+    expect(two.history[0].trainAccuracy).toBeGreaterThan(0.3);
+    expect(two.test.n).toBe(200);
+    expect(evaluateFloat(two.model, few)).toEqual(two.test); // the workers' sharded evaluation = the final model's
+    const a = flatWeights(two);
+    expect(flatWeights(await silentTraining('cnn', small, few, { ...o, workers: 2 }))).toEqual(a);
+    // One replica applies its own gradient unscaled: the same float ops as training in this thread.
+    const inThread = flatWeights(await silentTraining('cnn', small, few, o));
+    expect(flatWeights(await silentTraining('cnn', small, few, { ...o, workers: 1 }))).toEqual(inThread);
+    // Splitting a batch changes only float summation order: close to, but not the bits of, one replica.
+    expect(a).not.toEqual(inThread);
+    const diff = Math.max(...a.map((v, i) => Math.abs(v - inThread[i])));
+    expect(diff).toBeLessThan(0.05);
+  }, 120_000);
+
+  it('a short last batch smaller than the worker count still trains (a replica with no share adds zeros)', async () => {
+    const seven = loadDigitSet('mnist:train', 7);
+    const r = await silentTraining('mlp', seven, loadDigitSet('mnist:test', 10), { lr: 1e-3, batch: 6, seed: 1, workers: 3 });
+    expect(Number.isFinite(r.history[0].loss)).toBe(true);
+    expect(r.history[0].trainAccuracy * 7).toBeCloseTo(Math.round(r.history[0].trainAccuracy * 7), 9); // 7 samples seen
+    r.model.dispose();
+  }, 60_000);
 
   it('rejects images that are not 28×28, naming the set', async () => {
     const odd: DigitSet = { count: 2, rows: 32, cols: 32, images: new Uint8Array(2 * 32 * 32), labels: new Uint8Array(2), source: 'emnist-32' };

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter.js';
+import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 import type { BackendChoice } from './backend-choices.js';
 
@@ -23,7 +23,7 @@ async function useWasm(): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const dir = require.resolve('@tensorflow/tfjs-backend-wasm/package.json').replace(/package\.json$/, 'dist/');
   wasm.setWasmPaths(dir);
-  registerWasmConv2DBackpropFilter();
+  registerWasmTrainingKernels();
   await tf.setBackend('wasm');
   await tf.ready();
 }
@@ -42,7 +42,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
     const why = `@tensorflow/tfjs-node unavailable (${cause})`;
     try {
       await useWasm();
-      return { name: 'wasm', reason: `${why}; using @tensorflow/tfjs-backend-wasm with a composed Conv2DBackpropFilter kernel` };
+      return { name: 'wasm', reason: `${why}; using @tensorflow/tfjs-backend-wasm with its training kernels (im2col filter gradient, conv input gradient, JS max-pool gradient)` };
     } catch (e) {
       await tf.setBackend('cpu');
       return { name: 'cpu', reason: `${why}; wasm failed (${(e as Error).message}); using the slow pure-JS cpu backend` };

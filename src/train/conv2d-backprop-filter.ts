@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * The wasm backend has no Conv2DBackpropFilter kernel, so conv layers cannot train on it. The filter gradient
+ * The first wasm filter gradient, kept as a second independent reference for the tests (the registered kernel is
+ * the faster im2col one in wasm-kernels/). The wasm backend has no Conv2DBackpropFilter kernel. The filter gradient
  *   dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s + kh − padTop, ow·s + kw − padLeft, ci] · dy[b,oh,ow,co]
  * is itself a convolution: treat input channels as the batch and the batch as channels, i.e. convolve
  * transpose(x,[3,1,2,0]) (shape [ci,H,W,B]) with transpose(dy,[1,2,0,3]) (filter [OH,OW,B,co]) at stride 1 and
@@ -35,33 +36,4 @@ export function conv2dBackpropFilterViaConv(
     const g = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', [sh, sw]);
     return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
   });
-}
-
-interface BackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'same' | 'valid' | number;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
-
-let registered = false;
-
-/** Registers the composed kernel for the wasm backend (idempotent). */
-export function registerWasmConv2DBackpropFilter(): void {
-  if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined) return;
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      const a = attrs as unknown as BackpropFilterAttrs;
-      if (a.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got ${a.dataFormat}`);
-      const strides: [number, number] = typeof a.strides === 'number' ? [a.strides, a.strides] : a.strides;
-      // Inside a kernel the engine records no gradients, so composing public ops here is safe.
-      return conv2dBackpropFilterViaConv(
-        inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, a.filterShape, strides, a.pad, a.dimRoundingMode,
-      );
-    },
-  });
-  registered = true;
 }

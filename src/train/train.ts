@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  augmentImage, argmax, classificationReport, createRng, shuffledIndices, DEFAULT_AUGMENT, IMAGE_SIZE,
-  type AugmentOptions, type ClassificationReport, type DigitSet,
+  argmax, classificationReport, DEFAULT_AUGMENT, IMAGE_SIZE, type AugmentOptions, type ClassificationReport, type DigitSet,
 } from '../data/index.js';
+import { DataParallelTrainer } from './data-parallel.js';
+import { runEpoch, stepsPerEpoch, type EpochStats } from './epoch-loop.js';
 import { buildModel } from './model.js';
 import { predictFloatLogits } from './predict.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { modelCost, type Preset } from './presets.js';
 import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard } from './divergence.js';
+import { GradientStepper } from './step.js';
 
 export interface TrainOptions {
   readonly preset: Preset;
@@ -19,6 +21,15 @@ export interface TrainOptions {
   readonly train: DigitSet;
   readonly test: DigitSet;
   readonly progress: ProgressSink;
+  /**
+   * Data-parallel replicas in worker threads, each with its own tfjs wasm backend (the batch is split between them).
+   * 0 or absent: train in this thread on the current tfjs backend (tfjs-node, cpu, or wasm on one core).
+   */
+  readonly workers?: number;
+  /** Label smoothing of the cross-entropy loss (0 = none). */
+  readonly labelSmoothing?: number;
+  /** Test accuracy whose first crossing is reported as time-to-accuracy (default 0.994). */
+  readonly targetAccuracy?: number;
 }
 
 export interface EpochRecord {
@@ -29,6 +40,15 @@ export interface EpochRecord {
   readonly learningRate: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
+  /** Wall time since training started, at the end of this epoch's test evaluation. */
+  readonly elapsedSeconds: number;
+}
+
+export interface TimeToAccuracy {
+  readonly target: number;
+  /** First epoch whose test accuracy reached the target, and the wall time at that point; null if never. */
+  readonly epoch: number | null;
+  readonly seconds: number | null;
 }
 
 export interface TrainResult {
@@ -38,23 +58,11 @@ export interface TrainResult {
   readonly params: number;
   readonly macs: number;
   readonly wallSeconds: number;
+  readonly workers: number;
+  readonly timeToAccuracy: TimeToAccuracy;
 }
 
-/** Adam whose learning rate can follow a schedule (the base class reads it on every step). */
-class ScheduledAdam extends tf.AdamOptimizer {
-  setLearningRate(lr: number): void {
-    this.learningRate = lr;
-  }
-}
-
-/** Cosine decay from lr to lr/50 over the run, after a one-epoch-fraction linear warm-up. */
-export function learningRateAt(base: number, step: number, totalSteps: number): number {
-  const warm = Math.min(200, Math.floor(totalSteps / 20));
-  if (step < warm) return (base * (step + 1)) / warm;
-  const t = (step - warm) / Math.max(1, totalSteps - warm);
-  const floor = base / 50;
-  return floor + ((base - floor) * (1 + Math.cos(Math.PI * t))) / 2;
-}
+export { learningRateAt } from './schedule.js';
 
 export function evaluateFloat(model: tf.LayersModel, set: DigitSet): ClassificationReport {
   const logits = predictFloatLogits(model, set.images, set.count);
@@ -71,80 +79,123 @@ function requireDigitGeometry(set: DigitSet, role: string): void {
   if (set.count === 0) throw new Error(`${role} set ${set.source}: no images`);
 }
 
+interface EpochOutcome { stats: EpochStats; trainSeconds: number; test: ClassificationReport }
+
+/** The two ways of running epochs: in this thread, or replicas in worker threads. */
+interface EpochRunner {
+  epoch(epoch: number, bar: EpochProgress, startedAt: number): Promise<EpochOutcome>;
+  finalModel(): Promise<tf.Sequential>;
+  close(): Promise<void>;
+}
+
+/** The divergence guard fed from cumulative epoch stats: the mean loss of the samples since the previous report. */
+function lossWatcher(o: TrainOptions): (lossSum: number, seen: number) => void {
+  const guard = new DivergenceGuard(DEFAULT_DIVERGENCE_PATIENCE, `lower the learning rate (now ${o.learningRate})`);
+  let last = { lossSum: 0, seen: 0 };
+  return (lossSum, seen) => {
+    if (seen < last.seen) last = { lossSum: 0, seen: 0 }; // a new epoch restarts the sums
+    if (seen === last.seen) return;
+    guard.observe((lossSum - last.lossSum) / (seen - last.seen));
+    last = { lossSum, seen };
+  };
+}
+
+function inProcessRunner(o: TrainOptions): EpochRunner {
+  const watch = lossWatcher(o);
+  const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0);
+  const plan = {
+    stepper, train: o.train, augment: o.augment, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate,
+    epochs: o.epochs, workers: 1, rank: 0, exchange: (g: Float32Array) => g,
+  };
+  return {
+    async epoch(epoch, bar, startedAt) {
+      const t0 = Date.now();
+      const stats = runEpoch(plan, epoch, (done, s) => {
+        watch(s.lossSum, s.seen); // throws TrainingDivergedError out of the epoch at once
+        bar.update({ done, total: o.train.count, loss: s.lossSum / s.seen, accuracy: s.correct / s.seen, startedAt });
+      });
+      const trainSeconds = (Date.now() - t0) / 1000;
+      return { stats, trainSeconds, test: evaluateFloat(stepper.model, o.test) };
+    },
+    async finalModel() { return stepper.model; },
+    async close() { stepper.dispose(); },
+  };
+}
+
+async function parallelRunner(o: TrainOptions, workers: number, gradientSize: number): Promise<EpochRunner> {
+  const t = await DataParallelTrainer.start({
+    layers: o.preset.layers, workers, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
+    labelSmoothing: o.labelSmoothing ?? 0, augment: o.augment, train: o.train, test: o.test,
+  }, gradientSize);
+  let bar: EpochProgress | null = null;
+  let startedAt = 0;
+  const watch = lossWatcher(o);
+  // A throw inside a worker's message event would escape every caller: remember the divergence and raise it when
+  // the epoch returns (the replicas finish the epoch they are in; a NaN loss costs at most that one epoch).
+  let diverged: Error | null = null;
+  t.onProgress((m) => {
+    if (!diverged) {
+      try { watch(m.lossSum, m.seen); } catch (e) { diverged = e as Error; }
+    }
+    bar?.update({ done: m.done, total: o.train.count, loss: m.lossSum / Math.max(1, m.seen), accuracy: m.correct / Math.max(1, m.seen), startedAt });
+  });
+  return {
+    async epoch(epoch, b, s) {
+      bar = b;
+      startedAt = s;
+      const r = await t.epoch(epoch);
+      if (diverged) throw diverged;
+      watch(r.lossSum, r.seen);
+      return {
+        stats: { lossSum: r.lossSum, correct: r.correct, seen: r.seen, learningRate: r.learningRate },
+        trainSeconds: r.trainSeconds, test: classificationReport(o.test.labels, r.testPredictions),
+      };
+    },
+    async finalModel() {
+      const values = await t.weights();
+      const model = buildModel(o.preset.layers, o.seed);
+      const tensors = values.map((v, i) => tf.tensor(v, model.weights[i].shape as number[]));
+      model.setWeights(tensors);
+      tf.dispose(tensors);
+      return model;
+    },
+    close: () => t.close(),
+  };
+}
+
 export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   requireDigitGeometry(o.train, 'training');
   requireDigitGeometry(o.test, 'test');
   const { params, macs } = modelCost(o.preset.layers);
-  const model = buildModel(o.preset.layers, o.seed);
-  const optimizer = new ScheduledAdam(o.learningRate, 0.9, 0.999, 1e-7);
-  const rng = createRng(o.seed ^ 0x5eed);
-  const stepsPerEpoch = Math.ceil(o.train.count / o.batchSize);
-  const totalSteps = stepsPerEpoch * o.epochs;
-  const history: EpochRecord[] = [];
-  const xBuf = new Float32Array(o.batchSize * 784);
-  const tmp = new Float32Array(784);
+  const workers = o.workers ?? 0;
+  const target = o.targetAccuracy ?? 0.994;
   const started = Date.now();
-  let step = 0;
+  const runner = workers > 0 ? await parallelRunner(o, workers, params) : inProcessRunner(o);
+  const history: EpochRecord[] = [];
   let test: ClassificationReport | null = null;
-  const divergence = new DivergenceGuard(DEFAULT_DIVERGENCE_PATIENCE, `lower the learning rate (now ${o.learningRate})`);
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const order = shuffledIndices(o.train.count, rng);
-    const bar = new EpochProgress(`epoch ${epoch}/${o.epochs}`, o.progress);
-    const epochStart = Date.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let lr = o.learningRate;
-    for (let b = 0; b < stepsPerEpoch; b++) {
-      const n = Math.min(o.batchSize, o.train.count - b * o.batchSize);
-      const labels = new Int32Array(n);
-      for (let k = 0; k < n; k++) {
-        const idx = order[b * o.batchSize + k];
-        const src = o.train.images.subarray(idx * 784, idx * 784 + 784);
-        if (o.augment) {
-          augmentImage(src, tmp, rng, o.augment);
-          for (let p = 0; p < 784; p++) xBuf[k * 784 + p] = tmp[p] / 255;
-        } else {
-          for (let p = 0; p < 784; p++) xBuf[k * 784 + p] = src[p] / 255;
-        }
-        labels[k] = o.train.labels[idx];
-      }
-      lr = learningRateAt(o.learningRate, step++, totalSteps);
-      optimizer.setLearningRate(lr);
-      const [lossT, predT] = tf.tidy(() => {
-        const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
-        let logits: tf.Tensor | null = null;
-        const loss = optimizer.minimize(() => {
-          // keep: minimize disposes everything made inside it, and the batch accuracy needs the logits.
-          logits = tf.keep(model.apply(x, { training: true }) as tf.Tensor);
-          return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-        }, true) as tf.Scalar;
-        const kept = logits as unknown as tf.Tensor;
-        const pred = tf.argMax(kept, 1);
-        kept.dispose();
-        return [loss, pred];
-      });
-      const [lossV, predV] = await Promise.all([lossT.data(), predT.data()]);
-      tf.dispose([lossT, predT]);
-      divergence.observe(lossV[0]);
-      lossSum += lossV[0] * n;
-      for (let k = 0; k < n; k++) if (predV[k] === labels[k]) correct++;
-      seen += n;
-      bar.update({ done: seen, total: o.train.count, loss: lossSum / seen, accuracy: correct / seen, startedAt: epochStart });
+  let reached: { epoch: number; seconds: number } | null = null;
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const bar = new EpochProgress(`epoch ${epoch}/${o.epochs}`, o.progress);
+      const out = await runner.epoch(epoch, bar, Date.now());
+      test = out.test;
+      const elapsedSeconds = (Date.now() - started) / 1000;
+      const rec: EpochRecord = {
+        epoch, loss: out.stats.lossSum / out.stats.seen, trainAccuracy: out.stats.correct / out.stats.seen, testAccuracy: test.accuracy,
+        learningRate: out.stats.learningRate, seconds: out.trainSeconds, samplesPerSecond: out.stats.seen / out.trainSeconds, elapsedSeconds,
+      };
+      history.push(rec);
+      if (!reached && test.accuracy >= target) reached = { epoch, seconds: elapsedSeconds };
+      bar.finish(`loss ${rec.loss.toFixed(4)} train ${(rec.trainAccuracy * 100).toFixed(2)}% test ${(rec.testAccuracy * 100).toFixed(2)}% ${rec.seconds.toFixed(1)}s (${rec.samplesPerSecond.toFixed(0)} img/s), ${elapsedSeconds.toFixed(0)} s in`);
     }
-    const seconds = (Date.now() - epochStart) / 1000;
-    test = evaluateFloat(model, o.test);
-    const rec: EpochRecord = {
-      epoch, loss: lossSum / seen, trainAccuracy: correct / seen, testAccuracy: test.accuracy,
-      learningRate: lr, seconds, samplesPerSecond: seen / seconds,
+    const model = await runner.finalModel();
+    return {
+      model, history, test: test ?? evaluateFloat(model, o.test), params, macs, wallSeconds: (Date.now() - started) / 1000,
+      workers, timeToAccuracy: { target, epoch: reached?.epoch ?? null, seconds: reached ? Number(reached.seconds.toFixed(1)) : null },
     };
-    history.push(rec);
-    bar.finish(`loss ${rec.loss.toFixed(4)} train ${(rec.trainAccuracy * 100).toFixed(2)}% test ${(rec.testAccuracy * 100).toFixed(2)}% ${seconds.toFixed(1)}s (${rec.samplesPerSecond.toFixed(0)} img/s)`);
+  } finally {
+    await runner.close();
   }
-  // The Adam moments live in the tfjs engine until disposed; repeated runs in one process would pile them up.
-  optimizer.dispose();
-  return { model, history, test: test ?? evaluateFloat(model, o.test), params, macs, wallSeconds: (Date.now() - started) / 1000 };
 }
 
-export { DEFAULT_AUGMENT };
+export { DEFAULT_AUGMENT, stepsPerEpoch };

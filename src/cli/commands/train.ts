@@ -1,4 +1,5 @@
 import { cpSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_AUGMENT, loadDigitSet } from '../../data/index.js';
 import { replaceFolder } from '../../files/index.js';
@@ -36,7 +37,7 @@ export function checkTrainOut(out: string, force: boolean): string[] {
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model preset on MNIST (or any IDX digit set) and write model.json, report.json and charts',
-  usage: 'train [--preset cnn|mlp] [--out models/<preset>] [--epochs N] [--seed N] [--backend auto|node|wasm|cpu]',
+  usage: 'train [--preset cnn|mlp] [--out models/<preset>] [--epochs N] [--seed N] [--backend auto|node|wasm|cpu] [--workers N]',
   options: {
     preset: { type: 'string', default: 'cnn', help: `architecture: ${Object.keys(PRESETS).join(', ')}`, arg: 'name' },
     out: { type: 'string', help: 'output folder (default models/<preset>)', arg: 'dir' },
@@ -45,6 +46,7 @@ export const trainCommand: Command = {
     lr: { type: 'string', help: 'peak learning rate for Adam with cosine decay (default: the preset\'s)', arg: 'rate' },
     seed: { type: 'string', default: '1', help: 'seed for weights, shuffling and augmentation', arg: 'N' },
     backend: { type: 'string', default: 'auto', help: 'tfjs backend: auto, node (tfjs-node), wasm, cpu', arg: 'name' },
+    workers: { type: 'string', help: 'wasm backend: data-parallel worker threads (default: the core count); results are reproducible per seed and worker count', arg: 'N' },
     'train-data': { type: 'string', default: 'mnist:train', help: 'training set: mnist:train or an IDX prefix', arg: 'spec' },
     'test-data': { type: 'string', default: 'mnist:test', help: 'test set: mnist:test or an IDX prefix', arg: 'spec' },
     limit: { type: 'string', help: 'use only the first N training images', arg: 'N' },
@@ -75,14 +77,18 @@ export const trainCommand: Command = {
     const train = loadDigitSet(String(v['train-data']), limit);
     const test = loadDigitSet(String(v['test-data']), testLimit);
     const log = v.json ? process.stderr : process.stdout;
+    const workersAsked = intOption(v.workers, 'workers', 1, 64);
     const backend = await selectBackend(backendChoice);
-    log.write(`backend: ${backend.name} — ${backend.reason}\n`);
+    // Worker threads exist for the wasm backend (one core each); tfjs-node threads natively, cpu is a fallback.
+    const workers = backend.name === 'wasm' ? workersAsked ?? os.availableParallelism() : 0;
+    log.write(`backend: ${backend.name} — ${backend.reason}${workers > 0 ? `; ${workers} data-parallel worker${workers > 1 ? 's' : ''}` : workersAsked ? ` (--workers applies to wasm only: training in this thread)` : ''}\n`);
     const costs = layerCosts(preset.layers);
     const params = costs.reduce((a, c) => a + c.params, 0);
     const macs = costs.reduce((a, c) => a + c.macs, 0);
     log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? 'on' : 'off'}, seed ${seed}\n`);
+    const labelSmoothing = preset.defaults.labelSmoothing;
     const result = await trainModel({
-      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test,
+      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test, workers, labelSmoothing,
       progress: { write: (s) => log.write(s), isTTY: Boolean(log.isTTY) },
     });
     const report = {
@@ -91,10 +97,11 @@ export const trainCommand: Command = {
       layers: preset.layers.map((l, i) => ({ ...l, outShape: costs[i].outShape, params: costs[i].params, macs: costs[i].macs })),
       params, macs,
       backend: backend.name,
-      seed, epochs, batchSize, learningRate,
+      workers, seed, epochs, batchSize, learningRate, labelSmoothing,
       augment: augmentOn ? DEFAULT_AUGMENT : null,
       trainData: train.source, trainImages: train.count, testData: test.source, testImages: test.count,
       wallSeconds: Number(result.wallSeconds.toFixed(1)),
+      timeToAccuracy: result.timeToAccuracy,
       history: result.history,
       float: {
         testAccuracy: result.test.accuracy,
@@ -104,21 +111,11 @@ export const trainCommand: Command = {
       command: ['edge-digits', ...process.argv.slice(2)].join(' '),
       createdAt: new Date().toISOString(),
     };
-    // Everything goes into a new folder that is swapped in at the end: a kill leaves the old model whole, and the
-    // old model's int8 artifact and firmware are not carried over (they would be stale). Other files are kept.
-    const removed = previous.filter(isDerivedFromModel);
-    await replaceFolder(out, async (dir) => {
-      for (const name of previous) {
-        if (!TRAIN_OUTPUTS.has(name) && !isDerivedFromModel(name)) cpSync(path.join(out, name), path.join(dir, name), { recursive: true });
-      }
-      await saveModel(result.model, dir);
-      writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-      await writeSvgAsPng(trainingChartSvg(result.history), path.join(dir, 'training.png'));
-      await writeSvgAsPng(confusionChartSvg(result.test.confusion, `${preset.name}: float test accuracy ${(result.test.accuracy * 100).toFixed(2)}%`), path.join(dir, 'confusion.png'));
-    });
-    if (removed.length) process.stderr.write(`removed ${removed.map((n) => path.join(out, n)).join(', ')}: made from the previous model (run quantize and firmware again)\n`);
-    if (v.json) writeJsonLine(report);
-    else log.write(`test accuracy ${(result.test.accuracy * 100).toFixed(2)}% in ${result.wallSeconds.toFixed(0)} s; wrote ${out}/{model.json,weights.bin,report.json,training.png,confusion.png}\n`);
+    writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    await writeSvgAsPng(trainingChartSvg(result.history), path.join(out, 'training.png'));
+    await writeSvgAsPng(confusionChartSvg(result.test.confusion, `${preset.name}: float test accuracy ${(result.test.accuracy * 100).toFixed(2)}%`), path.join(out, 'confusion.png'));
+    if (v.json) process.stdout.write(JSON.stringify(report) + '\n');
+    else log.write(`test accuracy ${(result.test.accuracy * 100).toFixed(2)}% in ${result.wallSeconds.toFixed(0)} s${result.timeToAccuracy.seconds !== null ? ` (${(result.timeToAccuracy.target * 100).toFixed(1)}% after ${result.timeToAccuracy.seconds.toFixed(0)} s, epoch ${result.timeToAccuracy.epoch})` : ''}; wrote ${out}/{model.json,weights.bin,report.json,training.png,confusion.png}\n`);
     return 0;
   },
 };

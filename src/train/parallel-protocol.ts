@@ -1,0 +1,39 @@
+import type { AugmentOptions } from '../data/index.js';
+import type { LayerSpec } from './presets.js';
+
+/** The training settings every replica shares. */
+export interface ReplicaSettings {
+  readonly layers: readonly LayerSpec[];
+  readonly workers: number;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly labelSmoothing: number;
+  readonly augment: AugmentOptions | null;
+}
+
+/** What the main thread gives each training worker (structured-cloned; the buffers are shared, not copied). */
+export interface WorkerInit extends ReplicaSettings {
+  readonly rank: number;
+  readonly trainImages: SharedArrayBuffer;
+  readonly trainLabels: SharedArrayBuffer;
+  readonly trainCount: number;
+  readonly testImages: SharedArrayBuffer;
+  readonly testCount: number;
+  /** 2 (double-buffered by step parity) × workers × gradient size float32s. */
+  readonly gradients: SharedArrayBuffer;
+  readonly barrier: SharedArrayBuffer;
+}
+
+export type ToWorker = { type: 'epoch'; epoch: number } | { type: 'weights' } | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready'; rank: number; backend: string; gradientSize: number }
+  | { type: 'progress'; rank: number; done: number; lossSum: number; correct: number; seen: number }
+  | {
+    type: 'epoch'; rank: number; epoch: number; lossSum: number; correct: number; seen: number; learningRate: number;
+    testPredictions: Uint8Array; weightsHash: string; seconds: number;
+  }
+  | { type: 'weights'; rank: number; values: Float32Array[] }
+  | { type: 'error'; rank: number; message: string };
