@@ -3,7 +3,7 @@
 // instructions per inference on the emulated Cortex-M4 (bench/m4-cost.ts, QEMU -icount: instructions, not cycles)
 // and camera-like accuracy (bench/camera.ts on its rendered 640×480 clip). Each figure is read from the JSON line the
 // sub-benchmark or command prints; all of them are kept under "runs" so the table can be traced back.
-//   tsx bench/model-table.ts [--models models/default,models/mlp] [--m4-images 20] [--frames 2000] [--clean 2000]
+//   tsx bench/model-table.ts [--models models/default,models/mlp] [--m4-images 20] [--frames 50 (digit frames per camera condition, held-out set)] [--clean 2000]
 //                            [--out docs/bench/model-table.json]
 // scripts/model-table.ts renders the README table from the written file.
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'models/default,models/mlp' },
     'm4-images': { type: 'string', default: '20' },
-    frames: { type: 'string', default: '2000' },
+    frames: { type: 'string', default: '50' },
     clean: { type: 'string', default: '2000' },
     out: { type: 'string', default: path.join('docs', 'bench', 'model-table.json') },
   },
@@ -62,7 +62,7 @@ for (const dir of values.models.split(',').map((s) => s.trim()).filter(Boolean))
   const size = lastJson(`${dir}: Cortex-M4 flash/RAM`, ['bench/firmware-size.ts', artifact]);
   const m4 = lastJson(`${dir}: emulated Cortex-M4 cost`, ['bench/m4-cost.ts', artifact, String(m4Images)]);
   // The simulator answers exactly as the board does (every engine is bit-exact); sim keeps this run short.
-  const camera = lastJson(`${dir}: camera-like accuracy`, ['bench/camera.ts', '--model', artifact, '--engine', 'sim', '--frames', String(frames), '--clean', String(clean)]);
+  const camera = lastJson(`${dir}: camera-like accuracy`, ['bench/camera.ts', '--model', artifact, '--engine', 'sim', '--set', 'held-out', '--per-condition', String(frames), '--clean', String(clean)]);
   runs[dir] = { float_eval: floatEval, int8_eval: int8Eval, firmware_size: size, m4_cost: m4, camera };
   rows.push({
     model: dir,
@@ -78,8 +78,8 @@ for (const dir of values.models.split(',').map((s) => s.trim()).filter(Boolean))
     m4_instructions_per_inference: num(m4, 'dsp', 'instructions_per_inference'),
     m4_instructions_per_inference_portable: num(m4, 'portable', 'instructions_per_inference'),
     m4_images: num(m4, 'images'),
-    camera_like_accuracy: num(camera, 'camera_like', 'accuracy'),
-    camera_like_frames: num(camera, 'camera_like', 'frames'),
+    camera_like_accuracy: num(camera, 'scenes', 'overall', 'right'),
+    camera_like_frames: num(camera, 'scenes', 'overall', 'digits'),
   });
 }
 

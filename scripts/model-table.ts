@@ -78,7 +78,7 @@ export function renderModelTable(b: ModelTableBench): string {
     `Accuracy on the ${images} MNIST test images (int8 = the simulator, which every engine matches bit for bit); flash and ` +
       `RAM of engine + model for the Cortex-M4F (\`arm-none-eabi-gcc -Os\`, ${kernels} kernels, stack not included); ` +
       `instructions counted by QEMU \`-icount\` on mps2-an386 over ${m4Images} images with the ${kernels} kernels (instructions, ` +
-      `not cycles); camera-like accuracy on ${frames} rendered 640×480 webcam-like frames through the full preprocessing on the simulator ` +
+      `not cycles); camera-like accuracy on ${frames} rendered 640×480 room-scene digit frames (the held-out set, 16 conditions) through the full preprocessing on the simulator ` +
       `(\`bench:camera\`). Measured ${b.date.slice(0, 10)} by \`npm run bench:models\`; regenerate this table with ` +
       '`npm run readme:models`.',
     MODEL_TABLE_END,

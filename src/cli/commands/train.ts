@@ -111,10 +111,20 @@ export const trainCommand: Command = {
       command: ['edge-digits', ...process.argv.slice(2)].join(' '),
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-    await writeSvgAsPng(trainingChartSvg(result.history), path.join(out, 'training.png'));
-    await writeSvgAsPng(confusionChartSvg(result.test.confusion, `${preset.name}: float test accuracy ${(result.test.accuracy * 100).toFixed(2)}%`), path.join(out, 'confusion.png'));
-    if (v.json) process.stdout.write(JSON.stringify(report) + '\n');
+    // Everything goes into a new folder that is swapped in at the end: a kill leaves the old model whole, and the
+    // old model's int8 artifact and firmware are not carried over (they would be stale). Other files are kept.
+    const removed = previous.filter(isDerivedFromModel);
+    await replaceFolder(out, async (dir) => {
+      for (const name of previous) {
+        if (!TRAIN_OUTPUTS.has(name) && !isDerivedFromModel(name)) cpSync(path.join(out, name), path.join(dir, name), { recursive: true });
+      }
+      await saveModel(result.model, dir);
+      writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      await writeSvgAsPng(trainingChartSvg(result.history), path.join(dir, 'training.png'));
+      await writeSvgAsPng(confusionChartSvg(result.test.confusion, `${preset.name}: float test accuracy ${(result.test.accuracy * 100).toFixed(2)}%`), path.join(dir, 'confusion.png'));
+    });
+    if (removed.length) process.stderr.write(`removed ${removed.map((n) => path.join(out, n)).join(', ')}: made from the previous model (run quantize and firmware again)\n`);
+    if (v.json) writeJsonLine(report);
     else log.write(`test accuracy ${(result.test.accuracy * 100).toFixed(2)}% in ${result.wallSeconds.toFixed(0)} s${result.timeToAccuracy.seconds !== null ? ` (${(result.timeToAccuracy.target * 100).toFixed(1)}% after ${result.timeToAccuracy.seconds.toFixed(0)} s, epoch ${result.timeToAccuracy.epoch})` : ''}; wrote ${out}/{model.json,weights.bin,report.json,training.png,confusion.png}\n`);
     return 0;
   },

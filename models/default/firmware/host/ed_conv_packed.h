@@ -18,6 +18,10 @@
 #ifndef ED_CONV_PACKED_H
 #define ED_CONV_PACKED_H
 
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 #include <stdint.h>
 
 #include "ed_engine.h"
@@ -178,5 +182,9 @@ ED_KERNEL void ed_conv2d_s8_packed(const ed_conv2d_params *p, const int8_t *rest
                           p->packed + 2 * taps);
   }
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ED_CONV_PACKED_H */
