@@ -8,7 +8,7 @@ import { buildModel } from './model.js';
 import { predictFloatLogits } from './predict.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { modelCost, type Preset } from './presets.js';
-import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard } from './divergence.js';
+import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard, TrainingDivergedError } from './divergence.js';
 import { GradientStepper } from './step.js';
 
 export interface TrainOptions {
@@ -133,7 +133,9 @@ async function parallelRunner(o: TrainOptions, workers: number, gradientSize: nu
   // A throw inside a worker's message event would escape every caller: remember the divergence and raise it when
   // the epoch returns (the replicas finish the epoch they are in; a NaN loss costs at most that one epoch).
   let diverged: Error | null = null;
+  let firstLoss: number | null = null;
   t.onProgress((m) => {
+    if (firstLoss === null && m.seen > 0) firstLoss = m.lossSum / m.seen;
     if (!diverged) {
       try { watch(m.lossSum, m.seen); } catch (e) { diverged = e as Error; }
     }
@@ -145,7 +147,14 @@ async function parallelRunner(o: TrainOptions, workers: number, gradientSize: nu
       startedAt = s;
       const r = await t.epoch(epoch);
       if (diverged) throw diverged;
-      watch(r.lossSum, r.seen);
+      // Progress reports are sparse, so the per-batch rule may see too few of them: the epoch's mean loss must also
+      // end below the run's first reported loss (a healthy epoch always does) and be finite.
+      const mean = r.lossSum / Math.max(1, r.seen);
+      if (!Number.isFinite(mean)) throw new TrainingDivergedError(`training diverged: the loss is ${mean} in epoch ${epoch}; lower the learning rate (now ${o.learningRate})`);
+      const steps = Math.ceil(o.train.count / o.batchSize);
+      if (firstLoss !== null && steps >= DEFAULT_DIVERGENCE_PATIENCE && mean > firstLoss) {
+        throw new TrainingDivergedError(`training diverged: the loss of epoch ${epoch} (mean ${mean.toPrecision(4)}) stayed above its starting ${firstLoss.toFixed(4)}; lower the learning rate (now ${o.learningRate})`);
+      }
       return {
         stats: { lossSum: r.lossSum, correct: r.correct, seen: r.seen, learningRate: r.learningRate },
         trainSeconds: r.trainSeconds, test: classificationReport(o.test.labels, r.testPredictions),
