@@ -1,25 +1,13 @@
 import { DigitBoard, startQemuBoard, startVirtualBoard } from '../../device/index.js';
 import { checkPortPath, choiceOption, CliError, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
+import { untilStopped } from '../until-stopped.js';
 import { defaultArtifactPath } from '../package-root.js';
 import { writeJsonLine } from '../json-output.js';
 import { LINK_OPTIONS, linkOptionsFrom } from '../link-options.js';
 import type { DigitBoardOptions } from '../../device/index.js';
 
 export const DEFAULT_ARTIFACT = defaultArtifactPath();
-
-/** Resolves on the first SIGINT or SIGTERM (Ctrl-C), so the caller can shut down in order. */
-function untilStopped(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 async function runVirtual(model: string, link: string | undefined, pinLog: string | undefined, json: boolean): Promise<number> {
   if (!isArtifact(model)) throw new CliError(`--model must be an int8 artifact (model.int8.json); '${model}' is not — run 'edge-digits quantize' first`);

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { choiceOption, CliError, intOption, numberOption, type Command } from '../command.js';
+import { writeJsonLine } from '../json-output.js';
+import { untilStopped } from '../until-stopped.js';
 
 const DEFAULT_MODEL = 'models/default/model.int8.json';
 const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -97,20 +99,12 @@ export const serveCommand: Command = {
       throw e instanceof serve.ListenError ? new CliError(e.message) : e;
     }
     const board = server.boardStatus();
-    if (v.json) process.stdout.write(`${JSON.stringify({ url: server.url, host: server.host, port: server.port, board: board.name, board_path: board.path, model })}\n`);
+    if (v.json) writeJsonLine({ url: server.url, host: server.host, port: server.port, board: board.name, board_path: board.path, model });
     else process.stdout.write(`edge-digits serve: ${server.url}  (${board.name}${board.path ? ` on ${board.path}` : ''}; Ctrl-C to stop)\n`);
     if (!isLoopback(server.host)) log(`warning: listening on ${server.host}, not loopback: anyone who can reach this machine can use the page and the board; browsers only give the camera to http://localhost or https pages`);
     if (v.open) openInBrowser(server.url.replace('://127.0.0.1:', '://localhost:'), log);
 
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped();
     log('stopping: closing the tabs and the board');
     await server.close();
     await engine.close();
