@@ -2,15 +2,16 @@
  * ed_dsp_conv.h — Conv2D (and Conv2D + fused MaxPool) for cores with the ARMv7E-M DSP extension (Cortex-M4/M7:
  * SXTB16, SMLAD, SMMLAR), bit-identical to ed_conv.h. Two loops, one per layer shape, each for layers the
  * generator marked packed (p->packed: every window inside the input, folded bias, |accumulator| < 2^30; plan.ts):
- *   - 3x3 windows on one input channel (a first layer): one window, widened once into 5 halfword pairs held in
- *     registers, against every output channel in turn (5 SMLAD and 3 loads per channel, ed_dsp_small_pixel);
+ *   - 3x3 windows on one input channel, stride 1, with a fused 2x2 max-pool (a first layer): a pooled output's four
+ *     windows paired from one 4x4 input patch, then each channel over a pooled row with its weights in registers
+ *     (ed_dsp_conv3x3_pool2x2: 37 instructions per 36 MACs);
  *   - in_c a multiple of 4 (so every window starts on a 4-byte block): the input widened once into SMLAD order, and four
- *     output channels per pass, their weights widened once per layer alike; per 4 taps one LDRD of input, then per
- *     channel one LDRD and two SMLAD (ed_dsp_row4): 13 instructions per 16 MACs.
- * Other layers run the portable kernels (same results). Both loops feed ed_conv_packed.h's row driver (the fused
- * pool) and requantize with SMMLAR (ed_dsp_requantize_row). Exactness: the accumulators hold the reference's
- * int32 sums, added in another order; the generator's bound keeps every partial sum in range, so SMLAD's Q flag is
- * never set and never read. Measured gains: docs/m4-cost.md.
+ *     output channels per pass, their weights widened once per layer alike; per 4 taps one LDRD of input, then two
+ *     LDM of two channels' words and 8 SMLAD (ed_dsp_row4): 11 instructions per 16 MACs, through ed_conv_packed.h's
+ *     row driver (the fused pool).
+ * Other layers run the portable kernels (same results). Both requantize with SMMLAR (ed_dsp_requantize_row).
+ * Exactness: the accumulators hold the reference's int32 sums, added in another order; the generator's bound keeps
+ * every partial sum in range, so SMLAD's Q flag is never set and never read. Measured gains: docs/m4-cost.md.
  */
 #ifndef ED_DSP_CONV_H
 #define ED_DSP_CONV_H
