@@ -3,8 +3,8 @@ import { arrayDeclare, arrayExtern, cComment, cString, define, structInit } from
 import { GENERATED_MARKER } from './engine-files.js';
 import { elementCount, layerMacs, layerParams, packedConvEligibility, type ArenaPlan, type PackedConvEligibility } from './plan.js';
 
-/** Bumped whenever ed_engine.h's parameter structs or the generated symbols change meaning. */
-export const MODEL_ABI_VERSION = 3;
+/** Bumped whenever ed_engine.h's parameter structs, the generated symbols or the packed loops' scratch change meaning. */
+export const MODEL_ABI_VERSION = 4;
 
 export interface ModelEmitContext {
   readonly model: Int8Model;

@@ -205,8 +205,8 @@ export type PackedConvEligibility = { readonly ok: true; readonly words: number 
  * 24 bits: |x · w| ≤ 128 · |w|, so Σ|w| ≤ 65535; and every accumulator stays below 2^30 (the DSP requantization
  * doubles it). `words` is the scratch the loops need, the most of the portable and the DSP ones: the widened input
  * (DSP, in_c a multiple of 4: half a word per input byte), one channel group's weights (2 words per tap; the
- * DSP 3x3 loop on one input channel: 5 words per channel), then the row driver's sums,
- * one per channel and output column (pooled, with a fused pool).
+ * 3x3 loops on one input channel: see below), then the row driver's sums, one per channel and output column
+ * (pooled, with a fused pool).
  */
 export function packedConvEligibility(l: ConvLayer, pool?: PoolLayer): PackedConvEligibility {
   const [inH, inW, inC] = l.inShape;
@@ -230,6 +230,10 @@ export function packedConvEligibility(l: ConvLayer, pool?: PoolLayer): PackedCon
   const groups = 2 * taps + sums(4);
   // The DSP loop for in_c a multiple of 4 also keeps the input widened to halfwords.
   const widened = inC % 4 === 0 ? (inH * inW * inC) / 2 + groups : 0;
-  const small = kh === 3 && kw === 3 && inC === 1 ? 5 * outC + sums(outC) : 0; // ed_dsp_conv.h's 3x3 loop
-  return { ok: true, words: Math.max(groups, widened, small) };
+  // 3x3 on one input channel: the portable loop packs every group of 4 channels (18 words each) and sums every
+  // channel (rounded up to 4); the DSP loop (stride 1, 2x2 pool) widens 5 words per channel and builds 21 per pooled
+  // output of a row.
+  const quads = 4 * Math.ceil(outC / 4);
+  const oneChannel = kh === 3 && kw === 3 && inC === 1 ? Math.max(18 * (quads / 4) + sums(quads), 5 * outC + 21 * pooledW) : 0;
+  return { ok: true, words: Math.max(groups, widened, oneChannel) };
 }

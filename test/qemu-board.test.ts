@@ -174,7 +174,7 @@ describe.runIf(runnable)('--engine qemu', () => {
     const device = run.device;
     if (device?.kind !== 'emulated-cortex-m4') throw new Error(`--engine qemu reported no emulated-M4 figures: ${JSON.stringify(device)}`);
     expect(device.instructions_per_mac).toBeGreaterThan(0.5);
-    expect(device.instructions_per_mac).toBeLessThanOrEqual(1.2); // measured 1.13 (docs/m4-cost.md)
+    expect(device.instructions_per_mac).toBeLessThanOrEqual(1.0); // the issue's target; measured 0.97 (docs/m4-cost.md)
     const expectedMs = (device.instructions_per_inference * device.assumed_cpi) / (device.cpu_mhz * 1000);
     expect(Math.abs(device.estimated_ms - expectedMs) / expectedMs).toBeLessThan(0.01);
     // What a Cortex-M4 build picks by itself: the DSP kernels.

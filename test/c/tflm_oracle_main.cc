@@ -63,6 +63,8 @@ int main() {
     ed_conv2d_params p = {};
     p.in_h = range(1, 12), p.in_w = range(1, 12), p.in_c = range(1, 9), p.out_c = range(1, 9);
     p.kernel_h = range(1, 3), p.kernel_w = range(1, 3), p.stride_h = range(1, 2), p.stride_w = range(1, 2);
+    // A fifth of the cases: 3x3 on one input channel, the portable packed loop's first-layer path.
+    if (i % 5 == 2) p.in_c = 1, p.kernel_h = 3, p.kernel_w = 3, p.in_h = range(3, 12), p.in_w = range(3, 12);
     if (same) {
       p.out_h = (p.in_h + p.stride_h - 1) / p.stride_h, p.out_w = (p.in_w + p.stride_w - 1) / p.stride_w;
       const int32_t ph = (p.out_h - 1) * p.stride_h + p.kernel_h - p.in_h, pw = (p.out_w - 1) * p.stride_w + p.kernel_w - p.in_w;

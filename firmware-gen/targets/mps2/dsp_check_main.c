@@ -159,23 +159,27 @@ static void random_requant(int32_t channels, int32_t *act_min, int32_t *act_max)
     *act_max = rng_next() % 2u ? INT8_MAX : rng_range(1, 127);
 }
 
-static void check_conv2d(void)
+/*
+ * names: plain, fused pool, and the portable packed loop on each. With one_channel every case is a valid 3x3 conv on
+ * one input channel (a first layer: ed_dsp_conv.h's 2x2-pool loop when the stride is 1 and the pool 2x2, which a
+ * quarter of the cases are, and the portable 3x3 loop), else shapes of every kind.
+ */
+static void check_conv2d(const char *const names[4], uint32_t cases, int one_channel)
 {
     /* [0]: plain conv, [1]: with a fused max-pool */
     uint32_t mismatches[2] = {0, 0}, packed_mismatches[2] = {0, 0}, kind_cases[2] = {0, 0}, packed_cases[2] = {0, 0};
-    const uint32_t cases = 1600u;
     for (uint32_t i = 0; i < cases; i++) {
         ed_conv2d_params p;
         ed_max_pool_params pool;
-        const int same = (int)(rng_next() % 3u == 0u);
-        p.in_h = rng_range(1, 10);
-        p.in_w = rng_range(1, 10);
-        p.in_c = i % 4u == 0u ? 4 * rng_range(1, 2) : i % 4u == 1u ? 1 : rng_range(1, MAX_CHANNELS);
+        const int same = !one_channel && (int)(rng_next() % 3u == 0u);
+        p.in_h = rng_range(one_channel ? 3 : 1, one_channel ? 12 : 10);
+        p.in_w = rng_range(one_channel ? 3 : 1, one_channel ? 12 : 10);
+        p.in_c = one_channel ? 1 : i % 4u == 0u ? 4 * rng_range(1, 2) : i % 4u == 1u ? 1 : rng_range(1, MAX_CHANNELS);
         p.out_c = rng_range(1, MAX_CHANNELS);
-        p.kernel_h = rng_range(1, 3);
-        p.kernel_w = rng_range(1, 3);
-        p.stride_h = rng_range(1, 2);
-        p.stride_w = rng_range(1, 2);
+        p.kernel_h = one_channel ? 3 : rng_range(1, 3);
+        p.kernel_w = one_channel ? 3 : rng_range(1, 3);
+        p.stride_h = one_channel && i % 4u == 0u ? 1 : rng_range(1, 2);
+        p.stride_w = one_channel && i % 4u == 0u ? 1 : rng_range(1, 2);
         if (same) {
             /* TFLite 'same': out = ceil(in / stride), padding split with the extra row/column at the end. */
             const int32_t pad_h = ((p.in_h + p.stride_h - 1) / p.stride_h - 1) * p.stride_h + p.kernel_h - p.in_h;
@@ -210,6 +214,10 @@ static void check_conv2d(void)
             pool.channels = p.out_c;
             pool.pool_h = rng_range(1, p.out_h < 3 ? p.out_h : 3);
             pool.pool_w = rng_range(1, p.out_w < 3 ? p.out_w : 3);
+            if (one_channel && i % 4u == 0u && p.out_h >= 2 && p.out_w >= 2) {
+                pool.pool_h = 2;
+                pool.pool_w = 2;
+            }
             pool.stride_h = rng_range(1, 3);
             pool.stride_w = rng_range(1, 3);
             pool.out_h = (pool.in_h - pool.pool_h) / pool.stride_h + 1;
@@ -247,7 +255,7 @@ static void check_conv2d(void)
             p.folded_bias = conv_folded_bias;
             ed_conv2d_s8_portable(&p, conv_in, conv_out_packed);
             if (memcmp(conv_out_ref, conv_out_packed, sizeof conv_out_ref) != 0) {
-                if (packed_mismatches[kind] == 0u) report_mismatch(kind ? "conv2d-max-pool-packed" : "conv2d-packed", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
+                if (packed_mismatches[kind] == 0u) report_mismatch(names[2 + kind], i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
                 packed_mismatches[kind]++;
             }
             packed_cases[kind]++;
@@ -255,14 +263,14 @@ static void check_conv2d(void)
         ed_dsp_conv2d_s8(&p, conv_in, conv_out_dsp);
         /* The whole buffers: the kernel must not write past its output either. */
         if (memcmp(conv_out_ref, conv_out_dsp, sizeof conv_out_ref) != 0) {
-            if (mismatches[kind] == 0u) report_mismatch(kind ? "conv2d-max-pool" : "conv2d", i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
+            if (mismatches[kind] == 0u) report_mismatch(names[kind], i, "in_c out_c taps", p.in_c, p.out_c, p.kernel_h * p.kernel_w * p.in_c);
             mismatches[kind]++;
         }
     }
-    report("conv2d", kind_cases[0], mismatches[0]);
-    report("conv2d-max-pool", kind_cases[1], mismatches[1]);
-    report("conv2d-packed", packed_cases[0], packed_mismatches[0]);
-    report("conv2d-max-pool-packed", packed_cases[1], packed_mismatches[1]);
+    report(names[0], kind_cases[0], mismatches[0]);
+    report(names[1], kind_cases[1], mismatches[1]);
+    report(names[2], packed_cases[0], packed_mismatches[0]);
+    report(names[3], packed_cases[1], packed_mismatches[1]);
 }
 
 static void check_dense(void)
@@ -298,7 +306,13 @@ int main(void)
 {
     mps2_uart_init();
     check_requantize();
-    check_conv2d();
+    {
+        static const char *const shapes[4] = {"conv2d", "conv2d-max-pool", "conv2d-packed", "conv2d-max-pool-packed"};
+        static const char *const first[4] = {"conv2d-3x3-1ch", "conv2d-3x3-1ch-max-pool", "conv2d-3x3-1ch-packed",
+                                              "conv2d-3x3-1ch-max-pool-packed"};
+        check_conv2d(shapes, 1600u, 0);
+        check_conv2d(first, 800u, 1);
+    }
     check_dense();
     mps2_uart_put_text("{\"kind\":\"done\"}\n");
     return 0;
