@@ -10,7 +10,7 @@
  * Calibration     minmax, 2000 images of mnist:train
  * Input           28x28x1 uint8 pixels p -> int8 q = p - 128 (scale 1/255, zero point -128)
  * Output          10 int8 logits, real = 0.0367027 * (q - (-23))
- * Engine ABI      3
+ * Engine ABI      4
  *
  * #  layer                        op                            in -> out             params    MACs  out scale   out zp  clamp        arena out        conv loop
  * 0  conv2d_Conv2D1               conv2d 3x3 s1x1 pad 0,0 relu  28x28x1 -> 26x26x16      160   97344  0.00836626    -128  [-128, 127]  fused with next  packed + fused max-pool

@@ -22,11 +22,12 @@ extern "C" {
 #endif
 
 /*
- * Layout of the generated model data and parameter structs. A generated model header defines MODEL_ABI_VERSION
- * before including this file; a model generated for another layout stops the build here instead of running
- * with misread parameters.
+ * Layout of the generated model data and parameter structs, and the scratch the generator sizes for the packed
+ * loops (4: the 3x3 one-channel loops need more than version 3 gave). A generated model header defines
+ * MODEL_ABI_VERSION before including this file; a model generated for another layout stops the build here instead
+ * of running with misread parameters or too little scratch.
  */
-#define ED_ENGINE_ABI_VERSION 3
+#define ED_ENGINE_ABI_VERSION 4
 #if defined(MODEL_ABI_VERSION) && (MODEL_ABI_VERSION != ED_ENGINE_ABI_VERSION)
 #error "edge-digits: this model was generated for another engine ABI (MODEL_ABI_VERSION != ED_ENGINE_ABI_VERSION); regenerate the engine and the model together with 'edge-digits firmware'"
 #endif

@@ -11,7 +11,7 @@
  * Calibration     percentile 99.99, 2000 images of mnist:train
  * Input           28x28x1 uint8 pixels p -> int8 q = p - 128 (scale 1/255, zero point -128)
  * Output          10 int8 logits, real = 0.0952494 * (q - (24))
- * Engine ABI      3
+ * Engine ABI      4
  *
  * #  layer                 op          in -> out  params   MACs  out scale   out zp  clamp        arena out              conv loop
  * 0  dense_Dense1          dense none  784 -> 16   12560  12544  0.340321        34  [-128, 127]  16 B @ 784
