@@ -100,6 +100,7 @@ const overall = tally();
 let mismatches = 0;
 const missDir = typeof values.misses === 'string' ? values.misses : null;
 if (missDir) mkdirSync(missDir, { recursive: true });
+const cpuBefore = process.cpuUsage();
 const video = await recognize(sceneFrames(), {
   classifier, preprocess, preprocessOptions: {}, window: Number(values.window), stableWindow: 5, minConfidence: 0.6,
   outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint,
@@ -127,6 +128,35 @@ const video = await recognize(sceneFrames(), {
     }
   },
 });
+const cpuScenes = process.cpuUsage(cpuBefore);
+
+// What limits the frame rate, measured in the same run: the host alone (JPEG decode + preprocessing, same window,
+// no classifier) and the link alone (the classifier on ready 28×28 digits, `window` requests in flight).
+const peerFrames = Math.min(items.length, 240);
+const tHost = performance.now();
+{
+  const pending: Promise<unknown>[] = [];
+  let n = 0;
+  for await (const f of sceneFrames()) {
+    if (n++ >= peerFrames) break;
+    pending.push(preprocess(f));
+    if (pending.length >= Number(values.window)) await pending.shift();
+  }
+  await Promise.all(pending);
+}
+const hostFps = peerFrames / ((performance.now() - tHost) / 1000);
+const linkDigits = 600;
+const tLink = performance.now();
+{
+  let next = 0;
+  await Promise.all(Array.from({ length: Number(values.window) }, async () => {
+    while (next < linkDigits) {
+      const i = next++;
+      await classifier.classify(test.images.subarray(i * 784, i * 784 + 784));
+    }
+  }));
+}
+const linkFps = linkDigits / ((performance.now() - tLink) / 1000);
 await classifier.close();
 
 const figures = (t: Tally): Record<string, unknown> => ({
@@ -207,6 +237,13 @@ const out = {
     conditions: Object.fromEntries([...byCondition].map(([c, t]) => [c, figures(t)])),
     logit_mismatches_vs_sim: mismatches,
     fps: Number(video.fps.toFixed(1)),
+    // The two halves of the path alone: the lower one is the limit. cpu_ms_per_frame is this process's CPU time
+    // (user + system, all threads) per frame of the full run: on an idle machine fps ≈ cores × 1000 / it at best.
+    fps_limits: {
+      host_preprocess_fps: Number(hostFps.toFixed(1)), host_frames: peerFrames,
+      link_classify_per_s: Number(linkFps.toFixed(1)), link_digits: linkDigits,
+      cpu_ms_per_frame: Number(((cpuScenes.user + cpuScenes.system) / 1000 / Math.max(1, video.frames)).toFixed(2)),
+    },
     latency_ms: { p50: Number(video.latencyMs.p50.toFixed(2)), p99: Number(video.latencyMs.p99.toFixed(2)) },
     device_us: video.deviceMicros,
     targets: { right: 0.98, per_condition_right: 0.95, no_digit_max: 0.015, blanks_rejected: 0.97, fps: 30 },

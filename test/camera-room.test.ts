@@ -233,3 +233,19 @@ describe('camera augmentation for training', () => {
     await expect(renderThroughCamera(new Uint8Array(10), 1)).rejects.toThrow(/784 pixels/);
   });
 });
+
+describe('shape: solid patches and bold strokes', () => {
+  test('a solid dark square or oblong on paper is a blob; a bold ring (a thick "0") of the same size is a digit', async () => {
+    // Narrower than the lighting window (a broader patch is taken for a shadow: blank).
+    const square = (x: number, y: number): boolean => Math.abs(x - 160) < 13 && Math.abs(y - 120) < 13;
+    // (A solid disc fills 0.79 of its box, close to the boldest MNIST digits' 0.72: not asserted here.)
+    const oblong = (x: number, y: number): boolean => Math.abs(x - 160) < 9 && Math.abs(y - 120) < 14;
+    // The ring fills ~0.7 of its box, as the boldest MNIST digits do (a 0.65 limit called those blobs).
+    const ring = (x: number, y: number): boolean => { const d = Math.hypot(x - 160, y - 120); return d < 30 && d > 10; };
+    const shaded = (inside: (x: number, y: number) => boolean): Frame => paint((x, y) => { const v = inside(x, y) ? 45 : 210; return [v, v, v]; });
+    expect(codeOf(await preprocess(shaded(square)))).toBe('blob');
+    expect(codeOf(await preprocess(shaded(oblong)))).toBe('blob');
+    expect(codeOf(await preprocess(shaded(ring)))).toBe('digit');
+  });
+
+});

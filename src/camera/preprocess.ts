@@ -238,15 +238,27 @@ function edgeKind(m: Measured, sheetSpan: number, roiSide: number, digitStroke: 
   return 'object';
 }
 
-/**
- * Anti-aliased digit crop: a ramp of ±half the threshold around it (so edges stay soft, like ink sampled at a
- * finer grid), restricted to the digit's components and the pixels bordering them (noise elsewhere is dropped).
+/*
+ * The gray levels of the digit, MNIST-like. The ink image is scaled so a stroke's typical strength reads 255;
+ * MNIST's strokes are saturated cores with anti-aliased rims from its 20×20 resampling. A ramp from 10 % to
+ * 90 % of the typical stroke keeps those rims (a split-relative ramp saturated them and thickened every
+ * stroke: +2.6 gray levels per pixel on clean MNIST digits) and clips only the faint haze and the noise in
+ * the cores. The rim of a stroke lies up to a pixel (of the 20×20 box, ~3 shaping pixels) outside the split's
+ * mask, so pixels within RIM of the digit's components take part too.
  */
-function digitCrop(ink: Uint8Array, levels: Float32Array, labels: Int32Array, isDigit: Uint8Array, width: number, height: number, box: { minX: number; minY: number; maxX: number; maxY: number }): { crop: Uint8Array; x: number; y: number; width: number; height: number } {
-  const x0 = Math.max(0, box.minX - 1);
-  const y0 = Math.max(0, box.minY - 1);
-  const x1 = Math.min(width - 1, box.maxX + 1);
-  const y1 = Math.min(height - 1, box.maxY + 1);
+const RAMP_LOW = 0.1 * 255;
+const RAMP_HIGH = 0.9 * 255;
+const RIM = 3;
+
+/**
+ * Anti-aliased digit crop: the ink ramped from RAMP_LOW to RAMP_HIGH, restricted to the digit's components and
+ * the pixels within RIM of them (noise and other objects elsewhere are dropped).
+ */
+function digitCrop(ink: Uint8Array, labels: Int32Array, isDigit: Uint8Array, width: number, height: number, box: { minX: number; minY: number; maxX: number; maxY: number }): { crop: Uint8Array; x: number; y: number; width: number; height: number } {
+  const x0 = Math.max(0, box.minX - RIM);
+  const y0 = Math.max(0, box.minY - RIM);
+  const x1 = Math.min(width - 1, box.maxX + RIM);
+  const y1 = Math.min(height - 1, box.maxY + RIM);
   const cw = x1 - x0 + 1;
   const ch = y1 - y0 + 1;
   const soft = new Uint8Array(cw * ch);
@@ -257,19 +269,17 @@ function digitCrop(ink: Uint8Array, levels: Float32Array, labels: Int32Array, is
       const label = labels[i];
       let eligible = label !== 0 && isDigit[label] === 1;
       if (label === 0) {
-        for (let dy = -1; dy <= 1 && !eligible; dy++) {
+        for (let dy = -RIM; dy <= RIM && !eligible; dy++) {
           const yy = y + dy;
           if (yy < 0 || yy >= height) continue;
-          for (let dx = -1; dx <= 1; dx++) {
+          for (let dx = -RIM; dx <= RIM; dx++) {
             const xx = x + dx;
             if (xx >= 0 && xx < width && isDigit[labels[yy * width + xx]] === 1) { eligible = true; break; }
           }
         }
       }
       if (!eligible) continue;
-      const level = levels[i];
-      const half = level / 2;
-      const v = Math.round(Math.min(1, Math.max(0, (ink[i] - level + half) / (2 * half))) * 255);
+      const v = Math.round(Math.min(1, Math.max(0, (ink[i] - RAMP_LOW) / (RAMP_HIGH - RAMP_LOW))) * 255);
       if (v === 0) continue;
       const j = (y - y0) * cw + (x - x0);
       soft[j] = v;
@@ -298,12 +308,12 @@ interface InkMask {
 }
 
 /** Adaptive split parameters on the 0..255 normalized ink image: window ≈ 1/8 of the crop, offset, floor. */
-const ADAPTIVE_RADIUS_FRACTION = 1 / 16;
+const ADAPTIVRIMADIUS_FRACTION = 1 / 16;
 const ADAPTIVE_OFFSET = 20;
 const ADAPTIVE_FLOOR = 64;
 
 function splitInk(ink: Uint8Array, width: number, height: number, method: ThresholdMethod): InkMask {
-  const radius = Math.max(2, Math.round(Math.max(width, height) * ADAPTIVE_RADIUS_FRACTION));
+  const radius = Math.max(2, Math.round(Math.max(width, height) * ADAPTIVRIMADIUS_FRACTION));
   const split = method === 'otsu' ? otsuSplit(ink) : adaptiveSplit(ink, width, height, radius, ADAPTIVE_OFFSET, ADAPTIVE_FLOOR);
   const mask = new Uint8Array(ink.length);
   let inkPixels = 0;
@@ -321,10 +331,13 @@ const DIGIT_WORK = 56;
 /** Finding's lighting window: 2r+1 with r = 7 % of the ROI's shorter side spans the thickest stroke of a digit
  * up to 0.6 of the frame height (strokes ≤ 0.2 of the digit) while shadows and the sheet stay paper. */
 const FIND_RADIUS_FRACTION = 0.07;
-/** Share of its box a digit's ink fills at most, unless the box is thin (a '1'): MNIST digits fill 0.2–0.55. */
-const MAX_FILL = 0.65;
+/** Share of its box a digit's ink fills at most, unless the box is thin (a '1'): most MNIST digits fill 0.2–0.55,
+ * the boldest test digits (a fat 1, 9 or 0) up to 0.72; a disc fills 0.79, a square all of it. */
+const MAX_FILL = 0.75;
+/** A solid patch's stroke (2 · area / boundary) is half its width or more (a square, a disc); a bold ring's a third. */
+const MAX_STROKE_SHARE = 0.45;
 /** Shaping's lighting window: 2r+1 with r = 16 % of the digit's longer side spans any of its strokes. */
-const SHAPE_RADIUS_FRACTION = 0.16;
+const SHAPRIMADIUS_FRACTION = 0.16;
 
 interface Shaped {
   readonly pixels: Uint8Array;
@@ -355,7 +368,7 @@ async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: num
   const sy = height / region.height;
   let [plane] = await regionPlanes(frame, region, width, height, channel !== 'luma', channel);
   if (polarity === 'light-on-dark') plane = invert(plane);
-  const radius = Math.max(2, Math.round(SHAPE_RADIUS_FRACTION * DIGIT_WORK));
+  const radius = Math.max(2, Math.round(SHAPRIMADIUS_FRACTION * DIGIT_WORK));
   const { strength } = flattenIllumination(plane.data, width, height, radius);
   // The found digit's box in crop pixels; its strong ink sets the gain so typical ink reads 255.
   const bx0 = Math.max(0, Math.floor((found.x - region.x) * sx) - 1);
@@ -396,7 +409,7 @@ async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: num
     box.maxX = Math.max(box.maxX, c.maxX);
     box.maxY = Math.max(box.maxY, c.maxY);
   }
-  const crop = digitCrop(ink, split.levels, labels, isDigit, width, height, box);
+  const crop = digitCrop(ink, labels, isDigit, width, height, box);
   if (crop.width <= 0 || crop.height <= 0) return null;
   const fitted = await fitToBox(crop.crop, crop.width, crop.height, o.resizeKernel);
   const centred = centreByMass(fitted.pixels, fitted.width, fitted.height);
@@ -529,8 +542,11 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   const seedW = seed.maxX - seed.minX + 1;
   const seedH = seed.maxY - seed.minY + 1;
   const fill = seed.area / (seedW * seedH);
-  if (fill > MAX_FILL && Math.min(seedW, seedH) >= 0.4 * Math.max(seedW, seedH)) {
-    return none('blob', `a solid patch, not strokes: it fills ${percent(fill)} of its box (a digit fills under ${percent(MAX_FILL)})`, located);
+  // A bold digit blurred by the camera can fill as much of its box, but its strokes stay narrow for its size;
+  // a solid patch's "stroke" (2·area / boundary) is half its width or more.
+  const thick = choice.group[0].strokeWidth / Math.min(seedW, seedH);
+  if (fill > MAX_FILL && Math.min(seedW, seedH) >= 0.4 * Math.max(seedW, seedH) && thick > MAX_STROKE_SHARE) {
+    return none('blob', `a solid patch, not strokes: it fills ${percent(fill)} of its box (a digit fills under ${percent(MAX_FILL)}) and its stroke is ${percent(thick)} of its width (a digit's is under ${percent(MAX_STROKE_SHARE)})`, located);
   }
   if (choice.group.length > o.maxDigitPieces) {
     return none('fragmented', `the ink is texture, not a digit: ${choice.group.length} pieces close together (broken ruling, paper grain; at most ${o.maxDigitPieces})`, located);
