@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createRng, imageAt, loadDigitSet } from '../src/data/index.js';
 import {
-  FfmpegProcessError, frameSeed, preprocess, probeVideo, readRawGrayFrames, resolveFfmpeg, synthesizeCameraFrame,
+  FfmpegProcessError, frameSeed, preprocess, probeVideo, readRawFrames, resolveFfmpeg, synthesizeCameraFrame,
   videoFrames, writeGrayVideo, type FfmpegInfo, type Frame, type SpawnFunction,
 } from '../src/camera/index.js';
 
@@ -118,7 +118,7 @@ describe.skipIf(!ffmpeg)('video files through ffmpeg', () => {
   test("'latest' delivery drops frames a slow consumer had no time for (live-camera mode)", async () => {
     const frames: Frame[] = [];
     const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=50:duration=0.8', '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'];
-    for await (const f of readRawGrayFrames({ ffmpegPath: ffmpeg!.path, args, width: 64, height: 48, source: 'testsrc', timestampMs: (i) => i * 20, mode: 'latest' })) {
+    for await (const f of readRawFrames({ ffmpegPath: ffmpeg!.path, args, width: 64, height: 48, source: 'testsrc', timestampMs: (i) => i * 20, mode: 'latest' })) {
       frames.push(f);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -133,7 +133,7 @@ describe.skipIf(!ffmpeg)('video files through ffmpeg', () => {
     const text = path.join(scratch, 'notes.mp4');
     writeFileSync(text, 'this is not a video');
     await expect(videoFrames(text).next()).rejects.toThrow(/notes\.mp4/);
-    const bad = readRawGrayFrames({ ffmpegPath: ffmpeg!.path, args: ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'nosuchfilter', '-f', 'rawvideo', 'pipe:1'], width: 8, height: 8, source: 'bad', timestampMs: () => 0, mode: 'every' });
+    const bad = readRawFrames({ ffmpegPath: ffmpeg!.path, args: ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'nosuchfilter', '-f', 'rawvideo', 'pipe:1'], width: 8, height: 8, source: 'bad', timestampMs: () => 0, mode: 'every' });
     const failure = await bad.next().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(FfmpegProcessError);
     expect((failure as FfmpegProcessError).message).toMatch(/bad: ffmpeg exited with code [1-9]/);

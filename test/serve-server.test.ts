@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGrayImage, preprocess } from '../src/camera/index.js';
+import { decodeImage, preprocess } from '../src/camera/index.js';
 import { startVirtualBoard, type VirtualBoard } from '../src/device/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import {
@@ -130,7 +130,7 @@ describe.runIf(runnable)('serve host', () => {
     // The JPEG a webcam would deliver: decoded on the host, then the same pipeline.
     const sim = new Simulator(loadArtifact(ARTIFACT));
     for (const [k, f] of frames.slice(0, 3).entries()) {
-      const img = await decodeGrayImage(f.jpeg);
+      const img = await decodeImage(f.jpeg);
       const pre = await preprocess({ ...img, timestampMs: 0, index: 0, source: 'jpeg' });
       const want = pre.kind === 'digit' ? Array.from(sim.classify(pre.pixels).logits) : null;
       tab.sendImage(100 + k, f.jpeg);

@@ -3,7 +3,7 @@ import { ffmpegInfo, type FfmpegInfo } from './ffmpeg.js';
 import type { Frame } from './frame.js';
 import { naturalCompare } from './natural-compare.js';
 import { runToCompletion } from './process-output.js';
-import { readRawGrayFrames, type DeliveryMode, type SpawnFunction } from './raw-frames.js';
+import { readRawFrames, type DeliveryMode, type SpawnFunction } from './raw-frames.js';
 
 export interface CameraDevice {
   /** What to pass as `device`: /dev/videoN (Linux), an index (macOS), a device name (Windows). */
@@ -123,11 +123,11 @@ export async function* cameraFrames(options: CameraOptions = {}): AsyncGenerator
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
     ...cameraInputArgs(platform, device, width, height, fps),
-    '-map', '0:v:0', '-vf', `scale=${width}:${height}:flags=area`, '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1',
+    '-map', '0:v:0', '-vf', `scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
   ];
   const start = performance.now();
-  yield* readRawGrayFrames({
-    ffmpegPath: ffmpeg.path, args, width, height, source: `camera:${device}`,
+  yield* readRawFrames({
+    ffmpegPath: ffmpeg.path, args, pixelFormat: 'rgb24', width, height, source: `camera:${device}`,
     timestampMs: () => performance.now() - start, mode: options.mode ?? 'latest', signal: options.signal, spawn: options.spawn,
   });
 }

@@ -68,11 +68,29 @@ function readFolder(dir: string, spec: string): string[] {
   }
 }
 
-/** Decodes any image sharp reads to 8-bit gray, honouring EXIF orientation and flattening transparency onto white. */
-export async function decodeGrayImage(input: string | Buffer): Promise<{ gray: Uint8Array; width: number; height: number }> {
-  const { data, info } = await sharp(input).rotate().flatten({ background: '#ffffff' }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1) throw new Error(`${typeof input === 'string' ? input : 'image'}: decoded to ${info.channels} channels, expected 1`);
-  return { gray: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+/**
+ * Decodes any image sharp reads, honouring EXIF orientation and flattening transparency onto white: 8-bit gray,
+ * plus interleaved RGB when the image has colour, so preprocessing can read the ink from the channel with most
+ * contrast (as for live camera frames).
+ */
+export async function decodeImage(input: string | Buffer): Promise<{ gray: Uint8Array; rgb?: Uint8Array; width: number; height: number }> {
+  const what = typeof input === 'string' ? input : 'image';
+  const base = sharp(input).rotate().flatten({ background: '#ffffff' });
+  const { channels } = await base.clone().metadata();
+  if (channels !== undefined && channels <= 2) {
+    const { data, info } = await base.toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new Error(`${what}: decoded to ${info.channels} channels, expected 1`);
+    return { gray: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  }
+  const { data, info } = await base.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`${what}: decoded to ${info.channels} channels, expected 3`);
+  const raw = { raw: { width: info.width, height: info.height, channels: 3 as const } };
+  const gray = await sharp(data, raw).toColourspace('b-w').raw().toBuffer();
+  return {
+    gray: new Uint8Array(gray.buffer, gray.byteOffset, gray.length),
+    rgb: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width, height: info.height,
+  };
 }
 
 export interface ImageSourceOptions {
@@ -95,7 +113,7 @@ export async function* imageFrames(spec: string, options: ImageSourceOptions = {
     const file = files[index];
     let image;
     try {
-      image = await decodeGrayImage(file);
+      image = await decodeImage(file);
     } catch (e) {
       const message = `image ${file}: cannot decode: ${(e as Error).message}`;
       if (!options.onUnreadable) throw new Error(message);

@@ -19,7 +19,7 @@
  */
 export { abortError, type Frame, type FrameSource, type Polarity, type Rect } from './frame.js';
 export { ffmpegInfo, resolveFfmpeg, findOnPath, FfmpegNotFoundError, type FfmpegInfo, type FfmpegOrigin, type FfmpegLookup } from './ffmpeg.js';
-export { readRawGrayFrames, FfmpegProcessError, type DeliveryMode, type RawFrameReadOptions, type SpawnFunction } from './raw-frames.js';
+export { readRawFrames, lumaOfRgb, FfmpegProcessError, type DeliveryMode, type RawFrameReadOptions, type RawPixelFormat, type SpawnFunction } from './raw-frames.js';
 export { videoFrames, probeVideo, parseFfprobeJson, parseFfmpegBanner, type VideoProbe, type VideoSourceOptions } from './video-source.js';
 export { writeGrayVideo, VIDEO_EXTENSIONS, type VideoWriteOptions, type VideoWriteResult } from './video-writer.js';
 export {
@@ -27,7 +27,7 @@ export {
   type CameraDevice, type CameraOptions,
 } from './camera-source.js';
 export {
-  imageFrames, listImageFiles, labelFromFilename, decodeGrayImage, isGlobPattern, IMAGE_EXTENSIONS, type ImageSourceOptions,
+  imageFrames, listImageFiles, labelFromFilename, decodeImage, isGlobPattern, IMAGE_EXTENSIONS, type ImageSourceOptions,
 } from './image-source.js';
 export { naturalCompare } from './natural-compare.js';
 export { mnistFrames, type MnistFrameOptions } from './mnist-source.js';

@@ -23,10 +23,19 @@ export class FfmpegProcessError extends Error {
  */
 export type DeliveryMode = 'every' | 'latest';
 
+/**
+ * What ffmpeg writes: 'gray' (1 byte a pixel) or 'rgb24' (3, interleaved). Colour frames carry both `rgb` and
+ * their Rec. 601 luma as `gray`, so preprocessing can pick the channel with most ink–paper contrast (blue ink on
+ * yellow paper is faint in luma, strong in the red channel).
+ */
+export type RawPixelFormat = 'gray' | 'rgb24';
+
 export interface RawFrameReadOptions {
   readonly ffmpegPath: string;
-  /** Full argument list; it must write `-f rawvideo -pix_fmt gray` frames of width×height to stdout. */
+  /** Full argument list; it must write `-f rawvideo -pix_fmt <pixelFormat>` frames of width×height to stdout. */
   readonly args: readonly string[];
+  /** Default 'gray'; it must match the `-pix_fmt` in args. */
+  readonly pixelFormat?: RawPixelFormat;
   readonly width: number;
   readonly height: number;
   readonly source: string;
@@ -42,12 +51,21 @@ function describeCommand(path: string, args: readonly string[]): string {
   return [path, ...args].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ');
 }
 
+/** Rec. 601 luma of interleaved RGB, rounded: the weights preprocessing uses for the colour planes' luma. */
+export function lumaOfRgb(rgb: Uint8Array): Uint8Array {
+  const n = Math.floor(rgb.length / 3);
+  const gray = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 3) gray[i] = Math.round(0.299 * rgb[j] + 0.587 * rgb[j + 1] + 0.114 * rgb[j + 2]);
+  return gray;
+}
+
 /**
- * Runs ffmpeg and yields its raw gray frames. Memory stays bounded: one frame being filled plus at most one
+ * Runs ffmpeg and yields its raw frames. Memory stays bounded: one frame being filled plus at most one
  * finished frame waiting. Breaking out of the loop or aborting the signal kills ffmpeg and waits for it to exit.
  */
-export async function* readRawGrayFrames(o: RawFrameReadOptions): AsyncGenerator<Frame, void, undefined> {
-  const frameBytes = o.width * o.height;
+export async function* readRawFrames(o: RawFrameReadOptions): AsyncGenerator<Frame, void, undefined> {
+  const channels = (o.pixelFormat ?? 'gray') === 'rgb24' ? 3 : 1;
+  const frameBytes = o.width * o.height * channels;
   if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new TypeError(`${o.source}: frame size must be positive integers, got ${o.width}×${o.height}`);
   if (o.signal?.aborted) throw abortError(o.signal);
 
@@ -118,10 +136,11 @@ export async function* readRawGrayFrames(o: RawFrameReadOptions): AsyncGenerator
       while (ready === null && !pumpDone) await new Promise<void>((r) => { wakeConsumer = r; });
       if (o.signal?.aborted) throw abortError(o.signal);
       if (ready === null) break;
-      const frame: Frame = ready;
+      const raw: Frame = ready;
       ready = null;
       signalPump();
-      yield frame;
+      // Luma only for the frames delivered: in 'latest' mode most colour frames a slow consumer never sees.
+      yield channels === 3 ? { ...raw, gray: lumaOfRgb(raw.gray), rgb: raw.gray } : raw;
       if (o.signal?.aborted) throw abortError(o.signal);
     }
     await pump;

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { ffmpegInfo, type FfmpegInfo } from './ffmpeg.js';
 import type { Frame } from './frame.js';
 import { runToCompletion } from './process-output.js';
-import { readRawGrayFrames, type SpawnFunction } from './raw-frames.js';
+import { readRawFrames, type SpawnFunction } from './raw-frames.js';
 
 export interface VideoProbe {
   readonly width: number;
@@ -98,7 +98,7 @@ function checkSize(size: { width: number; height: number }, what: string): void 
 }
 
 /**
- * Decodes a video file to gray frames through an ffmpeg pipe (`-f rawvideo -pix_fmt gray`), one frame in memory
+ * Decodes a video file to colour frames (with their luma) through an ffmpeg pipe (`-f rawvideo -pix_fmt rgb24`), one frame in memory
  * at a time. Timestamps are nominal: index / fps. Breaking out of the loop or aborting kills ffmpeg.
  */
 export async function* videoFrames(file: string, options: VideoSourceOptions = {}): AsyncGenerator<Frame, void, undefined> {
@@ -112,10 +112,10 @@ export async function* videoFrames(file: string, options: VideoSourceOptions = {
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
     ...(options.realtime ? ['-re'] : []),
-    '-i', file, '-map', '0:v:0', '-vf', filters.join(','), '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1',
+    '-i', file, '-map', '0:v:0', '-vf', filters.join(','), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
   ];
-  yield* readRawGrayFrames({
-    ffmpegPath: ffmpeg.path, args, width: size.width, height: size.height, source: file,
+  yield* readRawFrames({
+    ffmpegPath: ffmpeg.path, args, pixelFormat: 'rgb24', width: size.width, height: size.height, source: file,
     timestampMs: (index) => (index * 1000) / fps, mode: 'every', signal: options.signal, spawn: options.spawn,
   });
 }

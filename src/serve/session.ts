@@ -9,7 +9,7 @@
  * `error` reply and touches nothing: not the steady answer, not the counters, not the queue.
  */
 import sharp from 'sharp';
-import { decodeGrayImage, preprocess, type Frame, type PreprocessOptions, type PreprocessResult } from '../camera/index.js';
+import { decodeImage, preprocess, type Frame, type PreprocessOptions, type PreprocessResult } from '../camera/index.js';
 import { Stabilizer, topConfidence } from '../cli/live/stabilizer.js';
 import { EngineUnavailableError, type EngineAnswer, type ServeEngine } from './engine.js';
 import type { FairScheduler } from './fair-scheduler.js';
@@ -233,11 +233,11 @@ export class Session {
     });
     if (!meta.width || !meta.height) throw new FrameFormatError('bad-image', 'image has no size', header.id);
     checkSize(meta.width, meta.height, this.o.limits, header.id);
-    const img = await decodeGrayImage(Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength)).catch((e: unknown) => {
+    const img = await decodeImage(Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength)).catch((e: unknown) => {
       throw new FrameFormatError('bad-image', `cannot decode the image: ${(e as Error).message}`, header.id);
     });
     checkSize(img.width, img.height, this.o.limits, header.id);
-    return { gray: img.gray, width: img.width, height: img.height, ...base };
+    return { gray: img.gray, ...(img.rgb ? { rgb: img.rgb } : {}), width: img.width, height: img.height, ...base };
   }
 }
 

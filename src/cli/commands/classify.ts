@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { decodeGrayImage, preprocess } from '../../camera/index.js';
+import { decodeImage, preprocess } from '../../camera/index.js';
 import { DigitBoard, startVirtualBoard, type ClassifyOutcome, type VirtualBoard } from '../../device/index.js';
 import { checkPortPath, CliError, intOption, type Command } from '../command.js';
 import { isArtifact } from '../engines.js';
@@ -15,7 +15,7 @@ type Prepared = { readonly file: string; readonly pixels: Uint8Array; readonly h
 export async function prepareImage(file: string): Promise<Prepared> {
   let image;
   try {
-    image = await decodeGrayImage(file);
+    image = await decodeImage(file);
   } catch (e) {
     return { file, error: `cannot decode: ${(e as Error).message}` };
   }
