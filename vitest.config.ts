@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 export const INTEGRATION_TESTS = [
   'test/board-*.test.ts',
   'test/cached-build.test.ts',
+  'test/camera-colour.test.ts',
   'test/camera-video.test.ts',
   'test/cli*.test.ts',
   'test/conv2d-backprop-filter.test.ts',

@@ -9,8 +9,10 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, test } from 'vitest';
 import { imageAt, loadDigitSet } from '../src/data/index.js';
 import { decodeImage, lumaOfRgb, preprocess, resolveFfmpeg, videoFrames, type Frame } from '../src/camera/index.js';
+import { toolsPresent } from './tools.js';
 
-const ffmpeg = await resolveFfmpeg().catch(() => null);
+const withFfmpeg = toolsPresent('colour video frames', ['ffmpeg', 'ffprobe']);
+const ffmpeg = withFfmpeg ? await resolveFfmpeg() : null;
 const scratch = mkdtempSync(path.join(tmpdir(), 'edge-digits-colour-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -79,7 +81,7 @@ describe('colour from every source', () => {
     expect(g.gray.length).toBe(WIDTH * HEIGHT);
   });
 
-  test.skipIf(!ffmpeg)('video (and so camera) frames arrive in colour, with their luma as gray', async () => {
+  test.skipIf(!withFfmpeg)('video (and so camera) frames arrive in colour, with their luma as gray', async () => {
     const png = path.join(scratch, 'still.png');
     await sharp(rgb, raw).png().toFile(png);
     const clip = path.join(scratch, 'clip.mkv');
