@@ -1,7 +1,10 @@
 """PyTorch anchor for bench/train.ts: the same layer list (the bench passes the preset as JSON), Adam, the same batch
 size and thread count, trained on the first N MNIST training images (no augmentation: it measures the framework's
-training speed). Prints one JSON object. Never part of npm test; needs Debian python3-torch."""
+training speed). Prints one JSON object: the pass's images/s, the images/s of each tenth of the pass (to tell a
+steady slow pass from one that another process interrupted), and the threading configuration torch runs with.
+Never part of npm test; needs Debian python3-torch."""
 import json
+import os
 import struct
 import sys
 import time
@@ -43,8 +46,11 @@ def build(layers):
 def main():
     cfg = json.loads(sys.argv[1])
     torch.set_num_threads(cfg['threads'])
+    torch.set_num_interop_threads(1)  # one training loop: no inter-op parallelism to use
+    if cfg.get('flushDenormal', True):
+        torch.set_flush_denormal(True)
     torch.manual_seed(1)
-    images = read_idx(cfg['images'])[:cfg['count']].float().div(255).unsqueeze(1)
+    images = read_idx(cfg['images'])[:cfg['count']].float().div(255).unsqueeze(1).contiguous()
     labels = read_idx(cfg['labels'])[:cfg['count']].long()
     model = build(cfg['layers'])
     model(images[:2])  # materialise the lazy dense layer
@@ -52,23 +58,35 @@ def main():
     loss_fn = nn.CrossEntropyLoss()
     bs = cfg['batchSize']
 
-    def epoch(n):
-        for s in range(0, n, bs):
-            opt.zero_grad()
-            loss = loss_fn(model(images[s:s + bs]), labels[s:s + bs])
-            loss.backward()
-            opt.step()
+    def step(s):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(images[s:s + bs]), labels[s:s + bs])
+        loss.backward()
+        opt.step()
 
-    epoch(min(len(images), bs * 4))  # warm-up
+    warm = cfg.get('warmupBatches', 20)
+    for i in range(warm):  # warm-up: oneDNN primitives, allocator caches, OpenMP pool
+        step((i * bs) % max(1, len(images) - bs))
+    starts = list(range(0, len(images), bs))
+    tenths = []
     t0 = time.perf_counter()
     c0 = time.process_time()
-    epoch(len(images))
+    mark, done_mark = t0, 0
+    for k, s in enumerate(starts):
+        step(s)
+        if (k + 1) % max(1, len(starts) // 10) == 0 or k == len(starts) - 1:
+            now = time.perf_counter()
+            done = min(len(images), s + bs)
+            tenths.append(round((done - done_mark) / (now - mark), 1))
+            mark, done_mark = now, done
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     print(json.dumps({
         'threads': cfg['threads'], 'images': len(images), 'batchSize': bs, 'seconds': seconds, 'cpuSeconds': cpu,
-        'samplesPerSecond': len(images) / seconds, 'params': sum(p.numel() for p in model.parameters()),
-        'torch': torch.__version__,
+        'samplesPerSecond': len(images) / seconds, 'tenths': tenths, 'params': sum(p.numel() for p in model.parameters()),
+        'torch': torch.__version__, 'numThreads': torch.get_num_threads(), 'interopThreads': torch.get_num_interop_threads(),
+        'mkldnn': torch.backends.mkldnn.is_available(), 'flushDenormal': cfg.get('flushDenormal', True), 'warmupBatches': warm,
+        'env': {k: os.environ[k] for k in ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'OMP_PROC_BIND', 'MKL_NUM_THREADS') if k in os.environ},
     }))
 
 

@@ -119,7 +119,7 @@ describe('a run that fails exits 1', () => {
   it('a diverging training stops with a clear message, and writes no model', async () => {
     const out = path.join(tmp, 'diverged');
     const r = await cli('train', '--limit', '1000', '--test-limit', '100', '--epochs', '1', '--batch-size', '16', '--lr', '10', '--augment', 'off', '--out', out);
-    expectError(r, 1, /^training diverged: the loss (is NaN|is Infinity|stayed above its starting [\d.]+ for 20 batches \(now .+ at batch \d+\)|is NaN in epoch \d+|of epoch \d+ \(mean .+\) stayed above its starting [\d.]+); lower the learning rate \(now 10\)$/, { onlyLine: false });
+    expectError(r, 1, /^training diverged: the loss (is (NaN|Infinity) at batch \d+|stayed above its starting [\d.]+ for 20 batches \(now .+ at batch \d+\)); lower the learning rate \(now 10\)$/, { onlyLine: false });
     expect(() => readFileSync(path.join(out, 'model.json'))).toThrow();
   }, 120_000);
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_AUGMENT, loadDigitSet, type DigitSet } from '../src/data/index.js';
+import { createRng, DEFAULT_AUGMENT, loadDigitSet, type DigitSet } from '../src/data/index.js';
+import { GradientStepper } from '../src/train/step.js';
 import {
   buildModel, EpochProgress, evaluateFloat, getPreset, layerCosts, learningRateAt, loadModel, modelCost, modelHash,
   predictFloatLogits, PRESETS, saveModel, selectBackend, trainModel, type TrainResult,
@@ -158,6 +159,42 @@ describe('trainModel on the wasm backend', () => {
     expect(diff).toBeLessThan(0.05);
   }, 120_000);
 
+  it('divergence: the same per-batch rule with and without workers (1 worker stops at the same batch as this thread)', async () => {
+    const small = loadDigitSet('mnist:train', 2000);
+    const few = loadDigitSet('mnist:test', 50);
+    const o = { lr: 10, batch: 16, seed: 3 };
+    const failure = (workers?: number): Promise<string> => silentTraining('cnn', small, few, { ...o, workers }).then(
+      () => 'trained without diverging',
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
+    const perBatch = /^TrainingDivergedError: training diverged: the loss (is (NaN|Infinity) at batch \d+|stayed above its starting [\d.]+ for 20 batches \(now .+ at batch \d+\)); lower the learning rate \(now 10\)$/;
+    const inThread = await failure();
+    expect(inThread).toMatch(perBatch);
+    // One replica sees the bits this thread sees, so the guard stops it at the same batch with the same message.
+    expect(await failure(1)).toBe(inThread);
+    expect(await failure(2)).toMatch(perBatch);
+  }, 120_000);
+
+  it('weight EMA: the moving average is what is evaluated and returned, the same bits with 1 worker as in this thread', async () => {
+    const small = loadDigitSet('mnist:train', 1200);
+    const few = loadDigitSet('mnist:test', 200);
+    const run = (workers: number | undefined, emaDecay: number): Promise<TrainResult> => trainModel({
+      preset: getPreset('cnn'), epochs: 1, batchSize: 50, learningRate: 3e-3, seed: 5, augment: null, emaDecay,
+      train: small, test: few, progress: { write: () => undefined }, workers,
+    });
+    const raw = await run(undefined, 0);
+    const ema = await run(undefined, 0.99);
+    expect(evaluateFloat(ema.model, few)).toEqual(ema.test); // the reported accuracy is the averaged model's
+    const rawW = flatWeights(raw);
+    const emaW = flatWeights(ema);
+    expect(emaW).not.toEqual(rawW);
+    expect(Math.max(...emaW.map((v, i) => Math.abs(v - rawW[i])))).toBeLessThan(0.2); // an average of nearby points
+    const two = await run(2, 0.99);
+    expect(evaluateFloat(two.model, few)).toEqual(two.test); // the workers evaluate the average too
+    two.model.dispose();
+    expect(flatWeights(await run(1, 0.99))).toEqual(emaW);
+  }, 120_000);
+
   it('a short last batch smaller than the worker count still trains (a replica with no share adds zeros)', async () => {
     const seven = loadDigitSet('mnist:train', 7);
     const r = await silentTraining('mlp', seven, loadDigitSet('mnist:test', 10), { lr: 1e-3, batch: 6, seed: 1, workers: 3 });
@@ -201,5 +238,33 @@ describe('EpochProgress', () => {
     bar.finish('ok');
     expect(out[0].startsWith('\re [')).toBe(true);
     expect(out[out.length - 1]).toBe('\re ok\x1b[K\n');
+  });
+});
+
+describe('GradientStepper weight EMA', () => {
+  it('follows ema ← d·ema + (1−d)·w with d = min(decay, (1+t)/(10+t)) after every step; training weights untouched', async () => {
+    await tf.setBackend('cpu');
+    const layers = getPreset('mlp').layers;
+    const plain = new GradientStepper(layers, 9, 0, 0);
+    const avg = new GradientStepper(layers, 9, 0, 0.9);
+    const flat = (ws: Float32Array[]): Float32Array => Float32Array.from(ws.flatMap((w) => Array.from(w)));
+    const expected = flat(avg.weightValues()); // float32, as the stepper keeps it
+    const rng = createRng(4);
+    const g = new Float32Array(plain.size);
+    for (let t = 1; t <= 30; t++) {
+      for (let i = 0; i < g.length; i++) g[i] = rng() - 0.5;
+      plain.apply(g, 1e-2);
+      avg.apply(g, 1e-2);
+      const w = flat(avg.weightValues());
+      expect(w).toEqual(flat(plain.weightValues())); // the average never feeds back into training
+      const d = Math.min(0.9, (1 + t) / (10 + t));
+      for (let i = 0; i < w.length; i++) expected[i] = d * expected[i] + (1 - d) * w[i];
+    }
+    expect(flat(avg.evaluationWeightValues())).toEqual(expected);
+    expect(flat(avg.weightValues())).toEqual(flat(plain.weightValues())); // evaluation put the trained weights back
+    expect(flat(plain.evaluationWeightValues())).toEqual(flat(plain.weightValues())); // no EMA: the trained weights
+    expect(flat(avg.finish().getWeights().map((t) => t.dataSync() as Float32Array))).toEqual(expected);
+    plain.model.dispose();
+    avg.model.dispose();
   });
 });

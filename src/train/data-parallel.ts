@@ -37,6 +37,7 @@ export class DataParallelTrainer {
   private closing = false;
   private waiters: Array<{ type: FromWorker['type']; got: Map<number, FromWorker>; resolve: (m: FromWorker[]) => void; reject: (e: Error) => void }> = [];
   private progressHandler: ((m: Extract<FromWorker, { type: 'progress' }>) => void) | null = null;
+  private lossHandler: ((m: Extract<FromWorker, { type: 'loss' }>) => void) | null = null;
 
   private constructor(private readonly c: ParallelConfig, gradientSize: number) {
     const W = c.workers;
@@ -44,10 +45,10 @@ export class DataParallelTrainer {
     this.ctrl = new Int32Array(barrier);
     const base = {
       workers: W, layers: c.layers, seed: c.seed, epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
-      labelSmoothing: c.labelSmoothing, augment: c.augment,
+      labelSmoothing: c.labelSmoothing, emaDecay: c.emaDecay, augment: c.augment,
       trainImages: shared(c.train.images), trainLabels: shared(c.train.labels), trainCount: c.train.count,
       testImages: shared(c.test.images), testCount: c.test.count,
-      gradients: new SharedArrayBuffer(2 * W * gradientSize * 4), barrier,
+      gradients: new SharedArrayBuffer(2 * W * gradientSize * 4), losses: new SharedArrayBuffer(2 * W * 8), barrier,
     };
     const entry = new URL('./train-worker-bootstrap.mjs', import.meta.url);
     for (let rank = 0; rank < W; rank++) {
@@ -77,6 +78,19 @@ export class DataParallelTrainer {
     this.progressHandler = h;
   }
 
+  /** h sees every step's global mean loss, in step order, before the epoch that holds the step resolves. */
+  onLoss(h: (m: Extract<FromWorker, { type: 'loss' }>) => void): void {
+    this.lossHandler = h;
+  }
+
+  /**
+   * Stops the run with `reason`: the replicas' next barrier throws (they stop within a step), and the pending and
+   * every later call rejects with `reason`.
+   */
+  stop(reason: Error): void {
+    this.fail(reason);
+  }
+
   private onMessage(m: FromWorker): void {
     if (m.type === 'error') {
       this.fail(new Error(`training worker ${m.rank}: ${m.message}`));
@@ -84,6 +98,10 @@ export class DataParallelTrainer {
     }
     if (m.type === 'progress') {
       this.progressHandler?.(m);
+      return;
+    }
+    if (m.type === 'loss') {
+      this.lossHandler?.(m);
       return;
     }
     const w = this.waiters.find((x) => x.type === m.type);

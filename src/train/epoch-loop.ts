@@ -15,11 +15,13 @@ export interface ReplicaPlan {
   readonly workers: number;
   readonly rank: number;
   /**
-   * Given this replica's gradient for global step `step` (already scaled by its share of the batch), returns the
-   * gradient every replica applies: the sum over replicas in rank order (the local one itself when alone).
+   * Given this replica's gradient for global step `step` (already scaled by its share of the batch) and its share's
+   * loss sum, returns what every replica applies and sees: the sums over replicas in rank order (its own when alone).
    */
-  readonly exchange: (local: Float32Array, step: number) => Float32Array;
+  readonly exchange: (local: Float32Array, lossSum: number, step: number) => StepExchange;
 }
+
+export interface StepExchange { readonly gradient: Float32Array; readonly lossSum: number }
 
 export interface EpochStats { lossSum: number; correct: number; seen: number; learningRate: number }
 
@@ -27,8 +29,11 @@ export function stepsPerEpoch(count: number, batchSize: number): number {
   return Math.ceil(count / batchSize);
 }
 
-/** Runs this replica's share of every step of one epoch (1-based); `onStep` sees the global samples done. */
-export function runEpoch(p: ReplicaPlan, epoch: number, onStep?: (globalDone: number, local: EpochStats) => void): EpochStats {
+/**
+ * Runs this replica's share of every step of one epoch (1-based); `onStep` sees the global samples done, this
+ * replica's running stats and the global batch's mean loss (what the divergence guard watches).
+ */
+export function runEpoch(p: ReplicaPlan, epoch: number, onStep?: (globalDone: number, local: EpochStats, batchLoss: number) => void): EpochStats {
   const steps = stepsPerEpoch(p.train.count, p.batchSize);
   const totalSteps = steps * p.epochs;
   const order = epochOrder(p.seed, epoch, p.train.count);
@@ -45,12 +50,13 @@ export function runEpoch(p: ReplicaPlan, epoch: number, onStep?: (globalDone: nu
     const r = p.stepper.gradients(x, labels, e - s, (e - s) / n, local);
     const step = (epoch - 1) * steps + b;
     const lr = learningRateAt(p.learningRate, step, totalSteps);
-    p.stepper.apply(p.exchange(local, step), lr);
+    const exchanged = p.exchange(local, r.lossSum, step);
+    p.stepper.apply(exchanged.gradient, lr);
     stats.lossSum += r.lossSum;
     stats.correct += r.correct;
     stats.seen += e - s;
     stats.learningRate = lr;
-    onStep?.(start + n, stats);
+    onStep?.(start + n, stats, exchanged.lossSum / n);
   }
   return stats;
 }

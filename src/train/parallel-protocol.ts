@@ -10,6 +10,8 @@ export interface ReplicaSettings {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly labelSmoothing: number;
+  /** Weight moving-average decay (0 = none); see GradientStepper. */
+  readonly emaDecay: number;
   readonly augment: AugmentOptions | null;
 }
 
@@ -23,6 +25,8 @@ export interface WorkerInit extends ReplicaSettings {
   readonly testCount: number;
   /** 2 (double-buffered by step parity) × workers × gradient size float32s. */
   readonly gradients: SharedArrayBuffer;
+  /** 2 (by step parity) × workers float64s: each replica's loss sum for the step, summed like the gradients. */
+  readonly losses: SharedArrayBuffer;
   readonly barrier: SharedArrayBuffer;
 }
 
@@ -31,6 +35,8 @@ export type ToWorker = { type: 'epoch'; epoch: number } | { type: 'weights' } | 
 export type FromWorker =
   | { type: 'ready'; rank: number; backend: string; gradientSize: number }
   | { type: 'progress'; rank: number; done: number; lossSum: number; correct: number; seen: number }
+  /** Every step, from rank 0: the global batch's mean loss, for the main thread's divergence guard. */
+  | { type: 'loss'; rank: number; step: number; loss: number }
   | {
     type: 'epoch'; rank: number; epoch: number; lossSum: number; correct: number; seen: number; learningRate: number;
     testPredictions: Uint8Array; weightsHash: string; seconds: number;

@@ -47,8 +47,16 @@ export class GradientStepper {
   private readonly optimizer: FlatAdam;
   /** The trainable weights, flat in `vars` order: Adam updates these and writes them back to the variables. */
   private readonly flatWeights: Float32Array;
+  /** Exponential moving average of flatWeights (null without EMA): what evaluation and the final model use. */
+  private readonly emaWeights: Float32Array | null;
+  private updates = 0;
 
-  constructor(layers: readonly LayerSpec[], seed: number, private readonly labelSmoothing = 0) {
+  /**
+   * emaDecay > 0 keeps an exponential moving average of the weights, updated after every step with the decay
+   * min(emaDecay, (1 + t) / (10 + t)) at update t (TensorFlow's ExponentialMovingAverage with num_updates, so the
+   * average does not start out dominated by the random initial weights).
+   */
+  constructor(layers: readonly LayerSpec[], seed: number, private readonly labelSmoothing = 0, private readonly emaDecay = 0) {
     this.model = buildModel(layers, seed);
     // LayerVariable.read() is the tf.Variable the optimizer updates by name.
     this.vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -60,6 +68,7 @@ export class GradientStepper {
       this.flatWeights.set(v.dataSync() as Float32Array, off);
       off += v.size;
     }
+    this.emaWeights = emaDecay > 0 ? Float32Array.from(this.flatWeights) : null;
   }
 
   /**
@@ -99,17 +108,53 @@ export class GradientStepper {
 
   apply(flat: Float32Array, lr: number): void {
     this.optimizer.update(this.flatWeights, flat, lr);
+    const ema = this.emaWeights;
+    if (ema) {
+      this.updates++;
+      const d = Math.min(this.emaDecay, (1 + this.updates) / (10 + this.updates));
+      const w = this.flatWeights;
+      for (let i = 0; i < w.length; i++) ema[i] = d * ema[i] + (1 - d) * w[i];
+    }
+    this.load(this.flatWeights);
+  }
+
+  private load(flat: Float32Array): void {
     let off = 0;
     for (const v of this.vars) {
       // slice, not subarray: the cpu backend keeps the array it is given, and flatWeights changes every step.
-      tf.tidy(() => v.assign(tf.tensor(this.flatWeights.slice(off, off + v.size), v.shape)));
+      tf.tidy(() => v.assign(tf.tensor(flat.slice(off, off + v.size), v.shape)));
       off += v.size;
     }
   }
 
-  /** The weights in model.getWeights() order, as plain arrays (what a replica sends back). */
+  /**
+   * Runs f with the model holding the weights a user gets (the moving average when there is one, else the trained
+   * weights), then puts the trained weights back so training can go on.
+   */
+  withEvaluationWeights<T>(f: (model: tf.Sequential) => T): T {
+    if (!this.emaWeights) return f(this.model);
+    this.load(this.emaWeights);
+    try {
+      return f(this.model);
+    } finally {
+      this.load(this.flatWeights);
+    }
+  }
+
+  /** The weights being trained, in model.getWeights() order, as plain arrays (what the replicas hash). */
   weightValues(): Float32Array[] {
     return this.model.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array));
+  }
+
+  /** The weights a user gets (moving average, or trained), in model.getWeights() order. */
+  evaluationWeightValues(): Float32Array[] {
+    return this.withEvaluationWeights(() => this.weightValues());
+  }
+
+  /** Leaves the model holding its evaluation weights for good (the end of training). */
+  finish(): tf.Sequential {
+    if (this.emaWeights) this.load(this.emaWeights);
+    return this.model;
   }
 
   dispose(): void {

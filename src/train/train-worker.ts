@@ -9,7 +9,7 @@ import { argmax } from '../data/index.js';
 import { selectBackend } from './backend.js';
 import { shardRange } from './batches.js';
 import { barrierWait } from './barrier.js';
-import { runEpoch, type ReplicaPlan } from './epoch-loop.js';
+import { runEpoch, stepsPerEpoch, type ReplicaPlan, type StepExchange } from './epoch-loop.js';
 import type { FromWorker, ToWorker, WorkerInit } from './parallel-protocol.js';
 import { predictFloatLogits } from './predict.js';
 import { GradientStepper, weightsHash } from './step.js';
@@ -22,24 +22,32 @@ const send = (m: FromWorker): void => port.postMessage(m);
 async function main(): Promise<void> {
   const backend = await selectBackend('wasm');
   tf.enableProdMode();
-  const stepper = new GradientStepper(init.layers, init.seed, init.labelSmoothing);
+  const stepper = new GradientStepper(init.layers, init.seed, init.labelSmoothing, init.emaDecay);
   const size = stepper.size;
   const slots = new Float32Array(init.gradients);
   const ctrl = new Int32Array(init.barrier);
+  const losses = new Float64Array(init.losses);
   const summed = new Float32Array(size);
   const W = init.workers;
-  const exchange = (local: Float32Array, step: number): Float32Array => {
-    if (W === 1) return local;
-    const base = (step & 1) * W * size;
+  const exchange = (local: Float32Array, lossSum: number, step: number): StepExchange => {
+    if (W === 1) {
+      barrierWait(ctrl, 1); // alone there is nobody to wait for, but the main thread may have stopped the run
+      return { gradient: local, lossSum };
+    }
+    const parity = step & 1;
+    const base = parity * W * size;
     slots.set(local, base + init.rank * size);
+    losses[parity * W + init.rank] = lossSum;
     barrierWait(ctrl, W);
     // Every replica sums the same slots in the same rank order, so all get the same bits.
     summed.set(slots.subarray(base, base + size));
+    let loss = losses[parity * W];
     for (let r = 1; r < W; r++) {
       const off = base + r * size;
       for (let i = 0; i < size; i++) summed[i] += slots[off + i];
+      loss += losses[parity * W + r];
     }
-    return summed;
+    return { gradient: summed, lossSum: loss };
   };
   const train = { images: new Uint8Array(init.trainImages), labels: new Uint8Array(init.trainLabels), count: init.trainCount };
   const testImages = new Uint8Array(init.testImages);
@@ -53,16 +61,19 @@ async function main(): Promise<void> {
       if (m.type === 'epoch') {
         const t0 = performance.now();
         let lastReport = 0;
-        const stats = runEpoch(plan, m.epoch, (done, s) => {
+        let step = (m.epoch - 1) * stepsPerEpoch(train.count, init.batchSize);
+        const stats = runEpoch(plan, m.epoch, (done, s, batchLoss) => {
+          if (init.rank !== 0) return;
+          send({ type: 'loss', rank: 0, step: step++, loss: batchLoss });
           const now = performance.now();
-          if (init.rank === 0 && now - lastReport > 250) {
+          if (now - lastReport > 250) {
             lastReport = now;
             send({ type: 'progress', rank: 0, done, lossSum: s.lossSum, correct: s.correct, seen: s.seen });
           }
         });
         const seconds = (performance.now() - t0) / 1000;
         const [from, to] = shardRange(init.testCount, W, init.rank);
-        const logits = predictFloatLogits(stepper.model, testImages.subarray(from * 784, to * 784), to - from);
+        const logits = stepper.withEvaluationWeights((model) => predictFloatLogits(model, testImages.subarray(from * 784, to * 784), to - from));
         const testPredictions = new Uint8Array(to - from);
         for (let i = 0; i < to - from; i++) testPredictions[i] = argmax(logits, i * 10, 10);
         send({
@@ -70,7 +81,7 @@ async function main(): Promise<void> {
           weightsHash: weightsHash(stepper.weightValues()),
         });
       } else if (m.type === 'weights') {
-        send({ type: 'weights', rank: init.rank, values: stepper.weightValues() });
+        send({ type: 'weights', rank: init.rank, values: stepper.evaluationWeightValues() });
       } else {
         stepper.dispose();
         port.close();

@@ -8,7 +8,7 @@ import { buildModel } from './model.js';
 import { predictFloatLogits } from './predict.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { modelCost, type Preset } from './presets.js';
-import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard, TrainingDivergedError } from './divergence.js';
+import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard } from './divergence.js';
 import { GradientStepper } from './step.js';
 
 export interface TrainOptions {
@@ -28,6 +28,8 @@ export interface TrainOptions {
   readonly workers?: number;
   /** Label smoothing of the cross-entropy loss (0 = none). */
   readonly labelSmoothing?: number;
+  /** Decay of the exponential moving average of the weights that is evaluated and returned (0 or absent = none). */
+  readonly emaDecay?: number;
   /** Test accuracy whose first crossing is reported as time-to-accuracy (default 0.994). */
   readonly targetAccuracy?: number;
 }
@@ -88,36 +90,29 @@ interface EpochRunner {
   close(): Promise<void>;
 }
 
-/** The divergence guard fed from cumulative epoch stats: the mean loss of the samples since the previous report. */
-function lossWatcher(o: TrainOptions): (lossSum: number, seen: number) => void {
-  const guard = new DivergenceGuard(DEFAULT_DIVERGENCE_PATIENCE, `lower the learning rate (now ${o.learningRate})`);
-  let last = { lossSum: 0, seen: 0 };
-  return (lossSum, seen) => {
-    if (seen < last.seen) last = { lossSum: 0, seen: 0 }; // a new epoch restarts the sums
-    if (seen === last.seen) return;
-    guard.observe((lossSum - last.lossSum) / (seen - last.seen));
-    last = { lossSum, seen };
-  };
+/** One rule for both runners: every global batch's mean loss goes through the same guard, in step order. */
+function divergenceGuard(o: TrainOptions): DivergenceGuard {
+  return new DivergenceGuard(DEFAULT_DIVERGENCE_PATIENCE, `lower the learning rate (now ${o.learningRate})`);
 }
 
 function inProcessRunner(o: TrainOptions): EpochRunner {
-  const watch = lossWatcher(o);
-  const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0);
+  const guard = divergenceGuard(o);
+  const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0, o.emaDecay ?? 0);
   const plan = {
     stepper, train: o.train, augment: o.augment, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate,
-    epochs: o.epochs, workers: 1, rank: 0, exchange: (g: Float32Array) => g,
+    epochs: o.epochs, workers: 1, rank: 0, exchange: (gradient: Float32Array, lossSum: number) => ({ gradient, lossSum }),
   };
   return {
     async epoch(epoch, bar, startedAt) {
       const t0 = Date.now();
-      const stats = runEpoch(plan, epoch, (done, s) => {
-        watch(s.lossSum, s.seen); // throws TrainingDivergedError out of the epoch at once
+      const stats = runEpoch(plan, epoch, (done, s, batchLoss) => {
+        guard.observe(batchLoss); // throws TrainingDivergedError out of the epoch at once
         bar.update({ done, total: o.train.count, loss: s.lossSum / s.seen, accuracy: s.correct / s.seen, startedAt });
       });
       const trainSeconds = (Date.now() - t0) / 1000;
-      return { stats, trainSeconds, test: evaluateFloat(stepper.model, o.test) };
+      return { stats, trainSeconds, test: stepper.withEvaluationWeights((m) => evaluateFloat(m, o.test)) };
     },
-    async finalModel() { return stepper.model; },
+    async finalModel() { return stepper.finish(); },
     async close() { stepper.dispose(); },
   };
 }
@@ -125,20 +120,20 @@ function inProcessRunner(o: TrainOptions): EpochRunner {
 async function parallelRunner(o: TrainOptions, workers: number, gradientSize: number): Promise<EpochRunner> {
   const t = await DataParallelTrainer.start({
     layers: o.preset.layers, workers, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
-    labelSmoothing: o.labelSmoothing ?? 0, augment: o.augment, train: o.train, test: o.test,
+    labelSmoothing: o.labelSmoothing ?? 0, emaDecay: o.emaDecay ?? 0, augment: o.augment, train: o.train, test: o.test,
   }, gradientSize);
   let bar: EpochProgress | null = null;
   let startedAt = 0;
-  const watch = lossWatcher(o);
-  // A throw inside a worker's message event would escape every caller: remember the divergence and raise it when
-  // the epoch returns (the replicas finish the epoch they are in; a NaN loss costs at most that one epoch).
-  let diverged: Error | null = null;
-  let firstLoss: number | null = null;
+  const guard = divergenceGuard(o);
+  // Rank 0 posts every step's global batch loss. A throw inside a worker's message event would escape every caller,
+  // so a divergence stops the trainer instead: the replicas stop at their next step's barrier and the pending epoch
+  // rejects with the guard's TrainingDivergedError.
+  let stopped = false;
+  t.onLoss((m) => {
+    if (stopped) return;
+    try { guard.observe(m.loss); } catch (e) { stopped = true; t.stop(e as Error); }
+  });
   t.onProgress((m) => {
-    if (firstLoss === null && m.seen > 0) firstLoss = m.lossSum / m.seen;
-    if (!diverged) {
-      try { watch(m.lossSum, m.seen); } catch (e) { diverged = e as Error; }
-    }
     bar?.update({ done: m.done, total: o.train.count, loss: m.lossSum / Math.max(1, m.seen), accuracy: m.correct / Math.max(1, m.seen), startedAt });
   });
   return {
@@ -146,15 +141,6 @@ async function parallelRunner(o: TrainOptions, workers: number, gradientSize: nu
       bar = b;
       startedAt = s;
       const r = await t.epoch(epoch);
-      if (diverged) throw diverged;
-      // Progress reports are sparse, so the per-batch rule may see too few of them: the epoch's mean loss must also
-      // end below the run's first reported loss (a healthy epoch always does) and be finite.
-      const mean = r.lossSum / Math.max(1, r.seen);
-      if (!Number.isFinite(mean)) throw new TrainingDivergedError(`training diverged: the loss is ${mean} in epoch ${epoch}; lower the learning rate (now ${o.learningRate})`);
-      const steps = Math.ceil(o.train.count / o.batchSize);
-      if (firstLoss !== null && steps >= DEFAULT_DIVERGENCE_PATIENCE && mean > firstLoss) {
-        throw new TrainingDivergedError(`training diverged: the loss of epoch ${epoch} (mean ${mean.toPrecision(4)}) stayed above its starting ${firstLoss.toFixed(4)}; lower the learning rate (now ${o.learningRate})`);
-      }
       return {
         stats: { lossSum: r.lossSum, correct: r.correct, seen: r.seen, learningRate: r.learningRate },
         trainSeconds: r.trainSeconds, test: classificationReport(o.test.labels, r.testPredictions),

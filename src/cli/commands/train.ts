@@ -86,9 +86,9 @@ export const trainCommand: Command = {
     const params = costs.reduce((a, c) => a + c.params, 0);
     const macs = costs.reduce((a, c) => a + c.macs, 0);
     log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? 'on' : 'off'}, seed ${seed}\n`);
-    const labelSmoothing = preset.defaults.labelSmoothing;
+    const { labelSmoothing, emaDecay } = preset.defaults;
     const result = await trainModel({
-      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test, workers, labelSmoothing,
+      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test, workers, labelSmoothing, emaDecay,
       progress: { write: (s) => log.write(s), isTTY: Boolean(log.isTTY) },
     });
     const report = {
@@ -97,7 +97,7 @@ export const trainCommand: Command = {
       layers: preset.layers.map((l, i) => ({ ...l, outShape: costs[i].outShape, params: costs[i].params, macs: costs[i].macs })),
       params, macs,
       backend: backend.name,
-      workers, seed, epochs, batchSize, learningRate, labelSmoothing,
+      workers, seed, epochs, batchSize, learningRate, labelSmoothing, emaDecay,
       augment: augmentOn ? DEFAULT_AUGMENT : null,
       trainData: train.source, trainImages: train.count, testData: test.source, testImages: test.count,
       wallSeconds: Number(result.wallSeconds.toFixed(1)),

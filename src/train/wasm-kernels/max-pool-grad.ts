@@ -30,6 +30,10 @@ export function maxPoolGradJs(dy: tf.TensorInfo, input: tf.TensorInfo, a: MaxPoo
   const fw = info.effectiveFilterWidth;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
+  if (fh === 2 && fw === 2 && info.strideHeight === 2 && info.strideWidth === 2 && top === 0 && left === 0 && 2 * OH <= H && 2 * OW <= W) {
+    maxPool2x2GradInto(x, g, dx, batchSize, H, W, C, OH, OW);
+    return out;
+  }
   let gi = 0;
   for (let b = 0; b < batchSize; b++) {
     const xb = b * H * W * C;
@@ -54,4 +58,32 @@ export function maxPoolGradJs(dy: tf.TensorInfo, input: tf.TensorInfo, a: MaxPoo
     }
   }
   return out;
+}
+
+/**
+ * The cnn preset's case, 2×2 windows at stride 2 inside the input: the same comparisons in the same order as the
+ * general loop (first strictly-largest of (r,c), (r,c+1), (r+1,c), (r+1,c+1)), unrolled; windows do not overlap.
+ */
+function maxPool2x2GradInto(
+  x: Float32Array, g: Float32Array, dx: Float32Array, batch: number, H: number, W: number, C: number, OH: number, OW: number,
+): void {
+  const rowStep = W * C;
+  let gi = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const i00 = b * H * rowStep + 2 * oh * rowStep + 2 * ow * C;
+        for (let d = 0; d < C; d++, gi++) {
+          const p = i00 + d;
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          if (x[p] > best) { best = x[p]; at = p; }
+          if (x[p + C] > best) { best = x[p + C]; at = p + C; }
+          if (x[p + rowStep] > best) { best = x[p + rowStep]; at = p + rowStep; }
+          if (x[p + rowStep + C] > best) at = p + rowStep + C;
+          if (at >= 0) dx[at] += g[gi];
+        }
+      }
+    }
+  }
 }
