@@ -38,6 +38,18 @@ typedef struct {
   int32_t channels;         /* sums per window: the group */
 } ed_conv_window;
 
+/* A conv's window geometry over its input, `unit` bytes per input value (1: int8; 2: the DSP's widened halfwords). */
+ED_ALWAYS_INLINE void ed_conv_window_init(ed_conv_window *w, const ed_conv2d_params *p, const int32_t *weights, int32_t unit,
+                                        int32_t channels) {
+  w->weights = weights;
+  w->run = unit * p->kernel_w * p->in_c;
+  w->skip = unit * p->in_w * p->in_c - w->run;
+  w->rows = p->kernel_h;
+  w->col_step = unit * p->stride_w * p->in_c;
+  w->row_step = unit * p->stride_h * p->in_w * p->in_c;
+  w->channels = channels;
+}
+
 /*
  * sums[channels * k + j] = channel j's sum (no bias) over window k < count, the windows `step` bytes apart from x;
  * with combine, the max of that and what sums[] holds (a pool's later windows).
@@ -197,15 +209,9 @@ ED_KERNEL void ed_conv2d_s8_packed(const ed_conv2d_params *p, const int8_t *rest
   const int32_t taps = p->kernel_h * p->kernel_w * p->in_c;
   ed_conv_window w;
   int32_t c0;
-  w.weights = p->packed;
-  w.run = p->kernel_w * p->in_c;
-  w.skip = p->in_w * p->in_c - w.run;
-  w.rows = p->kernel_h;
-  w.col_step = p->stride_w * p->in_c;
-  w.row_step = p->stride_h * p->in_w * p->in_c;
   if (p->kernel_h == 3 && p->kernel_w == 3 && p->in_c == 1) {
     /* one input channel, 3x3: scratch = every group's packed weights (18 words), then every channel's sums */
-    w.channels = (p->out_c + 3) & ~3;
+    ed_conv_window_init(&w, p, p->packed, 1, (p->out_c + 3) & ~3);
     for (c0 = 0; c0 < p->out_c; c0 += 4) {
       ed_pack_channel_group(p->weights + c0 * 9, 9, p->out_c - c0 < 4 ? p->out_c - c0 : 4, p->packed + 18 * (c0 / 4));
     }
@@ -213,7 +219,7 @@ ED_KERNEL void ed_conv2d_s8_packed(const ed_conv2d_params *p, const int8_t *rest
                           p->packed + 18 * (w.channels / 4));
     return;
   }
-  w.channels = 4;
+  ed_conv_window_init(&w, p, p->packed, 1, 4);
   for (c0 = 0; c0 < p->out_c; c0 += 4) {
     const int32_t n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
     ed_pack_channel_group(p->weights + c0 * taps, taps, n, p->packed);

@@ -21,6 +21,7 @@
 #define ed_conv2d_s8_portable           default_ed_conv2d_s8_portable
 #define ed_conv2d_s8_reference          default_ed_conv2d_s8_reference
 #define ed_conv_geometry_of             default_ed_conv_geometry_of
+#define ed_conv_window_init             default_ed_conv_window_init
 #define ed_crc16                        default_ed_crc16
 #define ed_crc16_update                 default_ed_crc16_update
 #define ed_dsp_conv2d_s8                default_ed_dsp_conv2d_s8

@@ -277,12 +277,6 @@ ED_KERNEL void ed_dsp_conv2d_s8(const ed_conv2d_params *p, const int8_t *restric
   const int32_t taps = p->kernel_h * p->kernel_w * p->in_c;
   ed_conv_window w;
   int32_t c0;
-  w.weights = p->packed;
-  w.run = p->kernel_w * p->in_c;
-  w.skip = p->in_w * p->in_c - w.run;
-  w.rows = p->kernel_h;
-  w.col_step = p->stride_w * p->in_c;
-  w.row_step = p->stride_h * p->in_w * p->in_c;
   if (p->packed != 0 && p->kernel_h == 3 && p->kernel_w == 3 && p->in_c == 1 && p->stride_h == 1 && p->stride_w == 1 &&
       p->pool != 0 && p->pool->pool_h == 2 && p->pool->pool_w == 2) {
     /* scratch: 5 words per channel, then 21 per pooled output of a row */
@@ -293,12 +287,7 @@ ED_KERNEL void ed_dsp_conv2d_s8(const ed_conv2d_params *p, const int8_t *restric
     const int32_t in_words = (p->in_h * p->in_w * p->in_c) >> 1;
     uint32_t *const widened = (uint32_t *)p->packed;
     ed_dsp_widen(input, 2 * in_words, widened);
-    w.weights = p->packed + in_words;
-    w.run *= 2;
-    w.skip *= 2;
-    w.col_step *= 2;
-    w.row_step = 2 * p->stride_h * p->in_w * p->in_c;
-    w.channels = 4;
+    ed_conv_window_init(&w, p, p->packed + in_words, 2, 4);
     for (c0 = 0; c0 < p->out_c; c0 += 4) {
       const int32_t n = p->out_c - c0 < 4 ? p->out_c - c0 : 4;
       ed_dsp_widen_group(p->weights + c0 * taps, taps, n, (uint32_t *)p->packed + in_words);

@@ -21,6 +21,7 @@
 #define ed_conv2d_s8_portable           mlp_ed_conv2d_s8_portable
 #define ed_conv2d_s8_reference          mlp_ed_conv2d_s8_reference
 #define ed_conv_geometry_of             mlp_ed_conv_geometry_of
+#define ed_conv_window_init             mlp_ed_conv_window_init
 #define ed_crc16                        mlp_ed_crc16
 #define ed_crc16_update                 mlp_ed_crc16_update
 #define ed_dsp_conv2d_s8                mlp_ed_dsp_conv2d_s8
