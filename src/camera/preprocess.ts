@@ -308,12 +308,12 @@ interface InkMask {
 }
 
 /** Adaptive split parameters on the 0..255 normalized ink image: window ≈ 1/8 of the crop, offset, floor. */
-const ADAPTIVRIMADIUS_FRACTION = 1 / 16;
+const ADAPTIVE_RADIUS_FRACTION = 1 / 16;
 const ADAPTIVE_OFFSET = 20;
 const ADAPTIVE_FLOOR = 64;
 
 function splitInk(ink: Uint8Array, width: number, height: number, method: ThresholdMethod): InkMask {
-  const radius = Math.max(2, Math.round(Math.max(width, height) * ADAPTIVRIMADIUS_FRACTION));
+  const radius = Math.max(2, Math.round(Math.max(width, height) * ADAPTIVE_RADIUS_FRACTION));
   const split = method === 'otsu' ? otsuSplit(ink) : adaptiveSplit(ink, width, height, radius, ADAPTIVE_OFFSET, ADAPTIVE_FLOOR);
   const mask = new Uint8Array(ink.length);
   let inkPixels = 0;
@@ -337,7 +337,7 @@ const MAX_FILL = 0.75;
 /** A solid patch's stroke (2 · area / boundary) is half its width or more (a square, a disc); a bold ring's a third. */
 const MAX_STROKE_SHARE = 0.45;
 /** Shaping's lighting window: 2r+1 with r = 16 % of the digit's longer side spans any of its strokes. */
-const SHAPRIMADIUS_FRACTION = 0.16;
+const SHAPE_RADIUS_FRACTION = 0.16;
 
 interface Shaped {
   readonly pixels: Uint8Array;
@@ -368,7 +368,7 @@ async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: num
   const sy = height / region.height;
   let [plane] = await regionPlanes(frame, region, width, height, channel !== 'luma', channel);
   if (polarity === 'light-on-dark') plane = invert(plane);
-  const radius = Math.max(2, Math.round(SHAPRIMADIUS_FRACTION * DIGIT_WORK));
+  const radius = Math.max(2, Math.round(SHAPE_RADIUS_FRACTION * DIGIT_WORK));
   const { strength } = flattenIllumination(plane.data, width, height, radius);
   // The found digit's box in crop pixels; its strong ink sets the gain so typical ink reads 255.
   const bx0 = Math.max(0, Math.floor((found.x - region.x) * sx) - 1);
