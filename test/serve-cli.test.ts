@@ -3,7 +3,7 @@
  * a tab, Ctrl-C stops it and the virtual board with it; bad options and a busy port are one-line errors (exit 2).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,8 +14,9 @@ import { cameraFrame, TabClient } from './serve-support.js';
 const BIN = path.resolve('bin', 'edge-digits.js');
 const runnable = canRun('serve-cli', ['gcc']);
 
-function start(args: readonly string[]): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string }; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args]);
+/** `detached`: a process group of its own, as a shell runs a foreground job, so a test can Ctrl-C the whole group. */
+function start(args: readonly string[], detached = false): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string }; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { detached });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (c: Buffer) => { out.stdout += c.toString(); });
   child.stderr.on('data', (c: Buffer) => { out.stderr += c.toString(); });
@@ -66,14 +67,9 @@ describe('serve command', () => {
   }, 30_000);
 
   it.runIf(runnable)('serve --virtual serves the page, answers a tab, and stops cleanly on Ctrl-C', async () => {
-    const s = start(['--virtual', '--listen', '127.0.0.1:0', '--json']);
+    const s = start(['--virtual', '--listen', '127.0.0.1:0', '--json'], true);
     try {
-      const t0 = performance.now();
-      while (!s.out.stdout.includes('\n')) {
-        if (performance.now() - t0 > 60_000) throw new Error(`serve did not start: ${s.out.stderr}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const info = JSON.parse(s.out.stdout.split('\n')[0]) as { url: string; host: string; board: string; board_path: string };
+      const info = await started(s);
       expect(info.host).toBe('127.0.0.1');
       expect(info.board).toMatch(/virtual board/);
       expect(existsSync(info.board_path)).toBe(true);
@@ -83,13 +79,58 @@ describe('serve command', () => {
       tab.sendGray(1, f);
       const m = (await tab.reply(1)) as ResultMessage;
       expect(m.logits).toEqual(f.expected?.logits);
-      s.child.kill('SIGINT');
+      // Ctrl-C in a terminal signals the whole foreground group, not just the host.
+      process.kill(-(s.child.pid as number), 'SIGINT');
       expect(await s.exit).toBe(0);
       // The virtual board went with it: its link is gone.
       expect(existsSync(info.board_path)).toBe(false);
       expect(s.out.stderr).toMatch(/stopping/);
+      // ...and in order: the host stopped the board, rather than finding it dead and reporting a lost port.
+      expect(s.out.stderr).not.toMatch(/port closed|reconnecting|lost/);
+    } finally {
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    }
+  }, 90_000);
+
+  it.runIf(runnable)('a SIGKILLed serve leaves no virtual board behind', async () => {
+    const s = start(['--virtual', '--listen', '127.0.0.1:0', '--json'], true);
+    try {
+      const info = await started(s);
+      const boards = childPids(s.child.pid as number);
+      expect(boards.length, 'the virtual board is a child of serve').toBeGreaterThan(0);
+      process.kill(-(s.child.pid as number), 'SIGKILL'); // kills serve's group: the board has a group of its own
+      await s.exit;
+      const t0 = performance.now();
+      while (boards.some(alive) && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+      expect(boards.filter(alive), 'virtual board still running after its host was killed').toEqual([]);
+      expect(existsSync(info.board_path), 'the orphaned board removed its link').toBe(false);
     } finally {
       if (s.child.exitCode === null) s.child.kill('SIGKILL');
     }
   }, 90_000);
 });
+
+interface StartedInfo { url: string; host: string; board: string; board_path: string }
+
+async function started(s: ReturnType<typeof start>): Promise<StartedInfo> {
+  const t0 = performance.now();
+  while (!s.out.stdout.includes('\n')) {
+    if (performance.now() - t0 > 60_000) throw new Error(`serve did not start: ${s.out.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return JSON.parse(s.out.stdout.split('\n')[0]) as StartedInfo;
+}
+
+/** The direct children of a process (Linux /proc). */
+function childPids(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+  } catch {
+    return false;
+  }
+}

@@ -109,7 +109,9 @@ interface Running {
 
 function launch(exe: string, args: readonly string[], timeoutMs: number, log?: (line: string) => void): Promise<Running> {
   const commandLine = `${exe} ${args.join(' ')}`;
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: a terminal's Ctrl-C goes to the host's group only, so the host stops the board in
+  // order instead of seeing it die first and reporting a lost port. The board exits by itself if the host dies.
+  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   // A board left behind by an aborted run would hold its pty and link; take it down with this process.
   const kill = (): void => { child.kill('SIGKILL'); };
   process.once('exit', kill);

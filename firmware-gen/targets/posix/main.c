@@ -9,8 +9,10 @@
  *
  * usage: edge-digits-virtual-board [--link <path>] [--pin-log <file>]
  * stdout: exactly one line, "port <slave path>", once the pty is ready (then nothing else).
- * Exits 0 on SIGTERM, SIGINT or SIGHUP (removing --link if it still points here), 1 on a setup or I/O failure,
- * 2 on bad arguments.
+ * Exits 0 on SIGTERM, SIGINT or SIGHUP, or when the process that started it has gone (removing --link if it still
+ * points here), 1 on a setup or I/O failure, 2 on bad arguments. The host starts it in a process group of its own,
+ * so a terminal's Ctrl-C reaches only the host, which then stops the board in order; the parent check is what
+ * takes the board down when the host cannot (SIGKILL, a crash), so no orphan keeps its pty.
  *
  * Built by build.ts with -std=c99 -D_XOPEN_SOURCE=700 (ptys, symlinks, clock_gettime, sigaction are POSIX, not C99).
  */
@@ -215,7 +217,9 @@ static int serve(virtual_board *v, ed_board *board)
 {
     uint8_t buf[1024];
     uint64_t next_sample = monotonic_us() + SAMPLING_INTERVAL_MS * 1000u;
-    while (!stop_signal) {
+    /* An orphan is re-parented (to init or a subreaper), so a changed parent means the starter has gone. */
+    const pid_t parent = getppid();
+    while (!stop_signal && getppid() == parent) {
         size_t n = 0;
         uint64_t now = monotonic_us();
         int timeout = now >= next_sample ? 0 : (int)((next_sample - now + 999u) / 1000u);
