@@ -189,6 +189,8 @@ interface Placement { readonly u: number; readonly v: number; readonly scale: nu
 
 export interface Scene {
   readonly effects: readonly Effect[];
+  /** Whether the sheet's edge is in view (a held sheet, a tilted one) rather than paper filling the frame. */
+  readonly sheetVisible: boolean;
   readonly paperW: number;
   readonly paperH: number;
   readonly paperToFrame: Mat3;
@@ -460,7 +462,7 @@ export function drawScene(condition: Condition, digit: Uint8Array | null, rng: R
   const warm = lowLight !== null || (lamp !== null && rng.chance(0.7));
   const whiteBalance: Rgb = warm ? [rng.uniform(1.03, 1.08), 1, rng.uniform(0.84, 0.93)] : [rng.uniform(0.97, 1.03), 1, rng.uniform(0.96, 1.04)];
   return {
-    effects, paperW: g.paperW, paperH: g.paperH, paperToFrame: g.paperToFrame, paperRgb, paperKind, recycled, ruling,
+    effects, sheetVisible: g.sheetVisible, paperW: g.paperW, paperH: g.paperH, paperToFrame: g.paperToFrame, paperRgb, paperKind, recycled, ruling,
     background: drawBackground(rng), placement: g.placement, ink: drawInk(effects, rng),
     fingers: has('finger') ? drawFingers(g, box, rng) : [], glare, lamp,
     shadow: has('shadow') ? drawShadow(corners, rng) : null,
@@ -761,6 +763,10 @@ export interface PhotoEntry {
   readonly mnistIndex: number | null;
   readonly label: number | null;
   readonly effects: readonly Effect[];
+  /** What else varies from photo to photo: ink, paper, and what is behind the sheet (null: paper fills the frame). */
+  readonly ink: string;
+  readonly paper: string;
+  readonly background: string | null;
   readonly sha256: string;
 }
 
@@ -816,14 +822,20 @@ export async function makeSet(o: MakeOptions): Promise<PhotoEntry[]> {
       const jpeg = await renderPhoto(scene, digit, rng);
       const file = photoName(condition, blank ? n - count : n, label);
       writeAtomic(path.join(o.out, file), jpeg);
-      entries.push({ file, condition, mnistIndex, label, effects: scene.effects, sha256: createHash('sha256').update(jpeg).digest('hex') });
+      entries.push({
+        file, condition, mnistIndex, label, effects: scene.effects, ink: scene.ink.name,
+        paper: scene.ruling === null ? scene.paperKind : `${scene.paperKind} ${scene.ruling.squared ? 'squared' : 'ruled'}`,
+        background: scene.sheetVisible ? scene.background.kind : null, sha256: createHash('sha256').update(jpeg).digest('hex') });
       o.progress?.(entries.length, total);
     }
   }
   const manifest = {
     format: 'edge-digits-independent-photos', version: MANIFEST_VERSION, seed, width: FRAME_WIDTH, height: FRAME_HEIGHT,
     mnist: { split: 'test', first_index: FIRST_INDEX, pool_size: POOL_SIZE },
-    photos: entries.map((e) => ({ file: e.file, condition: e.condition, mnist_index: e.mnistIndex, label: e.label, effects: e.effects, sha256: e.sha256 })),
+    photos: entries.map((e) => ({
+      file: e.file, condition: e.condition, mnist_index: e.mnistIndex, label: e.label, effects: e.effects,
+      ink: e.ink, paper: e.paper, background: e.background, sha256: e.sha256,
+    })),
   };
   writeAtomic(path.join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   return entries;
