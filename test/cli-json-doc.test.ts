@@ -100,6 +100,15 @@ describe('docs/cli-json.md matches what the commands print', () => {
     const q = await cli(['quantize', '--model', out, '--train-data', small, '--test-data', small, '--calibration', '100', '--selection', '100', '--json']);
     expect(q.code, q.stderr).toBe(0);
     check('quantize', q.lines[0]);
+    // --limit: calibration and range choice see only the first N training images, and the artifact says so.
+    const limited = path.join(tmp, 'limited.int8.json');
+    const l = await cli(['quantize', '--model', out, '--train-data', small, '--test-data', small, '--calibration', '100', '--selection', '100', '--limit', '250', '--out', limited, '--json']);
+    expect(l.code, l.stderr).toBe(0);
+    const artifact = JSON.parse(readFileSync(limited, 'utf8')) as { calibration: { source: string } };
+    expect(artifact.calibration.source).toBe(`${small}[0:250]`);
+    const tooFew = await cli(['quantize', '--model', out, '--train-data', small, '--calibration', '100', '--selection', '100', '--limit', '150', '--out', limited]);
+    expect(tooFew.code).not.toBe(0);
+    expect(tooFew.stderr).toContain('exceed the 150 training images');
   }, 300_000);
 
   it('firmware', async () => {

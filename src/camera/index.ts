@@ -30,7 +30,7 @@ export {
   imageFrames, listImageFiles, labelFromFilename, decodeImage, isGlobPattern, IMAGE_EXTENSIONS, type ImageSourceOptions,
 } from './image-source.js';
 export { naturalCompare } from './natural-compare.js';
-export { mnistFrames, type MnistFrameOptions } from './mnist-source.js';
+export { mnistFrames, mnistOnPaper, PAPER_SIDE, type MnistFrameOptions } from './mnist-source.js';
 export { openFrameSource, sourceKind, SOURCE_SPEC_HELP, type OpenSourceOptions, type SourceKind } from './open-source.js';
 export {
   synthesizeCameraFrame, frameSeed, DEFAULT_CAMERA_LIKE,

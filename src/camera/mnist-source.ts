@@ -69,3 +69,21 @@ function withFreshNoise(rng: () => number, fresh: () => number): () => number {
   let n = 0;
   return () => (n++ < 14 ? rng() : fresh());
 }
+
+/** Side of the page `mnistOnPaper` puts a digit on: three MNIST fields, so the digit sits well inside the sheet. */
+export const PAPER_SIDE = 84;
+
+/**
+ * A clean MNIST digit as a camera sees a digit on paper, with nothing else done to it: dark ink (255 − the MNIST
+ * level) on a white page, the 28×28 field in the middle of a PAPER_SIDE² gray frame, no resampling, blur or noise.
+ * This is how clean digits are checked against the preprocessing (bench:camera, test/camera-clean.test.ts): the
+ * preprocessing is given a frame as from a camera, never a special path for clean input.
+ */
+export function mnistOnPaper(pixels: Uint8Array, index: number, source: string): Frame {
+  if (pixels.length !== 784) throw new RangeError(`mnistOnPaper: a digit is 28×28 = 784 pixels, got ${pixels.length}`);
+  const side = PAPER_SIDE;
+  const at = (side - 28) / 2;
+  const gray = new Uint8Array(side * side).fill(255);
+  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) gray[(y + at) * side + at + x] = 255 - pixels[y * 28 + x];
+  return { gray, width: side, height: side, timestampMs: 0, index, source: `${source}#${index}` };
+}

@@ -17,6 +17,7 @@ export const quantizeCommand: Command = {
     calibration: { type: 'string', default: '2000', help: 'training images used to calibrate activation ranges', arg: 'N' },
     selection: { type: 'string', default: '2000', help: 'other training images used to pick min/max vs percentile ranges', arg: 'N' },
     'train-data': { type: 'string', default: 'mnist:train', help: 'where calibration images come from', arg: 'spec' },
+    limit: { type: 'string', help: 'calibrate and select on the first N training images only (as train --limit: the rest stay unseen)', arg: 'N' },
     'test-data': { type: 'string', default: 'mnist:test', help: 'where the reported accuracy is measured', arg: 'spec' },
     seed: { type: 'string', default: '1', help: 'seed for choosing calibration images', arg: 'N' },
     backend: { type: 'string', default: 'auto', help: 'tfjs backend for the float model', arg: 'name' },
@@ -25,6 +26,7 @@ export const quantizeCommand: Command = {
   examples: [
     'edge-digits quantize --model models/default',
     'edge-digits quantize --model models/mlp --calibration 1000 --out /tmp/mlp.int8.json --json',
+    'edge-digits quantize --model models/validation-55k --limit 55000    # training images 55,000+ stay unseen',
   ],
   async run(v) {
     const modelPath = stringOption(v.model, 'model');
@@ -37,7 +39,10 @@ export const quantizeCommand: Command = {
     const backendChoice = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
     checkOutputFile(out, 'out', 'model.int8.json');
     readModelFiles(modelPath);
-    const train = loadDigitSet(String(v['train-data']));
+    const limit = intOption(v.limit, 'limit', 1, 60_000);
+    const trainAll = loadDigitSet(String(v['train-data']), limit);
+    // The artifact's calibration source says which images it may have looked at.
+    const train = limit === undefined ? trainAll : { ...trainAll, source: `${trainAll.source}[0:${trainAll.count}]` };
     const test = loadDigitSet(String(v['test-data']));
     const log = (s: string): void => { process.stderr.write(s + '\n'); };
     const b = await selectBackend(backendChoice);
