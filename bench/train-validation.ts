@@ -4,7 +4,7 @@
  * without looking at the test set. Options override the preset's defaults; `"test": true` trains on all 60,000 and
  * scores on the test set instead (the confirmation run).
  *
- *   npx tsx bench/train-validation.ts '{"epochs":14,"ema":0.999}'      # also: lr, ls, batch, seed, workers, augment
+ *   npx tsx bench/train-validation.ts '{"epochs":14,"ema":0.999}'      # also: lr, ls, batch, seed, workers, augment, clean
  *
  * Progress goes to stderr; the last line of stdout is one JSON object (accuracy per epoch, wall time).
  */
@@ -13,7 +13,7 @@ import { DEFAULT_AUGMENT, loadDigitSet, type AugmentOptions, type DigitSet } fro
 import { getPreset, selectBackend, trainModel } from '../src/train/index.js';
 
 interface Candidate {
-  epochs?: number; lr?: number; ls?: number; batch?: number; seed?: number; workers?: number; ema?: number;
+  epochs?: number; lr?: number; ls?: number; batch?: number; seed?: number; workers?: number; ema?: number; clean?: number;
   augment?: Partial<AugmentOptions> | null; test?: boolean;
 }
 
@@ -35,13 +35,13 @@ async function main(): Promise<void> {
   const r = await trainModel({
     preset, epochs: c.epochs ?? d.epochs, batchSize: c.batch ?? d.batchSize, learningRate: c.lr ?? d.learningRate, seed: c.seed ?? 1,
     augment: c.augment === null ? null : { ...DEFAULT_AUGMENT, ...(c.augment ?? {}) }, labelSmoothing: c.ls ?? d.labelSmoothing,
-    emaDecay: c.ema ?? d.emaDecay, train, test: scored, workers: c.workers ?? os.availableParallelism(),
+    emaDecay: c.ema ?? d.emaDecay, cleanEpochs: c.clean ?? d.cleanEpochs, train, test: scored, workers: c.workers ?? os.availableParallelism(),
     progress: { write: (s) => { if (!s.includes('ETA')) process.stderr.write(s); } },
   });
   r.model.dispose();
   process.stdout.write(JSON.stringify({
     candidate: c, trainedOn: train.source, scoredOn: scored.source, accuracy: r.test.accuracy,
-    perEpoch: r.history.map((h) => h.testAccuracy), wallSeconds: Number(r.wallSeconds.toFixed(1)),
+    perEpoch: r.history.map((h) => h.testAccuracy), trainAccuracy: r.history.map((h) => Number(h.trainAccuracy.toFixed(4))), wallSeconds: Number(r.wallSeconds.toFixed(1)),
     loadAverage1m: { before: Number(loadBefore.toFixed(2)), after: Number(os.loadavg()[0].toFixed(2)) },
   }) + '\n');
 }

@@ -117,6 +117,10 @@ describe('edge-digits bad input: non-zero exit and one stderr line naming the pr
     expectOneErrorLine(await cli('eval', '--model', 'x', '--limit', 'many'), 2, "--limit expects an integer ≥ 1, got 'many'");
   }, 60_000);
 
+  it('train --clean-epochs beyond --epochs, before any data is read', async () => {
+    expectOneErrorLine(await cli('train', '--epochs', '3', '--clean-epochs', '4', '--out', path.join(tmp, 'never')), 2, "--clean-epochs expects an integer from 0 to 3, got '4'");
+  }, 60_000);
+
   it('nonexistent model path', async () => {
     const missing = path.join(tmp, 'no-such-model');
     const r = await cli('eval', '--model', missing, '--limit', '10');
@@ -153,13 +157,17 @@ describe('edge-digits train → eval', () => {
 
   it('report.json has params, macs and the epoch history', () => {
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
-      preset: string; params: number; macs: number; trainImages: number; testImages: number; epochs: number;
+      preset: string; params: number; macs: number; trainImages: number; testImages: number; epochs: number; cleanEpochs: number;
+      labelSmoothing: number; emaDecay: number;
       history: { epoch: number; loss: number; trainAccuracy: number; testAccuracy: number; samplesPerSecond: number }[];
       float: { testAccuracy: number; confusion: number[][] };
     };
     expect(report.preset).toBe('cnn');
     expect({ params: report.params, macs: report.macs }).toEqual(modelCost(getPreset('cnn').layers));
     expect([report.trainImages, report.testImages, report.epochs]).toEqual([2000, 500, 1]);
+    // A one-epoch run keeps its only epoch augmented whatever the preset's clean epochs; the rest are the preset's.
+    const d = getPreset('cnn').defaults;
+    expect([report.cleanEpochs, report.labelSmoothing, report.emaDecay]).toEqual([0, d.labelSmoothing, d.emaDecay]);
     expect(report.history).toHaveLength(1);
     const h = report.history[0];
     expect(h.epoch).toBe(1);

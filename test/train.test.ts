@@ -195,6 +195,27 @@ describe('trainModel on the wasm backend', () => {
     expect(flatWeights(await run(1, 0.99))).toEqual(emaW);
   }, 120_000);
 
+  it('clean final epochs: the last cleanEpochs epochs train on un-augmented images, in this thread and in workers', async () => {
+    const small = loadDigitSet('mnist:train', 600);
+    const few = loadDigitSet('mnist:test', 100);
+    const run = (augment: boolean, cleanEpochs: number, workers?: number): Promise<TrainResult> => trainModel({
+      preset: getPreset('mlp'), epochs: 2, batchSize: 32, learningRate: 3e-3, seed: 4, augment: augment ? DEFAULT_AUGMENT : null,
+      cleanEpochs, train: small, test: few, progress: { write: () => undefined }, workers,
+    });
+    const augmented = await run(true, 0);
+    const lastClean = await run(true, 1);
+    // Epoch 1 is augmented in both runs (the same bits); epoch 2 differs only in lastClean's missing augmentation.
+    expect(lastClean.history[0].loss).toBe(augmented.history[0].loss);
+    expect(lastClean.history[1].loss).not.toBe(augmented.history[1].loss);
+    const lastCleanW = flatWeights(lastClean);
+    expect(lastCleanW).not.toEqual(flatWeights(augmented));
+    // All epochs clean = no augmentation at all, bit for bit; and the workers get the setting too.
+    expect(flatWeights(await run(true, 2))).toEqual(flatWeights(await run(false, 0)));
+    expect(flatWeights(await run(true, 2, 2))).toEqual(flatWeights(await run(false, 0, 2)));
+    expect(flatWeights(await run(true, 1, 1))).toEqual(lastCleanW);
+    await expect(run(true, 3)).rejects.toThrow('cleanEpochs must be an integer from 0 to epochs (2), got 3');
+  }, 120_000);
+
   it('a short last batch smaller than the worker count still trains (a replica with no share adds zeros)', async () => {
     const seven = loadDigitSet('mnist:train', 7);
     const r = await silentTraining('mlp', seven, loadDigitSet('mnist:test', 10), { lr: 1e-3, batch: 6, seed: 1, workers: 3 });

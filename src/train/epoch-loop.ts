@@ -8,6 +8,8 @@ export interface ReplicaPlan {
   readonly stepper: GradientStepper;
   readonly train: SampleSource & { readonly count: number };
   readonly augment: AugmentOptions | null;
+  /** The last cleanEpochs epochs train without augmentation (see epochAugment). */
+  readonly cleanEpochs: number;
   readonly seed: number;
   readonly batchSize: number;
   readonly learningRate: number;
@@ -25,6 +27,14 @@ export interface StepExchange { readonly gradient: Float32Array; readonly lossSu
 
 export interface EpochStats { lossSum: number; correct: number; seen: number; learningRate: number }
 
+/**
+ * The augmentation of one epoch (1-based): none for the last `cleanEpochs` of `epochs`, so the run ends on the images
+ * as the model will see them (at the low end of the learning-rate decay) rather than on distorted ones.
+ */
+export function epochAugment(augment: AugmentOptions | null, epoch: number, epochs: number, cleanEpochs: number): AugmentOptions | null {
+  return epoch > epochs - cleanEpochs ? null : augment;
+}
+
 export function stepsPerEpoch(count: number, batchSize: number): number {
   return Math.ceil(count / batchSize);
 }
@@ -41,12 +51,13 @@ export function runEpoch(p: ReplicaPlan, epoch: number, onStep?: (globalDone: nu
   const x = new Float32Array(share * 784);
   const labels = new Int32Array(share);
   const local = new Float32Array(p.stepper.size);
+  const augment = epochAugment(p.augment, epoch, p.epochs, p.cleanEpochs);
   const stats: EpochStats = { lossSum: 0, correct: 0, seen: 0, learningRate: p.learningRate };
   for (let b = 0; b < steps; b++) {
     const start = b * p.batchSize;
     const n = Math.min(p.batchSize, p.train.count - start);
     const [s, e] = shardRange(n, p.workers, p.rank);
-    fillBatch(p.train, order, start + s, start + e, p.augment, p.seed, epoch, x, labels);
+    fillBatch(p.train, order, start + s, start + e, augment, p.seed, epoch, x, labels);
     const r = p.stepper.gradients(x, labels, e - s, (e - s) / n, local);
     const step = (epoch - 1) * steps + b;
     const lr = learningRateAt(p.learningRate, step, totalSteps);

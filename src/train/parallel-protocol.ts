@@ -13,6 +13,8 @@ export interface ReplicaSettings {
   /** Weight moving-average decay (0 = none); see GradientStepper. */
   readonly emaDecay: number;
   readonly augment: AugmentOptions | null;
+  /** The last cleanEpochs epochs train on the images as they are, without augmentation (0 = augment every epoch). */
+  readonly cleanEpochs: number;
 }
 
 /** What the main thread gives each training worker (structured-cloned; the buffers are shared, not copied). */

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const train = { images: new Uint8Array(init.trainImages), labels: new Uint8Array(init.trainLabels), count: init.trainCount };
   const testImages = new Uint8Array(init.testImages);
   const plan: ReplicaPlan = {
-    stepper, train, augment: init.augment, seed: init.seed, batchSize: init.batchSize, learningRate: init.learningRate,
+    stepper, train, augment: init.augment, cleanEpochs: init.cleanEpochs, seed: init.seed, batchSize: init.batchSize, learningRate: init.learningRate,
     epochs: init.epochs, workers: W, rank: init.rank, exchange,
   };
   send({ type: 'ready', rank: init.rank, backend: backend.name, gradientSize: size });

@@ -30,6 +30,11 @@ export interface TrainOptions {
   readonly labelSmoothing?: number;
   /** Decay of the exponential moving average of the weights that is evaluated and returned (0 or absent = none). */
   readonly emaDecay?: number;
+  /**
+   * The last cleanEpochs epochs train on un-augmented images (0 or absent = augment every epoch); must be ≤ epochs.
+   * Ignored without augmentation.
+   */
+  readonly cleanEpochs?: number;
   /** Test accuracy whose first crossing is reported as time-to-accuracy (default 0.994). */
   readonly targetAccuracy?: number;
 }
@@ -99,7 +104,7 @@ function inProcessRunner(o: TrainOptions): EpochRunner {
   const guard = divergenceGuard(o);
   const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0, o.emaDecay ?? 0);
   const plan = {
-    stepper, train: o.train, augment: o.augment, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate,
+    stepper, train: o.train, augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate,
     epochs: o.epochs, workers: 1, rank: 0, exchange: (gradient: Float32Array, lossSum: number) => ({ gradient, lossSum }),
   };
   return {
@@ -120,7 +125,7 @@ function inProcessRunner(o: TrainOptions): EpochRunner {
 async function parallelRunner(o: TrainOptions, workers: number, gradientSize: number): Promise<EpochRunner> {
   const t = await DataParallelTrainer.start({
     layers: o.preset.layers, workers, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
-    labelSmoothing: o.labelSmoothing ?? 0, emaDecay: o.emaDecay ?? 0, augment: o.augment, train: o.train, test: o.test,
+    labelSmoothing: o.labelSmoothing ?? 0, emaDecay: o.emaDecay ?? 0, augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0, train: o.train, test: o.test,
   }, gradientSize);
   let bar: EpochProgress | null = null;
   let startedAt = 0;
@@ -161,6 +166,8 @@ async function parallelRunner(o: TrainOptions, workers: number, gradientSize: nu
 export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   requireDigitGeometry(o.train, 'training');
   requireDigitGeometry(o.test, 'test');
+  const clean = o.cleanEpochs ?? 0;
+  if (!Number.isInteger(clean) || clean < 0 || clean > o.epochs) throw new Error(`cleanEpochs must be an integer from 0 to epochs (${o.epochs}), got ${clean}`);
   const { params, macs } = modelCost(o.preset.layers);
   const workers = o.workers ?? 0;
   const target = o.targetAccuracy ?? 0.994;

@@ -52,6 +52,9 @@ export const trainCommand: Command = {
     limit: { type: 'string', help: 'use only the first N training images', arg: 'N' },
     'test-limit': { type: 'string', help: 'use only the first N test images', arg: 'N' },
     augment: { type: 'string', help: 'on or off (default: the preset\'s)', arg: 'on|off' },
+    'clean-epochs': { type: 'string', help: 'train the last N epochs without augmentation (default: the preset\'s, at most epochs − 1)', arg: 'N' },
+    'label-smoothing': { type: 'string', help: 'cross-entropy label smoothing, 0 to 1 (default: the preset\'s)', arg: 'x' },
+    'ema-decay': { type: 'string', help: 'decay of the moving average of the weights that is evaluated and saved, 0 (none) to below 1 (default: the preset\'s)', arg: 'x' },
     force: { type: 'boolean', help: 'replace the model already in --out; its int8 artifact and firmware, made from the old model, are removed' },
     json: { type: 'boolean', help: 'print the report as JSON on stdout (progress goes to stderr)' },
   },
@@ -68,6 +71,11 @@ export const trainCommand: Command = {
     const learningRate = numberOption(v.lr, 'lr', { min: 0, minExclusive: true, max: 10 }) ?? preset.defaults.learningRate;
     const seed = intOption(v.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
     const augmentOn = v.augment === undefined ? preset.defaults.augment : choiceOption(v.augment, 'augment', ['on', 'off']) === 'on';
+    const cleanEpochs = intOption(v['clean-epochs'], 'clean-epochs', 0, epochs)
+      // A shorter run than the preset's keeps at least its first epoch augmented unless asked otherwise.
+      ?? Math.min(preset.defaults.cleanEpochs, epochs - 1);
+    const labelSmoothing = numberOption(v['label-smoothing'], 'label-smoothing', { min: 0, max: 1 }) ?? preset.defaults.labelSmoothing;
+    const emaDecay = numberOption(v['ema-decay'], 'ema-decay', { min: 0, max: 0.99999 }) ?? preset.defaults.emaDecay;
     const limit = intOption(v.limit, 'limit', 1);
     const testLimit = intOption(v['test-limit'], 'test-limit', 1);
     const backendChoice = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
@@ -85,10 +93,9 @@ export const trainCommand: Command = {
     const costs = layerCosts(preset.layers);
     const params = costs.reduce((a, c) => a + c.params, 0);
     const macs = costs.reduce((a, c) => a + c.macs, 0);
-    log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? 'on' : 'off'}, seed ${seed}\n`);
-    const { labelSmoothing, emaDecay } = preset.defaults;
+    log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? `on${cleanEpochs ? ` (off for the last ${cleanEpochs})` : ''}` : 'off'}, label smoothing ${labelSmoothing}, EMA ${emaDecay || 'off'}, seed ${seed}\n`);
     const result = await trainModel({
-      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test, workers, labelSmoothing, emaDecay,
+      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test, workers, labelSmoothing, emaDecay, cleanEpochs,
       progress: { write: (s) => log.write(s), isTTY: Boolean(log.isTTY) },
     });
     const report = {
@@ -99,6 +106,7 @@ export const trainCommand: Command = {
       backend: backend.name,
       workers, seed, epochs, batchSize, learningRate, labelSmoothing, emaDecay,
       augment: augmentOn ? DEFAULT_AUGMENT : null,
+      cleanEpochs: augmentOn ? cleanEpochs : 0,
       trainData: train.source, trainImages: train.count, testData: test.source, testImages: test.count,
       wallSeconds: Number(result.wallSeconds.toFixed(1)),
       timeToAccuracy: result.timeToAccuracy,
