@@ -3,7 +3,7 @@ import { imageAt, loadDigitSet, createRng } from '../src/data/index.js';
 import { preprocess, type Frame, type PreprocessResult } from '../src/camera/index.js';
 import { flatNoiseSigma, flattenIllumination, glareBoost, inkPolarity } from '../src/camera/flatten.js';
 import { frameSeed } from '../src/camera/synthesize.js';
-import { synthesizeScene, TUNING_VARIANT } from '../src/camera/scene.js';
+import { synthesizeScene, TUNING_VARIANT, TUNING_WIDE_VARIANT } from '../src/camera/scene.js';
 
 // Constructed frames for the three decisions issue 14 names: lighting (a shadow band is not ink), component
 // choice (a finger does not win) and line rejection (a ruled line is not a '1'), plus the channel choice.
@@ -196,6 +196,24 @@ describe('component choice: fingers, lines and the sheet edge do not become the 
     expect(codeOf(r)).toBe('digit');
     if (r.kind !== 'digit') return;
     expect(r.geometry.bbox.width).toBeLessThan(160);
+  });
+
+  test('a small sheet in front of a dark room is read as a page: a thin "1" on it is the digit, not the paper around it', async () => {
+    // A tuning-wide frame (seed 2, small-sheet #9): a '1' on a sheet cut by the frame's left edge, a black room.
+    // The median is the room, so both polarities are tried; the board reading finds the paper beside the '1',
+    // which fills its box less than the thin '1' does, and took the frame before the sheet rule.
+    const all = loadDigitSet('mnist:test');
+    const k = (4 * 257 + 9) % 5000;
+    expect(all.labels[k]).toBe(1);
+    const s = await synthesizeScene(imageAt(all, k), createRng(frameSeed(2, 40009)), { width: 640, height: 480, condition: 'small-sheet', variant: TUNING_WIDE_VARIANT });
+    const r = await preprocess({ gray: s.gray, rgb: s.rgb, width: 640, height: 480, timestampMs: 0, index: 0, source: 'scene' });
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit' || !s.truth.digitBox) return;
+    expect(r.geometry.polarity).toBe('dark-on-light');
+    expect(r.geometry.sheetFill).toBeGreaterThan(0.8);
+    const t = s.truth.digitBox;
+    expect(Math.abs(r.geometry.bbox.x + r.geometry.bbox.width / 2 - (t.x + t.width / 2))).toBeLessThan(10);
+    expect(r.geometry.bbox.height).toBeGreaterThan(0.8 * t.height);
   });
 
   test('a small sheet on a dark desk: found, and its edges are not ink', async () => {

@@ -72,6 +72,8 @@ export interface FrameGeometry {
   readonly channel?: InkChannel;
   /** The sheet of paper, frame pixels, when the room shows around it. */
   readonly sheet?: Rect;
+  /** Share of the sheet's box the sheet covers (an A4 sheet tilted 6° covers 0.82 of it, 10° 0.73). */
+  readonly sheetFill?: number;
   readonly threshold?: ThresholdSummary;
   readonly inkFraction?: number;
   readonly components?: number;
@@ -336,6 +338,11 @@ const FIND_RADIUS_FRACTION = 0.07;
 const MAX_FILL = 0.75;
 /** A solid patch's stroke (2 · area / boundary) is half its width or more (a square, a disc); a bold ring's a third. */
 const MAX_STROKE_SHARE = 0.45;
+/** A bright region must fill this share of its box to count as a sheet of paper here: an A4 sheet tilted up to
+ * 6° fills ≥ 0.82 of it, an ellipse 0.785 and the blob a board's closing makes of a chalk digit less (a more tilted
+ * sheet falls back to the stroke-likeness test). */
+const MIN_SHEET_FILL = 0.8;
+
 /** Glare window: 2r+1 with r = 35 % of the ROI's shorter side is wider than a lamp's highlight on the page. */
 const GLARE_RADIUS_FRACTION = 0.35;
 /** At most this much veil is taken out: a highlight that leaves under a quarter of the ink's darkening is
@@ -471,7 +478,14 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   // a sheet's finds the sheet, and both fill their boxes more than strokes do.
   if (judged.sure) return first;
   const other = await findDigit(frame, o, view, planes, judged.polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light');
-  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill ? other : first;
+  if (other.kind === 'digit' && first.kind === 'digit') {
+    // A digit on a bright rectangle bounded by a darker room, read as a page, is a digit on a sheet of paper; the
+    // board reading of the same frame finds the paper between its strokes, or the sheet, as light "ink", and a
+    // thin '1' fills its box more than those do, so the stroke-likeness test below would pick the wrong one.
+    const page = first.geometry.polarity === 'dark-on-light' ? first : other;
+    if ((page.geometry.sheetFill ?? 0) >= MIN_SHEET_FILL) return page;
+    return other.geometry.inkFill < first.geometry.inkFill ? other : first;
+  }
   return other.kind === 'digit' ? other : first;
 }
 
@@ -509,7 +523,7 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   const noise = Number((sigma * sheet.paperLevel).toFixed(2));
   const base: FrameGeometry = {
     roi, work: { width, height }, polarity, contrast, noise, channel,
-    ...(sheet.bounded ? { sheet: toFrame(sheet.box) } : {}),
+    ...(sheet.bounded ? { sheet: toFrame(sheet.box), sheetFill: Number(((sheet.coverage * width * height) / ((sheet.box.maxX - sheet.box.minX + 1) * (sheet.box.maxY - sheet.box.minY + 1))).toFixed(3)) } : {}),
   };
   if (contrast < o.minContrast || peak < o.minContrastToNoise * sigma || peak < o.minInkStrength) {
     return none('blank', `blank: nothing stands out of the paper once the lighting is removed (strongest ink ${contrast} gray levels = ${percent(peak)} of the paper's light, noise σ ${noise.toFixed(1)}; need ≥ ${o.minContrast}, ≥ ${percent(o.minInkStrength)} and ≥ ${o.minContrastToNoise}σ)`, base);
