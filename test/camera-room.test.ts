@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { imageAt, loadDigitSet, createRng } from '../src/data/index.js';
 import { preprocess, type Frame, type PreprocessResult } from '../src/camera/index.js';
-import { flatNoiseSigma, flattenIllumination } from '../src/camera/flatten.js';
+import { flatNoiseSigma, flattenIllumination, glareBoost, inkPolarity } from '../src/camera/flatten.js';
 import { frameSeed } from '../src/camera/synthesize.js';
-import { synthesizeScene, TUNING_VARIANT } from '../src/camera/scene.js';
+import { synthesizeScene, TUNING_VARIANT, TUNING_WIDE_VARIANT } from '../src/camera/scene.js';
 
 // Constructed frames for the three decisions issue 14 names: lighting (a shadow band is not ink), component
 // choice (a finger does not win) and line rejection (a ruled line is not a '1'), plus the channel choice.
@@ -198,6 +198,24 @@ describe('component choice: fingers, lines and the sheet edge do not become the 
     expect(r.geometry.bbox.width).toBeLessThan(160);
   });
 
+  test('a small sheet in front of a dark room is read as a page: a thin "1" on it is the digit, not the paper around it', async () => {
+    // A tuning-wide frame (seed 2, small-sheet #9): a '1' on a sheet cut by the frame's left edge, a black room.
+    // The median is the room, so both polarities are tried; the board reading finds the paper beside the '1',
+    // which fills its box less than the thin '1' does, and took the frame before the sheet rule.
+    const all = loadDigitSet('mnist:test');
+    const k = (4 * 257 + 9) % 5000;
+    expect(all.labels[k]).toBe(1);
+    const s = await synthesizeScene(imageAt(all, k), createRng(frameSeed(2, 40009)), { width: 640, height: 480, condition: 'small-sheet', variant: TUNING_WIDE_VARIANT });
+    const r = await preprocess({ gray: s.gray, rgb: s.rgb, width: 640, height: 480, timestampMs: 0, index: 0, source: 'scene' });
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit' || !s.truth.digitBox) return;
+    expect(r.geometry.polarity).toBe('dark-on-light');
+    expect(r.geometry.sheetFill).toBeGreaterThan(0.8);
+    const t = s.truth.digitBox;
+    expect(Math.abs(r.geometry.bbox.x + r.geometry.bbox.width / 2 - (t.x + t.width / 2))).toBeLessThan(10);
+    expect(r.geometry.bbox.height).toBeGreaterThan(0.8 * t.height);
+  });
+
   test('a small sheet on a dark desk: found, and its edges are not ink', async () => {
     for (let i = 0; i < 4; i++) {
       const s = await synthesizeScene(imageAt(digits, i), createRng(frameSeed(77, i)), { width: 320, height: 240, condition: 'small-sheet', variant: TUNING_VARIANT });
@@ -248,4 +266,90 @@ describe('shape: solid patches and bold strokes', () => {
     expect(codeOf(await preprocess(shaded(ring)))).toBe('digit');
   });
 
+});
+
+describe('glare: a lamp highlight is a veil over the ink, not paper', () => {
+  /**
+   * Brute force: the paper field's opening restricted to the sheet, the field extended beyond the image with its
+   * edge values (as far as the opening reaches), then P / opening capped at maxBoost.
+   */
+  function bruteBoost(paper: Float32Array, sheet: Uint8Array, w: number, h: number, r: number, maxBoost: number): Float32Array {
+    const clampIndex = (x: number, y: number): number => Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x));
+    const erodedAt = (x: number, y: number): number => {
+      if (!sheet[clampIndex(x, y)]) return -Infinity;
+      let m = Infinity;
+      for (let yy = y - r; yy <= y + r; yy++) for (let xx = x - r; xx <= x + r; xx++) {
+        const j = clampIndex(xx, yy);
+        if (sheet[j]) m = Math.min(m, paper[j]);
+      }
+      return m;
+    };
+    const out = new Float32Array(w * h).fill(1);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      if (!sheet[y * w + x]) continue;
+      let m = -Infinity;
+      for (let yy = y - r; yy <= y + r; yy++) for (let xx = x - r; xx <= x + r; xx++) m = Math.max(m, erodedAt(xx, yy));
+      const p = m + Math.max(0, paper[y * w + x] - m - 0.1 * (255 - m));
+      if (m > 1) out[y * w + x] = Math.min(maxBoost, Math.max(1, (p * (255 - m)) / (m * Math.max(1, 255 - p))));
+    }
+    return out;
+  }
+
+  test('glareBoost is the paper field over its brute-force opening on the sheet', () => {
+    const rng = createRng(5);
+    for (const [w, h, r] of [[23, 17, 3], [40, 31, 7], [12, 30, 5]]) {
+      const paper = Float32Array.from({ length: w * h }, () => 20 + 200 * rng());
+      const sheet = Uint8Array.from({ length: w * h }, (_, i) => (i % w > 2 && Math.floor(i / w) < h - 3 ? 1 : 0));
+      const fast = glareBoost(paper, sheet, w, h, r, 4);
+      const slow = bruteBoost(paper, sheet, w, h, r, 4);
+      for (let i = 0; i < fast.length; i++) expect(fast[i], `${w}×${h} r ${r} at ${i}`).toBeCloseTo(slow[i], 5);
+    }
+  });
+
+  test('a lamp gradient is not glare (boost 1); a highlight narrower than the window is', () => {
+    const w = 90, h = 60;
+    const sheet = new Uint8Array(w * h).fill(1);
+    const ramp = Float32Array.from({ length: w * h }, (_, i) => 120 + (i % w) + 0.5 * Math.floor(i / w));
+    expect(Math.max(...glareBoost(ramp, sheet, w, h, 20, 4))).toBeCloseTo(1, 5);
+    const bump = Float32Array.from({ length: w * h }, (_, i) => 150 + 50 * Math.exp(-(((i % w) - 45) ** 2 + (Math.floor(i / w) - 30) ** 2) / (2 * 8 * 8)));
+    const b = glareBoost(bump, sheet, w, h, 20, 4);
+    // Paper 150 lifted to 200 by the highlight; the first tenth of the headroom (10.5 levels) is not counted:
+    // 189.5/150 more light, and 65.5 of 105 levels of headroom left.
+    expect(b[30 * w + 45]).toBeCloseTo((189.5 * 105) / (150 * 65.5), 1);
+    expect(b[5 * w + 5]).toBeCloseTo(1, 3);
+  });
+
+  /** A highlight as a camera sees a lamp's: the page pushed toward white, `strength` at its centre, Gaussian of `sigma`. */
+  const veil = (v: number, x: number, y: number, cx: number, cy: number, sigma: number, strength: number): number =>
+    v + (255 - v) * strength * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma));
+
+  test('a digit half under a strong lamp highlight is found whole, the same shape as without it', async () => {
+    const ink = digitCoverage(3, 110, 60, 120);
+    const page = (x: number, y: number): number => 170 * (1 - 0.8 * ink(x, y));
+    const plain = await preprocess(paint((x, y) => { const v = page(x, y); return [v, v, v]; }));
+    const glared = await preprocess(paint((x, y) => { const v = veil(page(x, y), x, y, 185, 150, 30, 0.8); return [v, v, v]; }));
+    expect(codeOf(plain)).toBe('digit');
+    expect(codeOf(glared)).toBe('digit');
+    if (plain.kind !== 'digit' || glared.kind !== 'digit') return;
+    expect(glared.geometry.polarity).toBe('dark-on-light');
+    // The stroke under the highlight stays: the box keeps the digit's full extent.
+    expect(glared.geometry.bbox.height).toBeGreaterThan(0.85 * plain.geometry.bbox.height);
+    let diff = 0;
+    for (let i = 0; i < plain.pixels.length; i++) diff += Math.abs(plain.pixels[i] - glared.pixels[i]);
+    expect(diff / plain.pixels.length).toBeLessThan(25);
+  });
+
+  test('blank paper under a strong highlight is no digit, and a page with a highlight is sure to be dark-on-light', async () => {
+    for (const [cx, cy, sigma, strength] of [[160, 120, 40, 0.85], [90, 80, 25, 0.7], [240, 170, 60, 0.9]]) {
+      const frame = paint((x, y) => { const v = veil(180 * (1 - 0.25 * (x / W)), x, y, cx, cy, sigma, strength); return [v, v, v]; });
+      const r = await preprocess(frame);
+      expect(r.kind, `highlight at ${cx},${cy}: ${codeOf(r)}`).toBe('none');
+    }
+    // A page: ink 40, paper 160, a highlight taking a fifth of it to 250. Its median sits a third up its range.
+    const page = Float32Array.from({ length: 1000 }, (_, i) => (i < 30 ? 40 : i < 800 ? 160 : 250));
+    expect(inkPolarity(page)).toEqual({ polarity: 'dark-on-light', sure: true });
+    // A board: 40, chalk 200 on a tenth. Not sure: both readings are tried.
+    const board = Float32Array.from({ length: 1000 }, (_, i) => (i < 100 ? 200 : 40 + (i % 7)));
+    expect(inkPolarity(board).sure).toBe(false);
+  });
 });

@@ -1,4 +1,4 @@
-import { closing } from './morphology.js';
+import { closing, running2d } from './morphology.js';
 import type { Polarity } from './frame.js';
 
 /*
@@ -72,6 +72,51 @@ export function flattenLike(plane: Float32Array, luma: Flattened, use: Uint8Arra
 }
 
 /**
+ * A desk lamp's highlight (glare) is light added over the page, not more light on it, and a camera's response
+ * saturates: the added light pushes paper and ink toward white and squeezes their difference into the headroom
+ * left. With a the page's illumination without the highlight and P the paper field under it, a stroke's
+ * darkening P − v is its unveiled darkening times (255 − P) / (255 − a), so dividing by P alone (1 − v / P)
+ * shrinks a stroke toward nothing under the highlight, and half a digit falls below the ink split or the whole
+ * one under the blank test. a is the paper field with its bright bumps removed: an opening of the field (running
+ * min, then max) at a window wider than a highlight; a lamp gradient or vignetting, broad and smooth, passes an
+ * opening unchanged, so only a local bump counts. The true relative darkening is
+ * (1 − v / P) · P (255 − a) / (a (255 − P)), with P first lowered by MIN_VEIL of the headroom: this returns that factor per pixel, ≥ 1, capped at `maxBoost`
+ * (near white the headroom is noise). Only the sheet takes part: the room around a small sheet would read as
+ * the sheet's "unveiled" level.
+ */
+/** A highlight must take the paper this share of the way to white before it counts as a veil at all. */
+export const MIN_VEIL = 0.1;
+
+export function glareBoost(paper: Float32Array, sheet: Uint8Array, width: number, height: number, radius: number, maxBoost: number): Float32Array {
+  // The field is padded by 2r with its edge values (a window shrunk at the border would cut the bright end of a
+  // plain lamp gradient and call it glare); off the sheet the window holds nothing: +∞ for the running min,
+  // −∞ for the running max.
+  const pad = 2 * radius;
+  const pw = width + 2 * pad;
+  const ph = height + 2 * pad;
+  const at = (px: number, py: number): number => Math.min(height - 1, Math.max(0, py - pad)) * width + Math.min(width - 1, Math.max(0, px - pad));
+  const masked = new Float32Array(pw * ph);
+  for (let py = 0; py < ph; py++) for (let px = 0; px < pw; px++) { const i = at(px, py); masked[py * pw + px] = sheet[i] ? paper[i] : Infinity; }
+  const eroded = running2d(masked, pw, ph, radius, false);
+  for (let py = 0; py < ph; py++) for (let px = 0; px < pw; px++) if (!sheet[at(px, py)]) eroded[py * pw + px] = -Infinity;
+  const unveiled = running2d(eroded, pw, ph, radius, true);
+  const boost = new Float32Array(paper.length).fill(1);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const a = unveiled[(y + pad) * pw + x + pad];
+      if (!sheet[i] || !(a > 1)) continue;
+      // Bumps under a tenth of the headroom are paper texture or a resampling halo next to a stroke, not a
+      // highlight: near white paper they would be boosted most for nothing. Past that, the veil above it counts.
+      const veiled = a + Math.max(0, paper[i] - a - MIN_VEIL * (255 - a));
+      const b = (veiled * (255 - a)) / (a * Math.max(1, 255 - veiled));
+      boost[i] = b < 1 ? 1 : b > maxBoost ? maxBoost : b;
+    }
+  }
+  return boost;
+}
+
+/**
  * Noise σ of the flattened image (relative units) from the median absolute difference of horizontal neighbours
  * over the pixels in `use`: smooth shading changes neighbours alike, so it does not inflate it, and sparse ink
  * edges do not move a median. Gaussian noise of σ gives neighbour differences of σ√2, MAD 0.6745·σ√2.
@@ -103,6 +148,9 @@ export function flatNoiseSigma(plane: Float32Array, paper: Float32Array, width: 
  * the closing's and the opening's residues instead is fooled by squared paper, whose small paper squares an
  * opening erases, and by a digit's loops, which a closing fills.)
  */
+/** Where in its range (0 = darkest, 1 = brightest) a frame's median must sit for the frame to be a page. */
+export const PAGE_MEDIAN_SHARE = 0.25;
+
 export function inkPolarity(plane: Float32Array): { readonly polarity: Polarity; readonly sure: boolean } {
   const n = plane.length;
   const hist = new Uint32Array(64);
@@ -116,7 +164,10 @@ export function inkPolarity(plane: Float32Array): { readonly polarity: Polarity;
   seen = 0;
   let median = 0;
   for (let b = 0; b < 64; b++) { seen += hist[b]; if (seen > n / 2) { median = b * 4 + 2; break; } }
-  return median >= (lo + hi) / 2 ? { polarity: 'dark-on-light', sure: true } : { polarity: 'light-on-dark', sure: false };
+  // A board sits at the bottom of its range (its median within the lowest ~15 %: chalk is a minority and the
+  // board spans few levels), a page near the top; but a lamp's highlight stretches a page's range upward and
+  // puts its median at a third or so. So a median above the lowest quarter is a page, sure.
+  return median >= lo + PAGE_MEDIAN_SHARE * (hi - lo) ? { polarity: 'dark-on-light', sure: true } : { polarity: 'light-on-dark', sure: false };
 }
 
 /** q-quantile (0..1) of `values` over the pixels in `use`, by a 4096-bin histogram of [0, 1]. */

@@ -42,7 +42,7 @@ export {
 } from './preprocess.js';
 export { resolveRoi, DEFAULT_ROI, type RoiSpec } from './roi.js';
 export {
-  synthesizeScene, ROOM_CONDITIONS, TUNING_VARIANT, HELD_OUT_VARIANT,
+  synthesizeScene, ROOM_CONDITIONS, TUNING_VARIANT, TUNING_WIDE_VARIANT, HELD_OUT_VARIANT,
   type RoomCondition, type SceneVariant, type SceneOptions, type SceneFrame, type SceneTruth,
 } from './scene.js';
 export { renderThroughCamera } from './camera-augment.js';

@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { labelComponents, type Component } from './components.js';
-import { flatNoiseSigma, flattenIllumination, flattenLike, inkPolarity, quantileWhere, type InkChannel, type Plane } from './flatten.js';
+import { flatNoiseSigma, flattenIllumination, flattenLike, glareBoost, inkPolarity, quantileWhere, type InkChannel, type Plane } from './flatten.js';
 import { checkFrame, type Frame, type Polarity, type Rect } from './frame.js';
 import { running2d } from './morphology.js';
 import { centreByMass, fitToBox, type ResizeKernel } from './mnist-layout.js';
@@ -72,6 +72,8 @@ export interface FrameGeometry {
   readonly channel?: InkChannel;
   /** The sheet of paper, frame pixels, when the room shows around it. */
   readonly sheet?: Rect;
+  /** Share of the sheet's box the sheet covers (an A4 sheet tilted 6° covers 0.82 of it, 10° 0.73). */
+  readonly sheetFill?: number;
   readonly threshold?: ThresholdSummary;
   readonly inkFraction?: number;
   readonly components?: number;
@@ -339,6 +341,24 @@ const FIND_RADIUS_FRACTION = 0.07;
 const MAX_FILL = 0.75;
 /** A solid patch's stroke (2 · area / boundary) is half its width or more (a square, a disc); a bold ring's a third. */
 const MAX_STROKE_SHARE = 0.45;
+/** A bright region must fill this share of its box to count as a sheet of paper here: an A4 sheet tilted up to
+ * 6° fills ≥ 0.82 of it, an ellipse 0.785 and the blob a board's closing makes of a chalk digit less (a more tilted
+ * sheet falls back to the stroke-likeness test). */
+const MIN_SHEET_FILL = 0.8;
+
+/** Glare window: 2r+1 with r = 35 % of the ROI's shorter side is wider than a lamp's highlight on the page. */
+const GLARE_RADIUS_FRACTION = 0.35;
+/** At most this much veil is taken out: a highlight that leaves under a quarter of the ink's darkening is
+ * saturation, where noise would be boosted as much as ink. */
+const MAX_GLARE_BOOST = 4;
+
+/** Strength × boost, clipped to 1. */
+function boosted(strength: Float32Array, boost: Float32Array): Float32Array {
+  const out = new Float32Array(strength.length);
+  for (let i = 0; i < out.length; i++) { const v = strength[i] * boost[i]; out[i] = v > 1 ? 1 : v; }
+  return out;
+}
+
 /** Shaping's lighting window: 2r+1 with r = 16 % of DIGIT_WORK spans any of a digit's strokes (of a smaller
  * digit shaped at the frame's resolution, a larger share). */
 const SHAPE_RADIUS_FRACTION = 0.16;
@@ -365,7 +385,7 @@ interface Shaped {
  * side, lighting flattened again at that scale, split, and the components that overlap the found digit fitted
  * MNIST-style (20×20 box, centre of mass at 14, 14).
  */
-async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: number, y: number) => boolean, channel: InkChannel, polarity: Polarity, o: PreprocessOptions): Promise<Shaped | null> {
+async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: number, y: number) => boolean, glareAt: (x: number, y: number) => number, channel: InkChannel, polarity: Polarity, o: PreprocessOptions): Promise<Shaped | null> {
   const long = Math.max(found.width, found.height);
   const margin = 0.3 * long + 2;
   const x0 = Math.max(roi.x, Math.floor(found.x - margin));
@@ -385,6 +405,14 @@ async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: num
   if (polarity === 'light-on-dark') plane = invert(plane);
   const radius = Math.max(2, Math.round(SHAPE_RADIUS_FRACTION * DIGIT_WORK));
   const { strength } = flattenIllumination(plane.data, width, height, radius);
+  // The highlight's veil, as finding measured it (see glareBoost), taken out here too: else the strokes under it
+  // come out faint or lost while finding saw the whole digit.
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      strength[i] = Math.min(1, strength[i] * glareAt(region.x + (x + 0.5) / sx, region.y + (y + 0.5) / sy));
+    }
+  }
   // The found digit's box in crop pixels; its strong ink sets the gain so typical ink reads 255.
   const bx0 = Math.max(0, Math.floor((found.x - region.x) * sx) - 1);
   const by0 = Math.max(0, Math.floor((found.y - region.y) * sy) - 1);
@@ -465,7 +493,14 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   // a sheet's finds the sheet, and both fill their boxes more than strokes do.
   if (judged.sure) return first;
   const other = await findDigit(frame, o, view, planes, judged.polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light');
-  if (other.kind === 'digit' && first.kind === 'digit') return other.geometry.inkFill < first.geometry.inkFill ? other : first;
+  if (other.kind === 'digit' && first.kind === 'digit') {
+    // A digit on a bright rectangle bounded by a darker room, read as a page, is a digit on a sheet of paper; the
+    // board reading of the same frame finds the paper between its strokes, or the sheet, as light "ink", and a
+    // thin '1' fills its box more than those do, so the stroke-likeness test below would pick the wrong one.
+    const page = first.geometry.polarity === 'dark-on-light' ? first : other;
+    if ((page.geometry.sheetFill ?? 0) >= MIN_SHEET_FILL) return page;
+    return other.geometry.inkFill < first.geometry.inkFill ? other : first;
+  }
   return other.kind === 'digit' ? other : first;
 }
 
@@ -479,7 +514,11 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   const planes = polarity === 'light-on-dark' ? raw.map(invert) : raw;
   const lumaFlat = flattenIllumination(planes[0].data, width, height, radius);
   const sheet: Sheet = findSheet(lumaFlat.paper, width, height, Math.max(1, Math.round(radius / 3)));
-  const flats = planes.map((p, k) => (k === 0 ? lumaFlat : flattenLike(p.data, lumaFlat, sheet.mask, 0.1)));
+  const unboosted = planes.map((p, k) => (k === 0 ? lumaFlat : flattenLike(p.data, lumaFlat, sheet.mask, 0.1)));
+  // A lamp's highlight is a veil over the ink: its strength is restored before any decision (see glareBoost).
+  const boostRadius = Math.max(2, Math.round(GLARE_RADIUS_FRACTION * Math.min(width, height)));
+  const boost = glareBoost(lumaFlat.paper, sheet.mask, width, height, boostRadius, MAX_GLARE_BOOST);
+  const flats = unboosted.map((f) => ({ paper: f.paper, strength: boosted(f.strength, boost) }));
   // The channel with most ink–paper contrast for its noise.
   let best = 0;
   let bestScore = -1;
@@ -499,7 +538,7 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   const noise = Number((sigma * sheet.paperLevel).toFixed(2));
   const base: FrameGeometry = {
     roi, work: { width, height }, polarity, contrast, noise, channel,
-    ...(sheet.bounded ? { sheet: toFrame(sheet.box) } : {}),
+    ...(sheet.bounded ? { sheet: toFrame(sheet.box), sheetFill: Number(((sheet.coverage * width * height) / ((sheet.box.maxX - sheet.box.minX + 1) * (sheet.box.maxY - sheet.box.minY + 1))).toFixed(3)) } : {}),
   };
   if (contrast < o.minContrast || peak < o.minContrastToNoise * sigma || peak < o.minInkStrength) {
     return none('blank', `blank: nothing stands out of the paper once the lighting is removed (strongest ink ${contrast} gray levels = ${percent(peak)} of the paper's light, noise σ ${noise.toFixed(1)}; need ≥ ${o.minContrast}, ≥ ${percent(o.minInkStrength)} and ≥ ${o.minContrastToNoise}σ)`, base);
@@ -584,7 +623,12 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
     const wy = Math.floor((y - roi.y) * sy) - gy0;
     return wx >= 0 && wy >= 0 && wx < gw && wy < gh && grown[wy * gw + wx] > 0;
   };
-  const shaped = await shapeDigit(frame, roi, toFrame(box), allowed, channel, polarity, o);
+  const glareAt = (x: number, y: number): number => {
+    const wx = Math.min(width - 1, Math.max(0, Math.floor((x - roi.x) * sx)));
+    const wy = Math.min(height - 1, Math.max(0, Math.floor((y - roi.y) * sy)));
+    return boost[wy * width + wx];
+  };
+  const shaped = await shapeDigit(frame, roi, toFrame(box), allowed, glareAt, channel, polarity, o);
   if (!shaped) return none('too-little-ink', 'the digit vanished at full resolution (too faint)', located);
   return {
     kind: 'digit',
