@@ -61,8 +61,9 @@ for (const dir of values.models.split(',').map((s) => s.trim()).filter(Boolean))
   const int8Eval = lastJson(`${dir}: int8 accuracy`, ['src/cli/main.ts', 'eval', '--model', artifact, '--engine', 'sim', '--json']);
   const size = lastJson(`${dir}: Cortex-M4 flash/RAM`, ['bench/firmware-size.ts', artifact]);
   const m4 = lastJson(`${dir}: emulated Cortex-M4 cost`, ['bench/m4-cost.ts', artifact, String(m4Images)]);
-  // The simulator answers exactly as the board does (every engine is bit-exact); sim keeps this run short.
-  const camera = lastJson(`${dir}: camera-like accuracy`, ['bench/camera.ts', '--model', artifact, '--engine', 'sim', '--set', 'held-out', '--per-condition', String(frames), '--clean', String(clean)]);
+  // The simulator answers exactly as the board does (every engine is bit-exact); sim keeps this run short. The
+  // untuned clean check uses the cnn validation model whichever model this row is, so it is left to bench:camera.
+  const camera = lastJson(`${dir}: camera-like accuracy`, ['bench/camera.ts', '--model', artifact, '--engine', 'sim', '--set', 'held-out', '--per-condition', String(frames), '--clean', String(clean), '--clean-untuned', '0']);
   runs[dir] = { float_eval: floatEval, int8_eval: int8Eval, firmware_size: size, m4_cost: m4, camera };
   rows.push({
     model: dir,
