@@ -27,6 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
 import { loadDigitSet, type DigitSet } from '../../src/data/index.js';
+// The seed of one photo's PRNG stream: the trainer's 32-bit mix (murmur3's finaliser), not a second copy of it.
+import { mixSeed } from '../../src/train/batches.js';
 
 export const FRAME_WIDTH = 640;
 export const FRAME_HEIGHT = 480;
@@ -54,18 +56,6 @@ const EXCLUSIVE: readonly (readonly Effect[])[] = [['small-digit', 'off-centre']
 type Rgb = readonly [number, number, number];
 
 // ───────────────────────────── randomness ─────────────────────────────
-
-/** 32-bit mix of several integers: the seed of one photo's PRNG stream. */
-function mixSeed(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
 
 export class Rng {
   private state: number;
