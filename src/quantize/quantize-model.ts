@@ -69,7 +69,7 @@ export async function quantizeModel(o: QuantizeOptions): Promise<QuantizeResult>
     const { digits } = sim.classifyMany(select.images, o.selectionImages);
     const accuracy = classificationReport(select.labels, digits).accuracy;
     candidates.push({ ...choice, accuracy, images: o.selectionImages });
-    o.log(`  ${choice.method}${choice.percentile ? ` ${choice.percentile}%` : ''}: ${(accuracy * 100).toFixed(2)}% on ${o.selectionImages} held-out training images`);
+    o.log(`  ${choice.method}${choice.percentile ? ` ${choice.percentile}%` : ''}: ${(accuracy * 100).toFixed(2)}% on ${o.selectionImages} other training images (not the calibration ones)`);
     if (!best || accuracy > best.accuracy) best = { artifact, accuracy };
   }
   const chosen = best as { artifact: Int8Model; accuracy: number };
