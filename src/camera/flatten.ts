@@ -71,6 +71,9 @@ export function flattenLike(plane: Float32Array, luma: Flattened, use: Uint8Arra
   return { paper, strength };
 }
 
+/** A highlight must take the paper this share of the way to white before it counts as a veil at all. */
+export const MIN_VEIL = 0.1;
+
 /**
  * A desk lamp's highlight (glare) is light added over the page, not more light on it, and a camera's response
  * saturates: the added light pushes paper and ink toward white and squeezes their difference into the headroom
@@ -84,9 +87,6 @@ export function flattenLike(plane: Float32Array, luma: Flattened, use: Uint8Arra
  * (near white the headroom is noise). Only the sheet takes part: the room around a small sheet would read as
  * the sheet's "unveiled" level.
  */
-/** A highlight must take the paper this share of the way to white before it counts as a veil at all. */
-export const MIN_VEIL = 0.1;
-
 export function glareBoost(paper: Float32Array, sheet: Uint8Array, width: number, height: number, radius: number, maxBoost: number): Float32Array {
   // The field is padded by 2r with its edge values (a window shrunk at the border would cut the bright end of a
   // plain lamp gradient and call it glare); off the sheet the window holds nothing: +∞ for the running min,
@@ -140,6 +140,9 @@ export function flatNoiseSigma(plane: Float32Array, paper: Float32Array, width: 
   return ((mad / 4096) * 1.4826) / Math.SQRT2;
 }
 
+/** Where in its range (0 = darkest, 1 = brightest) a frame's median must sit for the frame to be a page. */
+export const PAGE_MEDIAN_SHARE = 0.25;
+
 /**
  * Dark ink on light paper, or light on dark, and whether that is sure. The background is what most pixels
  * show: when the median sits in the upper half of the range, the paper is light (sure). A dark median
@@ -148,9 +151,6 @@ export function flatNoiseSigma(plane: Float32Array, paper: Float32Array, width: 
  * the closing's and the opening's residues instead is fooled by squared paper, whose small paper squares an
  * opening erases, and by a digit's loops, which a closing fills.)
  */
-/** Where in its range (0 = darkest, 1 = brightest) a frame's median must sit for the frame to be a page. */
-export const PAGE_MEDIAN_SHARE = 0.25;
-
 export function inkPolarity(plane: Float32Array): { readonly polarity: Polarity; readonly sure: boolean } {
   const n = plane.length;
   const hist = new Uint32Array(64);
