@@ -538,7 +538,7 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   const noise = Number((sigma * sheet.paperLevel).toFixed(2));
   const base: FrameGeometry = {
     roi, work: { width, height }, polarity, contrast, noise, channel,
-    ...(sheet.bounded ? { sheet: toFrame(sheet.box), sheetFill: Number(((sheet.coverage * width * height) / ((sheet.box.maxX - sheet.box.minX + 1) * (sheet.box.maxY - sheet.box.minY + 1))).toFixed(3)) } : {}),
+    ...(sheet.bounded ? { sheet: toFrame(sheet.box), sheetFill: Number(sheet.fill.toFixed(3)) } : {}),
   };
   if (contrast < o.minContrast || peak < o.minContrastToNoise * sigma || peak < o.minInkStrength) {
     return none('blank', `blank: nothing stands out of the paper once the lighting is removed (strongest ink ${contrast} gray levels = ${percent(peak)} of the paper's light, noise σ ${noise.toFixed(1)}; need ≥ ${o.minContrast}, ≥ ${percent(o.minInkStrength)} and ≥ ${o.minContrastToNoise}σ)`, base);

@@ -10,6 +10,8 @@ export interface Sheet {
   readonly bounded: boolean;
   /** Share of the ROI the sheet covers. */
   readonly coverage: number;
+  /** Share of its own box the sheet covers (holes filled): a sheet tilted 6° covers 0.82 of it, 10° 0.73. */
+  readonly fill: number;
   /** The paper level (95th percentile of the illumination field), 0..255. */
   readonly paperLevel: number;
   readonly box: { readonly minX: number; readonly minY: number; readonly maxX: number; readonly maxY: number };
@@ -37,7 +39,7 @@ export function findSheet(paper: Float32Array, width: number, height: number, in
     seen += hist[v];
     if (seen > 0.95 * (n - 1)) { p95 = v; break; }
   }
-  const full = (): Sheet => ({ mask: insetMask(new Uint8Array(n).fill(1), width, height, 1), bounded: false, coverage: 1, paperLevel: p95, box: { minX: 0, minY: 0, maxX: width - 1, maxY: height - 1 } });
+  const full = (): Sheet => ({ mask: insetMask(new Uint8Array(n).fill(1), width, height, 1), bounded: false, coverage: 1, fill: 1, paperLevel: p95, box: { minX: 0, minY: 0, maxX: width - 1, maxY: height - 1 } });
   if (p95 < 8) return full();
   const level = otsuLevel(hist);
   let darkCount = 0;
@@ -67,7 +69,8 @@ export function findSheet(paper: Float32Array, width: number, height: number, in
   for (let i = 0; i < n; i++) area += sheet[i];
   if (area > 0.97 * n) return full();
   return {
-    mask: insetMask(sheet, width, height, inset), bounded: true, coverage: area / n, paperLevel: p95,
+    mask: insetMask(sheet, width, height, inset), bounded: true, coverage: area / n,
+    fill: area / ((best.maxX - best.minX + 1) * (best.maxY - best.minY + 1)), paperLevel: p95,
     box: { minX: best.minX, minY: best.minY, maxX: best.maxX, maxY: best.maxY },
   };
 }
