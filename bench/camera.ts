@@ -212,7 +212,7 @@ async function cleanCheck(classify: Simulator, modelPath: string, digits: Return
   let none = 0;
   const t0 = performance.now();
   for (let i = first; i < first + count; i++) {
-    const px = digits.images.subarray(i * 784, i * 784 + 784);
+    const px = imageAt(digits, i);
     const straight = classify.classify(px).digit;
     if (straight === digits.labels[i]) direct++;
     const r = await preprocess(mnistOnPaper(px, i, digits.source));

@@ -1,4 +1,4 @@
-import { createRng, imageAt, loadDigitSet, type DigitSet, type MnistSplit } from '../data/index.js';
+import { createRng, imageAt, IMAGE_SIZE, loadDigitSet, PIXELS, type DigitSet, type MnistSplit } from '../data/index.js';
 import { abortError, type Frame } from './frame.js';
 import { frameSeed, synthesizeCameraFrame, type CameraLikeOptions } from './synthesize.js';
 
@@ -80,10 +80,10 @@ export const PAPER_SIDE = 84;
  * preprocessing is given a frame as from a camera, never a special path for clean input.
  */
 export function mnistOnPaper(pixels: Uint8Array, index: number, source: string): Frame {
-  if (pixels.length !== 784) throw new RangeError(`mnistOnPaper: a digit is 28×28 = 784 pixels, got ${pixels.length}`);
+  if (pixels.length !== PIXELS) throw new RangeError(`mnistOnPaper: a digit is ${IMAGE_SIZE}×${IMAGE_SIZE} = ${PIXELS} pixels, got ${pixels.length}`);
   const side = PAPER_SIDE;
-  const at = (side - 28) / 2;
+  const at = (side - IMAGE_SIZE) / 2;
   const gray = new Uint8Array(side * side).fill(255);
-  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) gray[(y + at) * side + at + x] = 255 - pixels[y * 28 + x];
+  for (let y = 0; y < IMAGE_SIZE; y++) for (let x = 0; x < IMAGE_SIZE; x++) gray[(y + at) * side + at + x] = 255 - pixels[y * IMAGE_SIZE + x];
   return { gray, width: side, height: side, timestampMs: 0, index, source: `${source}#${index}` };
 }
