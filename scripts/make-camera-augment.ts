@@ -3,12 +3,13 @@
  * of the first --count of them (each through a room scene and the project's preprocessing; see
  * src/camera/camera-augment.ts), as `<prefix>-images-idx3-ubyte` and `<prefix>-labels-idx1-ubyte`.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderThroughCamera } from '../src/camera/camera-augment.js';
 import { frameSeed } from '../src/camera/synthesize.js';
 import { imageAt, loadDigitSet, PIXELS } from '../src/data/index.js';
+import { writeFileAtomic } from '../src/files/atomic-write.js';
 
 const HELP = `usage: tsx scripts/make-camera-augment.ts --out <prefix> [--count N] [--seed S] [--no-originals]
 
@@ -22,12 +23,6 @@ function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
   header.writeUInt32BE(magic, 0);
   dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
   return Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.length)]);
-}
-
-function writeAtomic(file: string, bytes: Buffer): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -55,8 +50,8 @@ async function main(argv: string[]): Promise<number> {
     if (i % 1000 === 999) process.stderr.write(`  ${i + 1}/${count} (${((performance.now() - t0) / (i + 1)).toFixed(0)} ms each)\n`);
   }
   mkdirSync(path.dirname(values.out), { recursive: true });
-  writeAtomic(`${values.out}-images-idx3-ubyte`, idx(0x00000803, [originals + count, 28, 28], images));
-  writeAtomic(`${values.out}-labels-idx1-ubyte`, idx(0x00000801, [originals + count], labels));
+  writeFileAtomic(`${values.out}-images-idx3-ubyte`, idx(0x00000803, [originals + count, 28, 28], images));
+  writeFileAtomic(`${values.out}-labels-idx1-ubyte`, idx(0x00000801, [originals + count], labels));
   process.stdout.write(`wrote ${originals + count} digits (${originals} originals, ${count} through the camera, ${count - kept} kept as originals where no digit was found) to ${values.out}-*\n`);
   return 0;
 }

@@ -21,12 +21,13 @@
  *       npx tsx bench/independent-photos/make.ts --out DIR --conditions plain,glare --count 5 --blanks 2
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
-import { loadDigitSet, type DigitSet } from '../../src/data/index.js';
+import { createRng, loadDigitSet, type DigitSet } from '../../src/data/index.js';
+import { writeFileAtomic } from '../../src/files/atomic-write.js';
 // The seed of one photo's PRNG stream: the trainer's 32-bit mix (murmur3's finaliser), not a second copy of it.
 import { mixSeed } from '../../src/train/batches.js';
 
@@ -58,16 +59,9 @@ type Rgb = readonly [number, number, number];
 // ───────────────────────────── randomness ─────────────────────────────
 
 export class Rng {
-  private state: number;
-  constructor(seed: number) { this.state = seed >>> 0; }
-  /** mulberry32: small, fast, good enough for scene parameters and noise, and the same on every platform. */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  /** The project's mulberry32 (src/data): the same on every platform. */
+  readonly next: () => number;
+  constructor(seed: number) { this.next = createRng(seed); }
   uniform(lo: number, hi: number): number { return lo + (hi - lo) * this.next(); }
   int(lo: number, hiInclusive: number): number { return lo + Math.floor(this.next() * (hiInclusive - lo + 1)); }
   chance(p: number): boolean { return this.next() < p; }
@@ -784,12 +778,6 @@ export function digitIndices(seed: number): number[] {
   return idx;
 }
 
-function writeAtomic(file: string, bytes: Buffer | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
-}
-
 export async function makeSet(o: MakeOptions): Promise<PhotoEntry[]> {
   const seed = o.seed ?? DEFAULT_SEED, count = o.count ?? DEFAULT_COUNT, blanks = o.blanks ?? DEFAULT_BLANKS;
   const conditions = o.conditions ?? CONDITIONS;
@@ -811,7 +799,7 @@ export async function makeSet(o: MakeOptions): Promise<PhotoEntry[]> {
       const scene = drawScene(condition, digit, rng);
       const jpeg = await renderPhoto(scene, digit, rng);
       const file = photoName(condition, blank ? n - count : n, label);
-      writeAtomic(path.join(o.out, file), jpeg);
+      writeFileAtomic(path.join(o.out, file), jpeg);
       entries.push({
         file, condition, mnistIndex, label, effects: scene.effects, ink: scene.ink.name,
         paper: scene.ruling === null ? scene.paperKind : `${scene.paperKind} ${scene.ruling.squared ? 'squared' : 'ruled'}`,
@@ -827,7 +815,7 @@ export async function makeSet(o: MakeOptions): Promise<PhotoEntry[]> {
       ink: e.ink, paper: e.paper, background: e.background, sha256: e.sha256,
     })),
   };
-  writeAtomic(path.join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileAtomic(path.join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   return entries;
 }
 
