@@ -7,10 +7,11 @@
 //                            [--out docs/bench/model-table.json]
 // scripts/model-table.ts renders the README table from the written file.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../src/files/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -94,8 +95,6 @@ const out = {
   date: new Date().toISOString(),
 };
 mkdirSync(path.dirname(values.out), { recursive: true });
-const tmp = `${values.out}.tmp-${process.pid}`;
-writeFileSync(tmp, JSON.stringify(out, null, 2) + '\n');
-renameSync(tmp, values.out);
+writeFileAtomic(values.out, JSON.stringify(out, null, 2) + '\n');
 log(`wrote ${values.out}; render the README table with: npm run readme:models`);
 console.log(JSON.stringify(out));

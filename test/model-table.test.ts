@@ -39,10 +39,19 @@ describe('README model table', () => {
     expect(base.startsWith(MODEL_TABLE_BEGIN) && base.endsWith(MODEL_TABLE_END)).toBe(true);
   });
 
+  it('names the command with the options the bench ran with (its defaults differ)', () => {
+    const other: ModelTableBench = { ...bench, settings: { ...bench.settings, m4_images: 37 } };
+    expect(renderModelTable(other)).toContain(`npm run bench:models -- --m4-images 37 --frames ${bench.settings.camera_frames} --clean ${bench.settings.camera_clean}`);
+    expect(renderModelTable(other)).toContain('over 10 images'); // the per-model count comes from the runs, not the settings
+  });
+
   it('rejects a bench file with a missing figure, naming the field', () => {
     const broken = JSON.parse(readFileSync(DEFAULT_BENCH, 'utf8')) as { models: Record<string, unknown>[] };
     delete broken.models[1].ram_bytes;
     expect(() => parseModelTableBench(JSON.stringify(broken), 'x.json')).toThrow('x.json: models[1].ram_bytes: expected a number, got undefined');
     expect(() => spliceModelTable('no markers here', 'x', 'R.md')).toThrow(/R\.md: no model-table markers/);
+    const noSettings = JSON.parse(readFileSync(DEFAULT_BENCH, 'utf8')) as { settings?: unknown };
+    delete noSettings.settings;
+    expect(() => parseModelTableBench(JSON.stringify(noSettings), 'y.json')).toThrow('y.json: settings: expected an object');
   });
 });
