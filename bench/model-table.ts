@@ -7,7 +7,7 @@
 //                            [--out docs/bench/model-table.json]
 // scripts/model-table.ts renders the README table from the written file.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,7 +94,6 @@ const out = {
   machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   date: new Date().toISOString(),
 };
-mkdirSync(path.dirname(values.out), { recursive: true });
 writeFileAtomic(values.out, JSON.stringify(out, null, 2) + '\n');
 log(`wrote ${values.out}; render the README table with: npm run readme:models`);
 console.log(JSON.stringify(out));

@@ -3,13 +3,11 @@
  * of the first --count of them (each through a room scene and the project's preprocessing; see
  * src/camera/camera-augment.ts), as `<prefix>-images-idx3-ubyte` and `<prefix>-labels-idx1-ubyte`.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderThroughCamera } from '../src/camera/camera-augment.js';
 import { frameSeed } from '../src/camera/synthesize.js';
 import { imageAt, loadDigitSet, PIXELS } from '../src/data/index.js';
-import { writeFileAtomic } from '../src/files/atomic-write.js';
+import { writeFileAtomic } from '../src/files/index.js';
 
 const HELP = `usage: tsx scripts/make-camera-augment.ts --out <prefix> [--count N] [--seed S] [--no-originals]
 
@@ -49,7 +47,6 @@ async function main(argv: string[]): Promise<number> {
     labels[originals + i] = train.labels[i];
     if (i % 1000 === 999) process.stderr.write(`  ${i + 1}/${count} (${((performance.now() - t0) / (i + 1)).toFixed(0)} ms each)\n`);
   }
-  mkdirSync(path.dirname(values.out), { recursive: true });
   writeFileAtomic(`${values.out}-images-idx3-ubyte`, idx(0x00000803, [originals + count, 28, 28], images));
   writeFileAtomic(`${values.out}-labels-idx1-ubyte`, idx(0x00000801, [originals + count], labels));
   process.stdout.write(`wrote ${originals + count} digits (${originals} originals, ${count} through the camera, ${count - kept} kept as originals where no digit was found) to ${values.out}-*\n`);

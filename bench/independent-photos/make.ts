@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
 import { createRng, loadDigitSet, type DigitSet } from '../../src/data/index.js';
-import { writeFileAtomic } from '../../src/files/atomic-write.js';
+import { writeFileAtomic } from '../../src/files/index.js';
 // The seed of one photo's PRNG stream: the trainer's 32-bit mix (murmur3's finaliser), not a second copy of it.
 import { mixSeed } from '../../src/train/batches.js';
 

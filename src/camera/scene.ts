@@ -100,8 +100,8 @@ export const TUNING_VARIANT: SceneVariant = {
 /**
  * The tuning ranges widened where the plain tuning set is too easy to show a fault (it scored ≥ 96 % on small
  * sheets, glare, ruling and motion blur while held-out seed 1001 did not: so which ranges to widen was chosen from
- * held-out failures), with values from what real rooms do, not copied from the held-out ranges: a phone held overhead or at arm's length sees a smaller sheet (down to 0.3 of the frame) and
- * a darker room; a desk lamp close to the page makes a stronger, tighter highlight; school paper is ruled
+ * held-out failures), with values from what real rooms do, not copied from the held-out ranges: a phone held
+ * overhead or at arm's length sees a smaller sheet (down to 0.3 of the frame) and a darker room; a desk lamp close to the page makes a stronger, tighter highlight; school paper is ruled
  * denser and darker than a notepad; a hand-held sheet moves farther in one frame; a hand holding the paper
  * covers more of it. Only bench:camera's `--set tuning-wide` uses it (the training augmentation keeps
  * TUNING_VARIANT).
