@@ -4,7 +4,7 @@
  * without looking at the test set. Options override the preset's defaults; `"test": true` trains on all 60,000 and
  * scores on the test set instead (the confirmation run).
  *
- *   npx tsx bench/train-validation.ts '{"epochs":14,"ema":0.999}'      # also: lr, ls, batch, seed, workers, augment, clean
+ *   npx tsx bench/train-validation.ts '{"epochs":14,"ema":0.999}'      # also: lr, ls, batch, seed, workers, augment, strength, clean
  *
  * Progress goes to stderr; the last line of stdout is one JSON object (accuracy per epoch, wall time).
  */
@@ -14,10 +14,15 @@ import { getPreset, selectBackend, trainModel } from '../src/train/index.js';
 
 interface Candidate {
   epochs?: number; lr?: number; ls?: number; batch?: number; seed?: number; workers?: number; ema?: number; clean?: number;
+  /** --augment-strength: scales every augmentation magnitude (1 = DEFAULT_AUGMENT). */
+  strength?: number;
   augment?: Partial<AugmentOptions> | null; test?: boolean;
 }
 
 const VALIDATION = 5000;
+
+/** Every key a candidate may set: a misspelt one would otherwise run the preset's default under another name. */
+const CANDIDATE_KEYS = ['epochs', 'lr', 'ls', 'batch', 'seed', 'workers', 'ema', 'clean', 'strength', 'augment', 'test'];
 
 function slice(s: DigitSet, from: number, to: number): DigitSet {
   return { ...s, source: `${s.source}[${from}:${to}]`, count: to - from, images: s.images.subarray(from * 784, to * 784), labels: s.labels.subarray(from, to) };
@@ -25,6 +30,8 @@ function slice(s: DigitSet, from: number, to: number): DigitSet {
 
 async function main(): Promise<void> {
   const c = JSON.parse(process.argv[2] ?? '{}') as Candidate;
+  const unknown = Object.keys(c).filter((k) => !CANDIDATE_KEYS.includes(k));
+  if (unknown.length) throw new Error(`unknown candidate key(s) ${unknown.join(', ')}; known: ${CANDIDATE_KEYS.join(', ')}`);
   const preset = getPreset('cnn');
   const d = preset.defaults;
   const all = loadDigitSet('mnist:train');
@@ -34,7 +41,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0];
   const r = await trainModel({
     preset, epochs: c.epochs ?? d.epochs, batchSize: c.batch ?? d.batchSize, learningRate: c.lr ?? d.learningRate, seed: c.seed ?? 1,
-    augment: c.augment === null ? null : { ...DEFAULT_AUGMENT, ...(c.augment ?? {}) }, labelSmoothing: c.ls ?? d.labelSmoothing,
+    augment: c.augment === null ? null : { ...DEFAULT_AUGMENT, ...(c.augment ?? {}) }, augmentStrength: c.strength ?? d.augmentStrength, labelSmoothing: c.ls ?? d.labelSmoothing,
     emaDecay: c.ema ?? d.emaDecay, cleanEpochs: c.clean ?? d.cleanEpochs, train, test: scored, workers: c.workers ?? os.availableParallelism(),
     progress: { write: (s) => { if (!s.includes('ETA')) process.stderr.write(s); } },
   });

@@ -144,8 +144,8 @@ function inferenceRate(preset: Preset, test: DigitSet): number {
 async function edgeDigitsRate(preset: Preset, train: DigitSet, test: DigitSet, workers: number): Promise<{ samplesPerSecond: number; seconds: number }> {
   const r = await trainModel({
     preset, epochs: 1, batchSize: preset.defaults.batchSize, learningRate: preset.defaults.learningRate, seed: 1,
-    augment: preset.defaults.augment ? DEFAULT_AUGMENT : null, labelSmoothing: preset.defaults.labelSmoothing, emaDecay: preset.defaults.emaDecay,
-    train, test, workers, progress: { write: () => undefined },
+    augment: preset.defaults.augment ? DEFAULT_AUGMENT : null, augmentStrength: preset.defaults.augmentStrength,
+    labelSmoothing: preset.defaults.labelSmoothing, emaDecay: preset.defaults.emaDecay, train, test, workers, progress: { write: () => undefined },
   });
   r.model.dispose();
   return { samplesPerSecond: r.history[0].samplesPerSecond, seconds: r.history[0].seconds };

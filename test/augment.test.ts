@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  augmentImage, createRng, DEFAULT_AUGMENT, imageAt, loadDigitSet, shuffledIndices, type AugmentOptions,
+  augmentImage, createRng, DEFAULT_AUGMENT, imageAt, loadDigitSet, MAX_AUGMENT_STRENGTH, scaleAugment, shuffledIndices,
+  type AugmentOptions,
 } from '../src/data/index.js';
 import { augmentImageReference } from './augment-reference.js';
 
@@ -28,6 +29,60 @@ function ink(img: ArrayLike<number>): number {
   for (let p = 0; p < img.length; p++) sum += img[p];
   return sum;
 }
+
+describe('scaleAugment (--augment-strength)', () => {
+  const sameBits = (a: Float32Array, b: Float32Array): boolean => new Uint32Array(a.buffer).every((v, p) => v === new Uint32Array(b.buffer)[p]);
+
+  it('strength 1 is the given augmentation, bit for bit', () => {
+    expect(scaleAugment(DEFAULT_AUGMENT, 1)).toEqual(DEFAULT_AUGMENT);
+    const a = new Float32Array(N * N);
+    const b = new Float32Array(N * N);
+    const rngA = createRng(11);
+    const rngB = createRng(11);
+    for (let i = 0; i < digits.count; i++) {
+      augmentImage(imageAt(digits, i), a, rngA, DEFAULT_AUGMENT);
+      augmentImage(imageAt(digits, i), b, rngB, scaleAugment(DEFAULT_AUGMENT, 1));
+      expect(sameBits(a, b), `image ${i}`).toBe(true);
+    }
+  });
+
+  it('strength 0 distorts nothing: every image comes out as it went in, whatever the draws', () => {
+    expect(scaleAugment(DEFAULT_AUGMENT, 0)).toEqual(NONE);
+    const rng = createRng(12);
+    for (let i = 0; i < digits.count; i++) {
+      const src = imageAt(digits, i);
+      expect(Array.from(augment(src, rng, scaleAugment(DEFAULT_AUGMENT, 0))), `image ${i}`).toEqual(Array.from(src));
+    }
+  });
+
+  it('scales every magnitude by the strength; the stroke probability is capped at 1', () => {
+    const half = scaleAugment(DEFAULT_AUGMENT, 0.5);
+    expect(half.shift).toBeCloseTo(1, 12);
+    expect(half.rotate).toBeCloseTo(5, 12);
+    expect(half.scale).toBeCloseTo(0.05, 12);
+    expect(half.stroke).toBeCloseTo(0.1, 12);
+    expect(scaleAugment({ ...DEFAULT_AUGMENT, stroke: 0.5 }, 3).stroke).toBe(1);
+    // A weaker augmentation moves less ink on the same draws: the same rng sequence, 0.6 against 1.
+    let moved06 = 0;
+    let moved1 = 0;
+    const rngA = createRng(13);
+    const rngB = createRng(13);
+    for (let i = 0; i < digits.count; i++) {
+      const src = imageAt(digits, i);
+      const weak = augment(src, rngA, scaleAugment(DEFAULT_AUGMENT, 0.6));
+      const full = augment(src, rngB, DEFAULT_AUGMENT);
+      for (let p = 0; p < N * N; p++) { moved06 += Math.abs(weak[p] - src[p]); moved1 += Math.abs(full[p] - src[p]); }
+    }
+    expect(moved06).toBeLessThan(0.8 * moved1);
+    expect(moved06).toBeGreaterThan(0.3 * moved1);
+  });
+
+  it('rejects a strength below 0, above the maximum, or not a number, naming the range', () => {
+    for (const bad of [-0.1, MAX_AUGMENT_STRENGTH + 0.01, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => scaleAugment(DEFAULT_AUGMENT, bad)).toThrow(`augmentation strength must be a number from 0 to ${MAX_AUGMENT_STRENGTH}, got ${bad}`);
+    }
+  });
+});
 
 describe('augmentImage', () => {
   it('produces the same bits as the plain reference formulation (speed tuning changed no value)', () => {

@@ -8,6 +8,7 @@ import { helpText, runCommand, type Command } from '../src/cli/command.js';
 import { snakeCaseKeys } from '../src/cli/json-output.js';
 import { REPO, runCli, type CliRun } from './cli-support.js';
 import { getPreset, modelCost } from '../src/train/index.js';
+import { DEFAULT_AUGMENT, scaleAugment } from '../src/data/index.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'edge-digits-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -121,6 +122,11 @@ describe('edge-digits bad input: non-zero exit and one stderr line naming the pr
     expectOneErrorLine(await cli('train', '--epochs', '3', '--clean-epochs', '4', '--out', path.join(tmp, 'never')), 2, "--clean-epochs expects an integer from 0 to 3, got '4'");
   }, 60_000);
 
+  it('train --augment-strength out of range or not a number, before any data is read', async () => {
+    expectOneErrorLine(await cli('train', '--augment-strength', '6', '--out', path.join(tmp, 'never')), 2, "--augment-strength expects a number ≥ 0 and ≤ 5, got '6'");
+    expectOneErrorLine(await cli('train', '--augment-strength', 'weak', '--out', path.join(tmp, 'never')), 2, "--augment-strength expects a number ≥ 0 and ≤ 5, got 'weak'");
+  }, 60_000);
+
   it('nonexistent model path', async () => {
     const missing = path.join(tmp, 'no-such-model');
     const r = await cli('eval', '--model', missing, '--limit', '10');
@@ -158,7 +164,7 @@ describe('edge-digits train → eval', () => {
   it('report.json has params, macs and the epoch history', () => {
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
       preset: string; params: number; macs: number; trainImages: number; testImages: number; epochs: number; cleanEpochs: number;
-      labelSmoothing: number; emaDecay: number;
+      labelSmoothing: number; emaDecay: number; augmentStrength: number; augment: { shift: number } | null;
       history: { epoch: number; loss: number; trainAccuracy: number; testAccuracy: number; samplesPerSecond: number }[];
       float: { testAccuracy: number; confusion: number[][] };
     };
@@ -167,7 +173,8 @@ describe('edge-digits train → eval', () => {
     expect([report.trainImages, report.testImages, report.epochs]).toEqual([2000, 500, 1]);
     // A one-epoch run keeps its only epoch augmented whatever the preset's clean epochs; the rest are the preset's.
     const d = getPreset('cnn').defaults;
-    expect([report.cleanEpochs, report.labelSmoothing, report.emaDecay]).toEqual([0, d.labelSmoothing, d.emaDecay]);
+    expect([report.cleanEpochs, report.labelSmoothing, report.emaDecay, report.augmentStrength]).toEqual([0, d.labelSmoothing, d.emaDecay, d.augmentStrength]);
+    expect(report.augment).toEqual(scaleAugment(DEFAULT_AUGMENT, d.augmentStrength)); // the magnitudes it trained with
     expect(report.history).toHaveLength(1);
     const h = report.history[0];
     expect(h.epoch).toBe(1);

@@ -216,6 +216,26 @@ describe('trainModel on the wasm backend', () => {
     await expect(run(true, 3)).rejects.toThrow('cleanEpochs must be an integer from 0 to epochs (2), got 3');
   }, 120_000);
 
+  it('augmentStrength: 1 = the plain augmentation and 0 = none, bit for bit; the same bits in this thread and in workers', async () => {
+    const small = loadDigitSet('mnist:train', 600);
+    const few = loadDigitSet('mnist:test', 100);
+    const run = (augment: boolean, augmentStrength: number | undefined, workers?: number): Promise<TrainResult> => trainModel({
+      preset: getPreset('mlp'), epochs: 1, batchSize: 32, learningRate: 3e-3, seed: 6, augment: augment ? DEFAULT_AUGMENT : null,
+      augmentStrength, train: small, test: few, progress: { write: () => undefined }, workers,
+    });
+    const plain = flatWeights(await run(true, undefined));
+    expect(flatWeights(await run(true, 1))).toEqual(plain);
+    const weak = flatWeights(await run(true, 0.6));
+    expect(weak).not.toEqual(plain);
+    expect(flatWeights(await run(true, 0.6, 1))).toEqual(weak); // a worker gets the scaled magnitudes too
+    const weakTwo = flatWeights(await run(true, 0.6, 2));
+    expect(flatWeights(await run(true, 0.6, 2))).toEqual(weakTwo);
+    expect(weakTwo).not.toEqual(flatWeights(await run(true, 1, 2)));
+    expect(flatWeights(await run(true, 0))).toEqual(flatWeights(await run(false, undefined)));
+    expect(flatWeights(await run(true, 0, 2))).toEqual(flatWeights(await run(false, undefined, 2)));
+    await expect(run(true, -1)).rejects.toThrow('augmentation strength must be a number from 0 to 5, got -1');
+  }, 120_000);
+
   it('a short last batch smaller than the worker count still trains (a replica with no share adds zeros)', async () => {
     const seven = loadDigitSet('mnist:train', 7);
     const r = await silentTraining('mlp', seven, loadDigitSet('mnist:test', 10), { lr: 1e-3, batch: 6, seed: 1, workers: 3 });

@@ -13,6 +13,30 @@ export interface AugmentOptions {
 
 export const DEFAULT_AUGMENT: AugmentOptions = { shift: 2, rotate: 10, scale: 0.1, stroke: 0.2 };
 
+/**
+ * The largest augmentation strength accepted: 5× the default magnitudes is ±10 px shift, ±50°, ±50 % scale and a
+ * stroke change on every image (0.2 × 5 = 1), past which the digits leave the frame and the stroke probability
+ * would mean nothing more.
+ */
+export const MAX_AUGMENT_STRENGTH = 5;
+
+/**
+ * One knob for how hard the augmentation distorts: every magnitude of `opt` times `strength` (shift, rotation,
+ * scale change, and the probability of a stroke-width change, capped at 1). Strength 1 returns the same numbers
+ * (x·1 = x exactly in float64), so it augments bit for bit as `opt`; strength 0 is no distortion at all (the
+ * identity transform: augmentImage copies the image exactly). The number of rng draws per image does not depend on
+ * the strength, so the seeds of every other sample are unchanged.
+ */
+export function scaleAugment(opt: AugmentOptions, strength: number): AugmentOptions {
+  if (!Number.isFinite(strength) || strength < 0 || strength > MAX_AUGMENT_STRENGTH) {
+    throw new Error(`augmentation strength must be a number from 0 to ${MAX_AUGMENT_STRENGTH}, got ${strength}`);
+  }
+  return {
+    shift: opt.shift * strength, rotate: opt.rotate * strength, scale: opt.scale * strength,
+    stroke: Math.min(1, opt.stroke * strength),
+  };
+}
+
 const N = IMAGE_SIZE;
 
 /**

@@ -21,6 +21,8 @@ export interface Preset {
    */
   readonly defaults: {
     epochs: number; batchSize: number; learningRate: number; augment: boolean; labelSmoothing: number; emaDecay: number;
+    /** Scales every augmentation magnitude (scaleAugment in src/data/augment.ts; 1 = DEFAULT_AUGMENT as it is). */
+    augmentStrength: number;
     /** The last cleanEpochs epochs train without augmentation. */
     cleanEpochs: number;
   };
@@ -42,7 +44,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     // 14 epochs of batch 128 (64 per worker on 2 cores) fit the 5-minute budget on a 2-core machine; the EMA of the
     // weights (decay 0.999) is what is evaluated and shipped. Chosen on a validation split (docs/training.md, "The
     // schedule"); clean final epochs (--clean-epochs) were tried there and gained less than the split resolves.
-    defaults: { epochs: 14, batchSize: 128, learningRate: 3e-3, augment: true, labelSmoothing: 0.1, emaDecay: 0.999, cleanEpochs: 0 },
+    defaults: { epochs: 14, batchSize: 128, learningRate: 3e-3, augment: true, labelSmoothing: 0.1, emaDecay: 0.999, augmentStrength: 1, cleanEpochs: 0 },
   },
   mlp: {
     name: 'mlp',
@@ -52,7 +54,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       { kind: 'dense', units: 16, activation: 'sigmoid' },
       { kind: 'dense', units: 10, activation: 'linear' },
     ],
-    defaults: { epochs: 10, batchSize: 32, learningRate: 3e-3, augment: false, labelSmoothing: 0, emaDecay: 0, cleanEpochs: 0 },
+    defaults: { epochs: 10, batchSize: 32, learningRate: 3e-3, augment: false, labelSmoothing: 0, emaDecay: 0, augmentStrength: 1, cleanEpochs: 0 },
   },
 };
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  argmax, classificationReport, DEFAULT_AUGMENT, IMAGE_SIZE, type AugmentOptions, type ClassificationReport, type DigitSet,
+  argmax, classificationReport, DEFAULT_AUGMENT, IMAGE_SIZE, scaleAugment, type AugmentOptions, type ClassificationReport, type DigitSet,
 } from '../data/index.js';
 import { DataParallelTrainer } from './data-parallel.js';
 import { runEpoch, stepsPerEpoch, type EpochStats } from './epoch-loop.js';
@@ -18,6 +18,12 @@ export interface TrainOptions {
   readonly learningRate: number;
   readonly seed: number;
   readonly augment: AugmentOptions | null;
+  /**
+   * Scales every magnitude of `augment` (scaleAugment: 1 or absent = `augment` as given, bit for bit; 0 = no
+   * distortion), from 0 to MAX_AUGMENT_STRENGTH. Applied here, before the replicas start, so this thread and every
+   * worker augment with the same numbers.
+   */
+  readonly augmentStrength?: number;
   readonly train: DigitSet;
   readonly test: DigitSet;
   readonly progress: ProgressSink;
@@ -163,7 +169,9 @@ async function parallelRunner(o: TrainOptions, workers: number, gradientSize: nu
   };
 }
 
-export async function trainModel(o: TrainOptions): Promise<TrainResult> {
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const strength = options.augmentStrength ?? 1;
+  const o: TrainOptions = { ...options, augment: options.augment && scaleAugment(options.augment, strength) };
   requireDigitGeometry(o.train, 'training');
   requireDigitGeometry(o.test, 'test');
   const clean = o.cleanEpochs ?? 0;

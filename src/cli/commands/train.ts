@@ -1,7 +1,7 @@
 import { cpSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_AUGMENT, loadDigitSet } from '../../data/index.js';
+import { DEFAULT_AUGMENT, loadDigitSet, MAX_AUGMENT_STRENGTH, scaleAugment } from '../../data/index.js';
 import { replaceFolder } from '../../files/index.js';
 import {
   confusionChartSvg, getPreset, layerCosts, PRESETS, saveModel, selectBackend, trainModel, trainingChartSvg, writeSvgAsPng,
@@ -52,6 +52,7 @@ export const trainCommand: Command = {
     limit: { type: 'string', help: 'use only the first N training images', arg: 'N' },
     'test-limit': { type: 'string', help: 'use only the first N test images', arg: 'N' },
     augment: { type: 'string', help: 'on or off (default: the preset\'s)', arg: 'on|off' },
+    'augment-strength': { type: 'string', help: `scale every augmentation magnitude (shift, rotation, scale, stroke-width probability): 1 = the standard augmentation, 0 = none, up to ${MAX_AUGMENT_STRENGTH} (default: the preset's)`, arg: 's' },
     'clean-epochs': { type: 'string', help: 'train the last N epochs without augmentation (default: the preset\'s, at most epochs − 1)', arg: 'N' },
     'label-smoothing': { type: 'string', help: 'cross-entropy label smoothing, 0 to 1 (default: the preset\'s)', arg: 'x' },
     'ema-decay': { type: 'string', help: 'decay of the moving average of the weights that is evaluated and saved, 0 (none) to below 1 (default: the preset\'s)', arg: 'x' },
@@ -71,6 +72,7 @@ export const trainCommand: Command = {
     const learningRate = numberOption(v.lr, 'lr', { min: 0, minExclusive: true, max: 10 }) ?? preset.defaults.learningRate;
     const seed = intOption(v.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
     const augmentOn = v.augment === undefined ? preset.defaults.augment : choiceOption(v.augment, 'augment', ['on', 'off']) === 'on';
+    const augmentStrength = numberOption(v['augment-strength'], 'augment-strength', { min: 0, max: MAX_AUGMENT_STRENGTH }) ?? preset.defaults.augmentStrength;
     const cleanEpochs = intOption(v['clean-epochs'], 'clean-epochs', 0, epochs)
       // A shorter run than the preset's keeps at least its first epoch augmented unless asked otherwise.
       ?? Math.min(preset.defaults.cleanEpochs, epochs - 1);
@@ -93,9 +95,9 @@ export const trainCommand: Command = {
     const costs = layerCosts(preset.layers);
     const params = costs.reduce((a, c) => a + c.params, 0);
     const macs = costs.reduce((a, c) => a + c.macs, 0);
-    log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? `on${cleanEpochs ? ` (off for the last ${cleanEpochs})` : ''}` : 'off'}, label smoothing ${labelSmoothing}, EMA ${emaDecay || 'off'}, seed ${seed}\n`);
+    log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? `on${augmentStrength !== 1 ? ` at strength ${augmentStrength}` : ''}${cleanEpochs ? ` (off for the last ${cleanEpochs})` : ''}` : 'off'}, label smoothing ${labelSmoothing}, EMA ${emaDecay || 'off'}, seed ${seed}\n`);
     const result = await trainModel({
-      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, train, test, workers, labelSmoothing, emaDecay, cleanEpochs,
+      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, augmentStrength, train, test, workers, labelSmoothing, emaDecay, cleanEpochs,
       progress: { write: (s) => log.write(s), isTTY: Boolean(log.isTTY) },
     });
     const report = {
@@ -105,7 +107,9 @@ export const trainCommand: Command = {
       params, macs,
       backend: backend.name,
       workers, seed, epochs, batchSize, learningRate, labelSmoothing, emaDecay,
-      augment: augmentOn ? DEFAULT_AUGMENT : null,
+      // The magnitudes the run augmented with (DEFAULT_AUGMENT scaled by augmentStrength), and the strength itself.
+      augment: augmentOn ? scaleAugment(DEFAULT_AUGMENT, augmentStrength) : null,
+      augmentStrength: augmentOn ? augmentStrength : null,
       cleanEpochs: augmentOn ? cleanEpochs : 0,
       trainData: train.source, trainImages: train.count, testData: test.source, testImages: test.count,
       wallSeconds: Number(result.wallSeconds.toFixed(1)),
