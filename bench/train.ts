@@ -145,7 +145,8 @@ async function edgeDigitsRate(preset: Preset, train: DigitSet, test: DigitSet, w
   const r = await trainModel({
     preset, epochs: 1, batchSize: preset.defaults.batchSize, learningRate: preset.defaults.learningRate, seed: 1,
     augment: preset.defaults.augment ? DEFAULT_AUGMENT : null, augmentStrength: preset.defaults.augmentStrength,
-    labelSmoothing: preset.defaults.labelSmoothing, emaDecay: preset.defaults.emaDecay, train, test, workers, progress: { write: () => undefined },
+    labelSmoothing: preset.defaults.labelSmoothing, emaDecay: preset.defaults.emaDecay, emaWarmup: preset.defaults.emaWarmup,
+    train, test, workers, progress: { write: () => undefined },
   });
   r.model.dispose();
   return { samplesPerSecond: r.history[0].samplesPerSecond, seconds: r.history[0].seconds };

@@ -127,6 +127,10 @@ describe('edge-digits bad input: non-zero exit and one stderr line naming the pr
     expectOneErrorLine(await cli('train', '--augment-strength', 'weak', '--out', path.join(tmp, 'never')), 2, "--augment-strength expects a number ≥ 0 and ≤ 5, got 'weak'");
   }, 60_000);
 
+  it('train --ema-warmup not one of the choices, before any data is read', async () => {
+    expectOneErrorLine(await cli('train', '--ema-warmup', 'linear', '--out', path.join(tmp, 'never')), 2, "--ema-warmup must be one of ramp, bias-corrected, got 'linear'");
+  }, 60_000);
+
   it('nonexistent model path', async () => {
     const missing = path.join(tmp, 'no-such-model');
     const r = await cli('eval', '--model', missing, '--limit', '10');
@@ -164,7 +168,7 @@ describe('edge-digits train → eval', () => {
   it('report.json has params, macs and the epoch history', () => {
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
       preset: string; params: number; macs: number; trainImages: number; testImages: number; epochs: number; cleanEpochs: number;
-      labelSmoothing: number; emaDecay: number; augmentStrength: number; augment: { shift: number } | null;
+      labelSmoothing: number; emaDecay: number; emaWarmup: string | null; augmentStrength: number; augment: { shift: number } | null;
       history: { epoch: number; loss: number; trainAccuracy: number; testAccuracy: number; samplesPerSecond: number }[];
       float: { testAccuracy: number; confusion: number[][] };
     };
@@ -173,7 +177,8 @@ describe('edge-digits train → eval', () => {
     expect([report.trainImages, report.testImages, report.epochs]).toEqual([2000, 500, 1]);
     // A one-epoch run keeps its only epoch augmented whatever the preset's clean epochs; the rest are the preset's.
     const d = getPreset('cnn').defaults;
-    expect([report.cleanEpochs, report.labelSmoothing, report.emaDecay, report.augmentStrength]).toEqual([0, d.labelSmoothing, d.emaDecay, d.augmentStrength]);
+    expect([report.cleanEpochs, report.labelSmoothing, report.emaDecay, report.emaWarmup, report.augmentStrength])
+      .toEqual([0, d.labelSmoothing, d.emaDecay, d.emaWarmup, d.augmentStrength]);
     expect(report.augment).toEqual(scaleAugment(DEFAULT_AUGMENT, d.augmentStrength)); // the magnitudes it trained with
     expect(report.history).toHaveLength(1);
     const h = report.history[0];

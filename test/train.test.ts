@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, DEFAULT_AUGMENT, loadDigitSet, type DigitSet } from '../src/data/index.js';
-import { GradientStepper } from '../src/train/step.js';
+import { GradientStepper, rampedEmaDecay } from '../src/train/step.js';
 import {
   buildModel, EpochProgress, evaluateFloat, getPreset, layerCosts, learningRateAt, loadModel, modelCost, modelHash,
   predictFloatLogits, PRESETS, saveModel, selectBackend, trainModel, type TrainResult,
@@ -195,6 +195,23 @@ describe('trainModel on the wasm backend', () => {
     expect(flatWeights(await run(1, 0.99))).toEqual(emaW);
   }, 120_000);
 
+  it('bias-corrected EMA: evaluated and returned, the same bits in this thread and in 1 worker, not the ramp\'s', async () => {
+    const small = loadDigitSet('mnist:train', 1200);
+    const few = loadDigitSet('mnist:test', 200);
+    const run = (workers: number | undefined, emaWarmup: 'ramp' | 'bias-corrected'): Promise<TrainResult> => trainModel({
+      preset: getPreset('cnn'), epochs: 1, batchSize: 50, learningRate: 3e-3, seed: 5, augment: null, emaDecay: 0.99, emaWarmup,
+      train: small, test: few, progress: { write: () => undefined }, workers,
+    });
+    const corrected = await run(undefined, 'bias-corrected');
+    expect(evaluateFloat(corrected.model, few)).toEqual(corrected.test);
+    const correctedW = flatWeights(corrected);
+    expect(correctedW).not.toEqual(flatWeights(await run(undefined, 'ramp')));
+    const two = await run(2, 'bias-corrected');
+    expect(evaluateFloat(two.model, few)).toEqual(two.test); // the workers evaluate the corrected average too
+    two.model.dispose();
+    expect(flatWeights(await run(1, 'bias-corrected'))).toEqual(correctedW);
+  }, 120_000);
+
   it('clean final epochs: the last cleanEpochs epochs train on un-augmented images, in this thread and in workers', async () => {
     const small = loadDigitSet('mnist:train', 600);
     const few = loadDigitSet('mnist:test', 100);
@@ -307,5 +324,47 @@ describe('GradientStepper weight EMA', () => {
     expect(flat(avg.finish().getWeights().map((t) => t.dataSync() as Float32Array))).toEqual(expected);
     plain.model.dispose();
     avg.model.dispose();
+  });
+
+  it('bias-corrected: ema ← d·ema + (1−d)·w from 0 with the set d at every step, evaluated as ema / (1 − dᵗ)', async () => {
+    await tf.setBackend('cpu');
+    const layers = getPreset('mlp').layers;
+    const plain = new GradientStepper(layers, 9, 0, 0);
+    const avg = new GradientStepper(layers, 9, 0, 0.9, 'bias-corrected');
+    const flat = (ws: Float32Array[]): Float32Array => Float32Array.from(ws.flatMap((w) => Array.from(w)));
+    // Before any step there is nothing to average: the weights as they are.
+    expect(flat(avg.evaluationWeightValues())).toEqual(flat(avg.weightValues()));
+    const sum = new Float32Array(plain.size); // float32, as the stepper keeps it
+    const rng = createRng(4);
+    const g = new Float32Array(plain.size);
+    let power = 1;
+    for (let t = 1; t <= 30; t++) {
+      for (let i = 0; i < g.length; i++) g[i] = rng() - 0.5;
+      plain.apply(g, 1e-2);
+      avg.apply(g, 1e-2);
+      const w = flat(avg.weightValues());
+      expect(w).toEqual(flat(plain.weightValues())); // the average never feeds back into training
+      for (let i = 0; i < w.length; i++) sum[i] = 0.9 * sum[i] + (1 - 0.9) * w[i];
+      power *= 0.9;
+      if (t === 1) {
+        // One step: the average of one point is that point (to float32 rounding), not 10 % of it.
+        const e = flat(avg.evaluationWeightValues());
+        for (let i = 0; i < w.length; i++) expect(e[i]).toBeCloseTo(w[i], 6);
+      }
+    }
+    const expected = sum.map((v) => v / (1 - power));
+    expect(flat(avg.evaluationWeightValues())).toEqual(expected);
+    expect(flat(avg.weightValues())).toEqual(flat(plain.weightValues())); // evaluation put the trained weights back
+    expect(flat(avg.finish().getWeights().map((t) => t.dataSync() as Float32Array))).toEqual(expected);
+    plain.model.dispose();
+    avg.model.dispose();
+  });
+
+  it('the ramp reaches decay d only after (10d − 1)/(1 − d) steps: on a 14-epoch run 0.999 and 0.9995 are the same', () => {
+    const steps14 = 14 * Math.ceil(60_000 / 128); // the default run: 6,566 updates
+    expect(rampedEmaDecay(0.999, steps14)).toBeLessThan(0.9987);
+    expect(rampedEmaDecay(0.9995, steps14)).toBe(rampedEmaDecay(0.999, steps14));
+    expect(rampedEmaDecay(0.999, 8_980)).toBeLessThan(0.999);
+    expect(rampedEmaDecay(0.999, 9_000)).toBe(0.999);
   });
 });

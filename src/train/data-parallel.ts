@@ -45,7 +45,7 @@ export class DataParallelTrainer {
     this.ctrl = new Int32Array(barrier);
     const base = {
       workers: W, layers: c.layers, seed: c.seed, epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
-      labelSmoothing: c.labelSmoothing, emaDecay: c.emaDecay, augment: c.augment, cleanEpochs: c.cleanEpochs,
+      labelSmoothing: c.labelSmoothing, emaDecay: c.emaDecay, emaWarmup: c.emaWarmup, augment: c.augment, cleanEpochs: c.cleanEpochs,
       trainImages: shared(c.train.images), trainLabels: shared(c.train.labels), trainCount: c.train.count,
       testImages: shared(c.test.images), testCount: c.test.count,
       gradients: new SharedArrayBuffer(2 * W * gradientSize * 4), losses: new SharedArrayBuffer(2 * W * 8), barrier,

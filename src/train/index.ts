@@ -5,6 +5,7 @@ export {
   registerWasmTrainingKernels, conv2dBackpropFilterIm2col, conv2dBackpropInputViaConv, maxPoolGradJs, im2colTransposed, type Im2ColGeometry,
 } from './wasm-kernels/index.js';
 export { buildModel } from './model.js';
+export { EMA_WARMUPS, rampedEmaDecay, type EmaWarmup } from './step.js';
 export { saveModel, loadModel, readModelFiles, modelHash, resolveModelJson, ModelFileError } from './model-io.js';
 export { trainModel, evaluateFloat, learningRateAt, type TrainOptions, type TrainResult, type EpochRecord } from './train.js';
 export { predictFloatLogits } from './predict.js';

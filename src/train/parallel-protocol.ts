@@ -1,5 +1,6 @@
 import type { AugmentOptions } from '../data/index.js';
 import type { LayerSpec } from './presets.js';
+import type { EmaWarmup } from './step.js';
 
 /** The training settings every replica shares. */
 export interface ReplicaSettings {
@@ -12,6 +13,7 @@ export interface ReplicaSettings {
   readonly labelSmoothing: number;
   /** Weight moving-average decay (0 = none); see GradientStepper. */
   readonly emaDecay: number;
+  readonly emaWarmup: EmaWarmup;
   readonly augment: AugmentOptions | null;
   /** The last cleanEpochs epochs train on the images as they are, without augmentation (0 = augment every epoch). */
   readonly cleanEpochs: number;

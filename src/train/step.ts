@@ -35,6 +35,24 @@ export class FlatAdam {
 export interface StepStats { lossSum: number; correct: number }
 
 /**
+ * How the moving average of the weights starts (GradientStepper):
+ * - 'ramp': TensorFlow's ExponentialMovingAverage with num_updates: the decay at update t is
+ *   min(decay, (1 + t)/(10 + t)), which reaches the set decay d only at t = (10d − 1)/(1 − d): 8,990 updates for
+ *   0.999, 17,990 for 0.9995. A 14-epoch default run has ~6,560, so it ends on the ramp (0.99863) and --ema-decay
+ *   0.999 and 0.9995 train the same bits there: the set decay does not say what the average is.
+ * - 'bias-corrected': the set decay d at every update, from an average that starts at 0, divided by the weight it
+ *   has gathered (as Adam corrects its moments): a ← d·a + (1−d)·w, evaluated as a / (1 − dᵗ) — the average of the
+ *   weights of updates 1..t, update k weighted ∝ d^(t−k), whatever t is. The initial weights get no weight.
+ */
+export type EmaWarmup = 'ramp' | 'bias-corrected';
+export const EMA_WARMUPS: readonly EmaWarmup[] = ['ramp', 'bias-corrected'];
+
+/** The 'ramp' warm-up's decay at update t (1-based). */
+export function rampedEmaDecay(decay: number, t: number): number {
+  return Math.min(decay, (1 + t) / (10 + t));
+}
+
+/**
  * One replica of the model and its optimizer, split at the point where data-parallel training exchanges data:
  * `gradients` writes a flat gradient (all trainable variables, model order) for a local batch, `apply` takes a flat
  * gradient — the local one, or the average of every replica's — and runs Adam on it (in JS, see FlatAdam). Replicas built from the same
@@ -47,16 +65,24 @@ export class GradientStepper {
   private readonly optimizer: FlatAdam;
   /** The trainable weights, flat in `vars` order: Adam updates these and writes them back to the variables. */
   private readonly flatWeights: Float32Array;
-  /** Exponential moving average of flatWeights (null without EMA): what evaluation and the final model use. */
+  /**
+   * Exponential moving average of flatWeights (null without EMA); what evaluation and the final model use is
+   * averagedWeights(): this itself under 'ramp', this / (1 − decayᵗ) under 'bias-corrected'.
+   */
   private readonly emaWeights: Float32Array | null;
   private updates = 0;
+  /** decayᵗ after t updates ('bias-corrected' only). */
+  private decayPower = 1;
 
   /**
-   * emaDecay > 0 keeps an exponential moving average of the weights, updated after every step with the decay
-   * min(emaDecay, (1 + t) / (10 + t)) at update t (TensorFlow's ExponentialMovingAverage with num_updates, so the
-   * average does not start out dominated by the random initial weights).
+   * emaDecay > 0 keeps an exponential moving average of the weights, updated after every step; emaWarmup says how
+   * it starts (EmaWarmup: TensorFlow's ramp, so the average does not start out dominated by the random initial
+   * weights, or a constant decay with bias correction).
    */
-  constructor(layers: readonly LayerSpec[], seed: number, private readonly labelSmoothing = 0, private readonly emaDecay = 0) {
+  constructor(
+    layers: readonly LayerSpec[], seed: number, private readonly labelSmoothing = 0, private readonly emaDecay = 0,
+    private readonly emaWarmup: EmaWarmup = 'ramp',
+  ) {
     this.model = buildModel(layers, seed);
     // LayerVariable.read() is the tf.Variable the optimizer updates by name.
     this.vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -68,7 +94,9 @@ export class GradientStepper {
       this.flatWeights.set(v.dataSync() as Float32Array, off);
       off += v.size;
     }
-    this.emaWeights = emaDecay > 0 ? Float32Array.from(this.flatWeights) : null;
+    // The ramp starts the average at the initial weights (its first decay, 2/11, keeps 18 % of them); the
+    // bias-corrected average starts at 0, which the division by 1 − dᵗ undoes.
+    this.emaWeights = emaDecay <= 0 ? null : emaWarmup === 'ramp' ? Float32Array.from(this.flatWeights) : new Float32Array(this.size);
   }
 
   /**
@@ -111,11 +139,25 @@ export class GradientStepper {
     const ema = this.emaWeights;
     if (ema) {
       this.updates++;
-      const d = Math.min(this.emaDecay, (1 + this.updates) / (10 + this.updates));
+      const d = this.emaWarmup === 'ramp' ? rampedEmaDecay(this.emaDecay, this.updates) : this.emaDecay;
+      this.decayPower *= d;
       const w = this.flatWeights;
       for (let i = 0; i < w.length; i++) ema[i] = d * ema[i] + (1 - d) * w[i];
     }
     this.load(this.flatWeights);
+  }
+
+  /** The weights a user gets: the moving average (bias-corrected when so set), or the trained weights without one. */
+  private averagedWeights(): Float32Array {
+    const ema = this.emaWeights;
+    if (!ema) return this.flatWeights;
+    if (this.emaWarmup === 'ramp') return ema;
+    // No update yet: an average of nothing; the weights as they are.
+    if (this.updates === 0) return this.flatWeights;
+    const gathered = 1 - this.decayPower;
+    const out = new Float32Array(ema.length);
+    for (let i = 0; i < ema.length; i++) out[i] = ema[i] / gathered;
+    return out;
   }
 
   private load(flat: Float32Array): void {
@@ -133,7 +175,7 @@ export class GradientStepper {
    */
   withEvaluationWeights<T>(f: (model: tf.Sequential) => T): T {
     if (!this.emaWeights) return f(this.model);
-    this.load(this.emaWeights);
+    this.load(this.averagedWeights());
     try {
       return f(this.model);
     } finally {
@@ -153,7 +195,7 @@ export class GradientStepper {
 
   /** Leaves the model holding its evaluation weights for good (the end of training). */
   finish(): tf.Sequential {
-    if (this.emaWeights) this.load(this.emaWeights);
+    if (this.emaWeights) this.load(this.averagedWeights());
     return this.model;
   }
 

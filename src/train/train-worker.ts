@@ -22,7 +22,7 @@ const send = (m: FromWorker): void => port.postMessage(m);
 async function main(): Promise<void> {
   const backend = await selectBackend('wasm');
   tf.enableProdMode();
-  const stepper = new GradientStepper(init.layers, init.seed, init.labelSmoothing, init.emaDecay);
+  const stepper = new GradientStepper(init.layers, init.seed, init.labelSmoothing, init.emaDecay, init.emaWarmup);
   const size = stepper.size;
   const slots = new Float32Array(init.gradients);
   const ctrl = new Int32Array(init.barrier);

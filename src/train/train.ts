@@ -9,7 +9,7 @@ import { predictFloatLogits } from './predict.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { modelCost, type Preset } from './presets.js';
 import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard } from './divergence.js';
-import { GradientStepper } from './step.js';
+import { GradientStepper, type EmaWarmup } from './step.js';
 
 export interface TrainOptions {
   readonly preset: Preset;
@@ -36,6 +36,8 @@ export interface TrainOptions {
   readonly labelSmoothing?: number;
   /** Decay of the exponential moving average of the weights that is evaluated and returned (0 or absent = none). */
   readonly emaDecay?: number;
+  /** How the moving average starts (EmaWarmup in step.ts; absent = 'ramp'). */
+  readonly emaWarmup?: EmaWarmup;
   /**
    * The last cleanEpochs epochs train on un-augmented images (0 or absent = augment every epoch); must be ≤ epochs.
    * Ignored without augmentation.
@@ -108,7 +110,7 @@ function divergenceGuard(o: TrainOptions): DivergenceGuard {
 
 function inProcessRunner(o: TrainOptions): EpochRunner {
   const guard = divergenceGuard(o);
-  const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0, o.emaDecay ?? 0);
+  const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0, o.emaDecay ?? 0, o.emaWarmup ?? 'ramp');
   const plan = {
     stepper, train: o.train, augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate,
     epochs: o.epochs, workers: 1, rank: 0, exchange: (gradient: Float32Array, lossSum: number) => ({ gradient, lossSum }),
@@ -131,7 +133,7 @@ function inProcessRunner(o: TrainOptions): EpochRunner {
 async function parallelRunner(o: TrainOptions, workers: number, gradientSize: number): Promise<EpochRunner> {
   const t = await DataParallelTrainer.start({
     layers: o.preset.layers, workers, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
-    labelSmoothing: o.labelSmoothing ?? 0, emaDecay: o.emaDecay ?? 0, augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0, train: o.train, test: o.test,
+    labelSmoothing: o.labelSmoothing ?? 0, emaDecay: o.emaDecay ?? 0, emaWarmup: o.emaWarmup ?? 'ramp', augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0, train: o.train, test: o.test,
   }, gradientSize);
   let bar: EpochProgress | null = null;
   let startedAt = 0;
