@@ -26,10 +26,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
-import { createRng, loadDigitSet, type DigitSet } from '../../src/data/index.js';
+// mixSeed seeds one photo's PRNG stream: the project's 32-bit mix (murmur3's finaliser, the one the trainer uses).
+import { createRng, loadDigitSet, mixSeed, type DigitSet } from '../../src/data/index.js';
 import { writeFileAtomic } from '../../src/files/index.js';
-// The seed of one photo's PRNG stream: the trainer's 32-bit mix (murmur3's finaliser), not a second copy of it.
-import { mixSeed } from '../../src/train/batches.js';
 
 export const FRAME_WIDTH = 640;
 export const FRAME_HEIGHT = 480;

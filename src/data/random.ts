@@ -10,6 +10,21 @@ export function createRng(seed: number): () => number {
   };
 }
 
+/**
+ * A 32-bit mix of a few integers (murmur3's finaliser over a running hash): a seed for createRng derived from
+ * (seed, epoch, position, …), so one stream per sample or per scene without drawing them in order.
+ */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
+
 /** Fisher–Yates permutation of 0..n-1. */
 export function shuffledIndices(n: number, rng: () => number): Uint32Array {
   const idx = new Uint32Array(n);

@@ -1,22 +1,10 @@
-import { augmentImage, createRng, shuffledIndices, type AugmentOptions, PIXELS } from '../data/index.js';
+import { augmentImage, createRng, mixSeed, shuffledIndices, type AugmentOptions, PIXELS } from '../data/index.js';
 
 /**
  * What every trainer (in-process or a data-parallel worker) feeds a step, derived from (seed, epoch, position)
  * alone: so each worker can build its own shard of a global batch, and a sample's augmentation does not depend on
  * how many workers there are or which one drew it.
  */
-
-/** A 32-bit mix of a few integers (murmur3's finaliser over a running hash). */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
 
 /** The sample order of one epoch (1-based epoch). */
 export function epochOrder(seed: number, epoch: number, count: number): Uint32Array {
