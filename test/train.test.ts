@@ -300,13 +300,12 @@ describe('EpochProgress', () => {
 });
 
 describe('GradientStepper weight EMA', () => {
-  it('follows ema ← d·ema + (1−d)·w with d = min(decay, (1+t)/(10+t)) after every step; training weights untouched', async () => {
-    await tf.setBackend('cpu');
-    const layers = getPreset('mlp').layers;
-    const plain = new GradientStepper(layers, 9, 0, 0);
-    const avg = new GradientStepper(layers, 9, 0, 0.9);
-    const flat = (ws: Float32Array[]): Float32Array => Float32Array.from(ws.flatMap((w) => Array.from(w)));
-    const expected = flat(avg.weightValues()); // float32, as the stepper keeps it
+  const flat = (ws: Float32Array[]): Float32Array => Float32Array.from(ws.flatMap((w) => Array.from(w)));
+  /**
+   * Applies the same 30 seeded random gradients to a stepper without an average and to `avg`, checks after each
+   * step that the average never feeds back into training, and hands the trained weights to `onStep`.
+   */
+  function stepTogether(plain: GradientStepper, avg: GradientStepper, onStep: (t: number, w: Float32Array) => void): void {
     const rng = createRng(4);
     const g = new Float32Array(plain.size);
     for (let t = 1; t <= 30; t++) {
@@ -315,9 +314,20 @@ describe('GradientStepper weight EMA', () => {
       avg.apply(g, 1e-2);
       const w = flat(avg.weightValues());
       expect(w).toEqual(flat(plain.weightValues())); // the average never feeds back into training
+      onStep(t, w);
+    }
+  }
+
+  it('follows ema ← d·ema + (1−d)·w with d = min(decay, (1+t)/(10+t)) after every step; training weights untouched', async () => {
+    await tf.setBackend('cpu');
+    const layers = getPreset('mlp').layers;
+    const plain = new GradientStepper(layers, 9, 0, 0);
+    const avg = new GradientStepper(layers, 9, 0, 0.9);
+    const expected = flat(avg.weightValues()); // float32, as the stepper keeps it
+    stepTogether(plain, avg, (t, w) => {
       const d = Math.min(0.9, (1 + t) / (10 + t));
       for (let i = 0; i < w.length; i++) expected[i] = d * expected[i] + (1 - d) * w[i];
-    }
+    });
     expect(flat(avg.evaluationWeightValues())).toEqual(expected);
     expect(flat(avg.weightValues())).toEqual(flat(plain.weightValues())); // evaluation put the trained weights back
     expect(flat(plain.evaluationWeightValues())).toEqual(flat(plain.weightValues())); // no EMA: the trained weights
@@ -331,19 +341,11 @@ describe('GradientStepper weight EMA', () => {
     const layers = getPreset('mlp').layers;
     const plain = new GradientStepper(layers, 9, 0, 0);
     const avg = new GradientStepper(layers, 9, 0, 0.9, 'bias-corrected');
-    const flat = (ws: Float32Array[]): Float32Array => Float32Array.from(ws.flatMap((w) => Array.from(w)));
     // Before any step there is nothing to average: the weights as they are.
     expect(flat(avg.evaluationWeightValues())).toEqual(flat(avg.weightValues()));
     const sum = new Float32Array(plain.size); // float32, as the stepper keeps it
-    const rng = createRng(4);
-    const g = new Float32Array(plain.size);
     let power = 1;
-    for (let t = 1; t <= 30; t++) {
-      for (let i = 0; i < g.length; i++) g[i] = rng() - 0.5;
-      plain.apply(g, 1e-2);
-      avg.apply(g, 1e-2);
-      const w = flat(avg.weightValues());
-      expect(w).toEqual(flat(plain.weightValues())); // the average never feeds back into training
+    stepTogether(plain, avg, (t, w) => {
       for (let i = 0; i < w.length; i++) sum[i] = 0.9 * sum[i] + (1 - 0.9) * w[i];
       power *= 0.9;
       if (t === 1) {
@@ -351,7 +353,7 @@ describe('GradientStepper weight EMA', () => {
         const e = flat(avg.evaluationWeightValues());
         for (let i = 0; i < w.length; i++) expect(e[i]).toBeCloseTo(w[i], 6);
       }
-    }
+    });
     const expected = sum.map((v) => v / (1 - power));
     expect(flat(avg.evaluationWeightValues())).toEqual(expected);
     expect(flat(avg.weightValues())).toEqual(flat(plain.weightValues())); // evaluation put the trained weights back
