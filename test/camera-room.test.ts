@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { imageAt, loadDigitSet, createRng } from '../src/data/index.js';
 import { preprocess, type Frame, type PreprocessResult } from '../src/camera/index.js';
-import { flatNoiseSigma, flattenIllumination, glareBoost, inkPolarity } from '../src/camera/flatten.js';
+import { isSkinTone } from '../src/camera/preprocess.js';
+import { fillWideInk, flatNoiseSigma, flattenIllumination, glareBoost, inkPolarity, WIDE_INK_FLOOR, WIDE_INK_RADIUS_FACTOR, type PixelBox } from '../src/camera/flatten.js';
 import { frameSeed } from '../src/camera/synthesize.js';
 import { synthesizeScene, TUNING_VARIANT, TUNING_WIDE_VARIANT } from '../src/camera/scene.js';
 
@@ -160,6 +161,41 @@ describe('component choice: fingers, lines and the sheet edge do not become the 
     expect(r.geometry.bbox.x).toBeGreaterThan(110);
   });
 
+  test('a skin-toned finger lying on the page, touching no edge, is not the digit, nor a digit alone', async () => {
+    // A dark-skinned fingertip, 32 × 120 pixels, inside the view: without the skin test it out-inks the digit (and
+    // is elongated, so not a blob); alone it was read as a '1'.
+    const lying = (x: number, y: number): boolean => ((x - 80) / 16) ** 2 + ((y - 120) / 60) ** 2 < 1;
+    const ink = digitCoverage(1, 170, 70, 100);
+    for (const [sr, sg, sb] of [[104, 69, 50], [126, 86, 63]]) {
+      const frame = paint((x, y) => {
+        if (lying(x, y)) return [sr, sg, sb];
+        const v = 210 * (1 - 0.85 * ink(x, y));
+        return [v, v, v];
+      });
+      const r = await preprocess(frame);
+      expect(codeOf(r), `skin ${sr},${sg},${sb}`).toBe('digit');
+      if (r.kind === 'digit') expect(r.geometry.bbox.x).toBeGreaterThan(150);
+    }
+    const alone = await preprocess(paint((x, y) => (lying(x, y) ? [104, 69, 50] : [210, 210, 210])));
+    expect(codeOf(alone)).toBe('edge-object');
+  });
+
+  test('red and orange ink on yellow or orange paper is not skin', async () => {
+    const ink = digitCoverage(1, 110, 70, 100);
+    for (const [paper, inkColour] of [[[1, 0.95, 0.7], [0.7, 0.12, 0.12]], [[1, 0.82, 0.62], [0.8, 0.25, 0.1]]] as const) {
+      const frame = paint((x, y) => {
+        const k = ink(x, y);
+        return [0, 1, 2].map((c) => 210 * (paper[c] * (1 - k) + inkColour[c] * k)) as [number, number, number];
+      });
+      const r = await preprocess(frame);
+      expect(codeOf(r), `ink ${inkColour.join(',')}`).toBe('digit');
+    }
+    expect(isSkinTone(215, 160, 125)).toBe(true);
+    expect(isSkinTone(0.7, 0.12, 0.12)).toBe(false);
+    expect(isSkinTone(0.8, 0.25, 0.1)).toBe(false);
+    expect(isSkinTone(0.1, 0.1, 0.12)).toBe(false);
+  });
+
   test('a finger (or thumb) alone on blank paper is no digit', async () => {
     for (const [fx, reach, w] of [[160, 70, 40], [60, 100, 50], [250, 50, 36]]) {
       const frame = paint((x, y) => {
@@ -216,6 +252,28 @@ describe('component choice: fingers, lines and the sheet edge do not become the 
     expect(r.geometry.bbox.height).toBeGreaterThan(0.8 * t.height);
   });
 
+  test('a sheet tilted 10° in front of a dark room is read as a page: the "1" on it, not the sheet', async () => {
+    // The sheet fills 0.75 of its box (upright it would fill all of it); the room is the median, so both
+    // polarities are tried, and the board reading finds the whole sheet as light "ink" on the dark room.
+    const a = (10 * Math.PI) / 180;
+    for (const [bw, bh] of [[10, 90], [12, 100]]) {
+      const frame = paint((x, y) => {
+        const dx = x - 160, dy = y - 120;
+        const u = dx * Math.cos(a) + dy * Math.sin(a), v = -dx * Math.sin(a) + dy * Math.cos(a);
+        const value = Math.abs(u) < 100 && Math.abs(v) < 75 ? (Math.abs(u) < bw / 2 && Math.abs(v) < bh / 2 ? 40 : 205) : 20;
+        return [value, value, value];
+      });
+      const r = await preprocess(frame);
+      expect(codeOf(r)).toBe('digit');
+      if (r.kind !== 'digit') continue;
+      expect(r.geometry.polarity).toBe('dark-on-light');
+      expect(r.geometry.sheetFill).toBeLessThan(0.8);
+      expect(Math.abs(r.geometry.bbox.y + r.geometry.bbox.height / 2 - 120)).toBeLessThan(4);
+      expect(r.geometry.bbox.height).toBeGreaterThan(0.95 * bh);
+      expect(r.geometry.bbox.height).toBeLessThan(1.1 * bh);
+    }
+  });
+
   test('a small sheet on a dark desk: found, and its edges are not ink', async () => {
     for (let i = 0; i < 4; i++) {
       const s = await synthesizeScene(imageAt(digits, i), createRng(frameSeed(77, i)), { width: 320, height: 240, condition: 'small-sheet', variant: TUNING_VARIANT });
@@ -266,6 +324,124 @@ describe('shape: solid patches and bold strokes', () => {
     expect(codeOf(await preprocess(shaded(ring)))).toBe('digit');
   });
 
+  test('a thick stroke at least twice as long as wide (a bold short "1") is a digit, not a blob', async () => {
+    // It fills all of its box and its "stroke" (2·area / boundary) is ~0.7 of its width, as a solid patch's is;
+    // only its elongation (√ of the moments' eigenvalue ratio: 2.2 and 2.5) says it is a stroke. The 18×28 oblong
+    // above (1.6) stays a blob.
+    for (const [hw, hh] of [[10, 22], [9, 22]]) {
+      const bar = (x: number, y: number): boolean => Math.abs(x - 160) < hw && Math.abs(y - 120) < hh;
+      const r = await preprocess(paint((x, y) => { const v = bar(x, y) ? 45 : 210; return [v, v, v]; }));
+      expect(codeOf(r), `${2 * hw}×${2 * hh}`).toBe('digit');
+    }
+  });
+
+  test('a bold ring whose stroke is wider than the lighting window comes out filled, not as two outlines', async () => {
+    // Work image 200×150, lighting window 2·11+1 = 23 work pixels = 37 frame pixels; the stroke is 50 frame
+    // pixels wide, so the closing follows the ink down inside it and 1 − v / paper reads ~0 along its middle.
+    // Its edges are soft over ±8 pixels, as a camera's blur makes them (the rims the restoration needs on both sides).
+    const ink = (x: number, y: number): number => { const d = Math.hypot(x - 160, y - 120); const e = Math.min(95 - d, d - 45); return smooth((e + 8) / 16); };
+    const r = await preprocess(paint((x, y) => { const v = 210 - 170 * ink(x, y); return [v, v, v]; }));
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit') return;
+    // The stroke's middle circle (radius 70 of 95 frame pixels, in the 28×28 output: the ring spans the 20-pixel
+    // box, centre at 14, 14): inked all around, where the hollow stroke left a gap between its two outlines.
+    const scale = r.geometry.box.width / 190;
+    let weak = 0;
+    for (let k = 0; k < 64; k++) {
+      const a = (2 * Math.PI * k) / 64;
+      const x = Math.round(r.geometry.centreOfMass28.x - 0.5 + 70 * scale * Math.cos(a));
+      const y = Math.round(r.geometry.centreOfMass28.y - 0.5 + 70 * scale * Math.sin(a));
+      if (r.pixels[y * 28 + x] < 128) weak++;
+    }
+    expect(weak).toBe(0);
+    // The ring's own hole (radius < 45) stays paper.
+    const cx = Math.round(r.geometry.centreOfMass28.x - 0.5), cy = Math.round(r.geometry.centreOfMass28.y - 0.5);
+    expect(r.pixels[cy * 28 + cx]).toBe(0);
+  });
+});
+
+describe('fillWideInk: the inside of a stroke wider than the lighting window', () => {
+  /** Brute force, by the definitions: the dent test over the box, the wider closing as min of max over its windows. */
+  function bruteFill(plane: Float32Array, paper: Float32Array, strength: Float32Array, w: number, h: number, r: number, box: PixelBox, use: Uint8Array, minFill: number, boost?: Float32Array, rim?: { level: number; within: number }): Float32Array {
+    const out = Float32Array.from(strength);
+    const fill = Math.max(WIDE_INK_FLOOR, minFill);
+    const R = WIDE_INK_RADIUS_FACTOR * r;
+    const inBox = (x: number, y: number): boolean => x >= box.minX && x <= box.maxX && y >= box.minY && y <= box.maxY;
+    let bright = 0;
+    let darkest = Infinity;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      if (!use[y * w + x]) continue;
+      if (x >= box.minX - r && x <= box.maxX + r && y >= box.minY - r && y <= box.maxY + r) bright = Math.max(bright, paper[y * w + x]);
+      if (inBox(x, y)) darkest = Math.min(darkest, paper[y * w + x]);
+    }
+    if (!(bright > 1) || !(darkest < (1 - fill) * bright)) return out;
+    const at = (x: number, y: number): number => plane[y * w + x];
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      if (!inBox(x, y) || !use[y * w + x]) continue;
+      let closed = Infinity;
+      for (let yy = Math.max(0, y - R); yy <= Math.min(h - 1, y + R); yy++) for (let xx = Math.max(0, x - R); xx <= Math.min(w - 1, x + R); xx++) {
+        let m = -Infinity;
+        for (let y2 = Math.max(0, yy - R); y2 <= Math.min(h - 1, yy + R); y2++) for (let x2 = Math.max(0, xx - R); x2 <= Math.min(w - 1, xx + R); x2++) m = Math.max(m, at(x2, y2));
+        closed = Math.min(closed, m);
+      }
+      if (!(closed > 1)) continue;
+      const i = y * w + x;
+      const s = Math.min(1, (1 - plane[i] / closed) * (boost ? boost[i] : 1));
+      // Ink before the fill within `within` pixels on both sides, along a row or a column.
+      const inkAt = (xx: number, yy: number): boolean => xx >= 0 && yy >= 0 && xx < w && yy < h && strength[yy * w + xx] > (rim?.level ?? 0);
+      const side = (dx: number, dy: number): boolean => { for (let k = 1; k <= (rim?.within ?? 0); k++) if (inkAt(x + k * dx, y + k * dy)) return true; return false; };
+      const enclosed = !rim || (side(-1, 0) && side(1, 0)) || (side(0, -1) && side(0, 1));
+      if (s >= fill && s > strength[i] && enclosed) out[i] = s;
+    }
+    return out;
+  }
+
+  test('equals the brute-force fill on random strokes, blobs and noise, boxes anywhere (also past the image)', () => {
+    const rng = createRng(11);
+    let raised = 0;
+    for (let trial = 0; trial < 40; trial++) {
+      const w = 16 + Math.floor(rng() * 30), h = 16 + Math.floor(rng() * 30), r = 1 + Math.floor(rng() * 3);
+      const plane = Float32Array.from({ length: w * h }, () => 190 + 20 * rng());
+      // A few dark rectangles, some wider than the window, some not.
+      for (let k = 0; k < 3; k++) {
+        const x0 = Math.floor(rng() * w), y0 = Math.floor(rng() * h), bw = 2 + Math.floor(rng() * 12), bh = 2 + Math.floor(rng() * 12);
+        for (let y = y0; y < Math.min(h, y0 + bh); y++) for (let x = x0; x < Math.min(w, x0 + bw); x++) plane[y * w + x] = 30 + 40 * rng();
+      }
+      const { paper, strength } = flattenIllumination(plane, w, h, r);
+      const boost = trial % 2 ? Float32Array.from({ length: w * h }, () => 1 + rng()) : undefined;
+      const bx = Math.floor(rng() * w) - 4, by = Math.floor(rng() * h) - 4;
+      const box = { minX: bx, minY: by, maxX: bx + 4 + Math.floor(rng() * w), maxY: by + 4 + Math.floor(rng() * h) };
+      // Most trials use the whole image; some a random half-plane (the sheet beside a room).
+      const cutX = trial % 3 === 0 ? Math.floor(rng() * w) : 0;
+      const use = Uint8Array.from({ length: w * h }, (_, i) => (i % w >= cutX ? 1 : 0));
+      const rim = trial % 4 < 2 ? { level: 0.3, within: 2 + Math.floor(rng() * 6) } : undefined;
+      const expected = bruteFill(plane, paper, strength, w, h, r, box, use, 0.5, boost, rim);
+      const got = Float32Array.from(strength);
+      const filled = fillWideInk(plane, paper, got, w, h, r, box, { use, minFill: 0.5, ...(boost ? { boost } : {}), ...(rim ? { rim } : {}) });
+      expect(Array.from(got)).toEqual(Array.from(expected));
+      expect(filled).toBe(got.reduce((a, v, i) => a + (v !== strength[i] ? 1 : 0), 0));
+      raised += filled;
+    }
+    expect(raised).toBeGreaterThan(0);
+  });
+
+  test('a bar wider than the window is lost to flattening and restored; a bright loop and a shadow are not filled', () => {
+    const w = 120, h = 100, r = 5;
+    const plane = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      const inBar = x >= 10 && x < 30 && y >= 20 && y < 80;             // 20 wide, window 11
+      const d = Math.hypot(x - 60, y - 50);
+      const inRing = d < 14 && d >= 7;                                 // stroke 7: narrower than the window
+      const shade = x >= 85 ? 0.62 : 1;                                // a 60-level shadow on 160-level paper
+      plane[y * w + x] = (inBar || inRing ? 40 : 160) * shade;
+    }
+    const { paper, strength } = flattenIllumination(plane, w, h, r);
+    expect(strength[50 * w + 20]).toBeLessThan(0.1);                  // the bar's middle reads as paper
+    fillWideInk(plane, paper, strength, w, h, r, { minX: 0, minY: 0, maxX: w - 1, maxY: h - 1 }, { use: new Uint8Array(w * h).fill(1), minFill: 0.45 });
+    for (let y = 20; y < 80; y++) for (let x = 10; x < 30; x++) expect(strength[y * w + x], `bar at ${x},${y}`).toBeGreaterThan(0.7);
+    expect(strength[50 * w + 60]).toBe(0);                             // the ring's hole is paper
+    expect(Math.max(...strength.filter((_, i) => i % w >= 88))).toBeLessThan(0.05);
+  });
 });
 
 describe('glare: a lamp highlight is a veil over the ink, not paper', () => {

@@ -36,6 +36,97 @@ export function flattenIllumination(plane: Float32Array, width: number, height: 
   return { paper, strength };
 }
 
+/** The wider closing fillWideInk re-estimates the paper with, as a multiple of the lighting window's radius. */
+export const WIDE_INK_RADIUS_FACTOR = 2;
+/** fillWideInk never fills below this strength: a 60-level shadow on 160-level paper reads 0.38, 70 on 170 0.41. */
+export const WIDE_INK_FLOOR = 0.45;
+
+export interface PixelBox { readonly minX: number; readonly minY: number; readonly maxX: number; readonly maxY: number }
+
+/**
+ * Restores the inside of strokes wider than the lighting window, within `box` (the digit found so far, and a
+ * margin) and only on the pixels in `use` (the sheet: a sliver of the room between the sheet and the image's
+ * edge is narrower than the wider window, which would erase it into "paper" and call the room ink). A closing at radius r erases dark features narrower than 2r+1 only: inside a stroke wider than that
+ * (a bold digit, a marker) the "paper" follows the ink down, 1 − value / paper reads ≈ 0 there, and the stroke
+ * comes out as an outline, in pieces, or not at all. There the paper field itself is dented: darker than the
+ * brightest paper near the box by at least `minFill`, which shading inside a digit's box is not (a 60-level
+ * shadow on 160-level paper dents it by 0.38; minFill is at least WIDE_INK_FLOOR). Only then is the paper
+ * re-estimated with a closing at WIDE_INK_RADIUS_FACTOR · r over the box (plus the 2R that closing reads), and a
+ * pixel whose strength under that paper (times `boost`, the glare factor, when given) reaches minFill and exceeds
+ * its strength takes it: the same ink as the stroke's rims, while a digit's own loop (paper-bright) stays paper.
+ * Cost: a scan of the box per call; the wider closing only when the box holds a dent. Writes `strength` in place;
+ * returns how many pixels it raised.
+ */
+export interface WideInkOptions {
+  /** Only these pixels take part (the sheet; in shaping, the digit finding chose). */
+  readonly use: Uint8Array;
+  /** The strength a restored pixel reaches at least (never below WIDE_INK_FLOOR). */
+  readonly minFill: number;
+  /** The glare factor per pixel, when strength carries it. */
+  readonly boost?: Float32Array;
+  /**
+   * When given, a pixel is restored only between ink (strength over `level` before the fill) on both sides, left
+   * and right or above and below, each within `within` pixels: the inside of a stroke has its rims on both sides,
+   * while the tilted edge of a broad dark region (a sheet seen from a dark room's side), which square windows
+   * cannot follow and the wider closing leaves brighter beside it, has ink on one side only.
+   */
+  readonly rim?: { readonly level: number; readonly within: number };
+}
+
+export function fillWideInk(plane: Float32Array, paper: Float32Array, strength: Float32Array, width: number, height: number, radius: number, box: PixelBox, options: WideInkOptions): number {
+  const { use, boost, rim } = options;
+  const fill = Math.max(WIDE_INK_FLOOR, options.minFill);
+  const bx0 = Math.max(0, box.minX), by0 = Math.max(0, box.minY), bx1 = Math.min(width - 1, box.maxX), by1 = Math.min(height - 1, box.maxY);
+  if (bx1 < bx0 || by1 < by0) return 0;
+  // The brightest paper within r of the box: a dent is judged against it.
+  let bright = 0;
+  for (let y = Math.max(0, by0 - radius); y <= Math.min(height - 1, by1 + radius); y++) {
+    for (let x = Math.max(0, bx0 - radius), row = y * width; x <= Math.min(width - 1, bx1 + radius); x++) if (use[row + x] && paper[row + x] > bright) bright = paper[row + x];
+  }
+  if (!(bright > 1)) return 0;
+  const dentBelow = (1 - fill) * bright;
+  let dented = false;
+  for (let y = by0; y <= by1 && !dented; y++) {
+    for (let x = bx0, row = y * width; x <= bx1; x++) if (use[row + x] && paper[row + x] < dentBelow) { dented = true; break; }
+  }
+  if (!dented) return 0;
+  // The closing at R reads the plane up to 2R away (max, then min): the crop holds that margin, so inside the
+  // box it equals the whole image's closing.
+  const wide = WIDE_INK_RADIUS_FACTOR * radius;
+  const x0 = Math.max(0, bx0 - 2 * wide), y0 = Math.max(0, by0 - 2 * wide);
+  const cw = Math.min(width - 1, bx1 + 2 * wide) - x0 + 1, ch = Math.min(height - 1, by1 + 2 * wide) - y0 + 1;
+  const crop = new Float32Array(cw * ch);
+  for (let y = 0; y < ch; y++) crop.set(plane.subarray((y + y0) * width + x0, (y + y0) * width + x0 + cw), y * cw);
+  const widePaper = closing(crop, cw, ch, wide);
+  const inkBefore = rim ? Uint8Array.from(strength, (v) => (v > rim.level ? 1 : 0)) : null;
+  const enclosed = (x: number, y: number): boolean => {
+    if (!rim || !inkBefore) return true;
+    const reach = rim.within;
+    const find = (dx: number, dy: number): boolean => {
+      for (let k = 1; k <= reach; k++) {
+        const xx = x + k * dx, yy = y + k * dy;
+        if (xx < 0 || yy < 0 || xx >= width || yy >= height) return false;
+        if (inkBefore[yy * width + xx]) return true;
+      }
+      return false;
+    };
+    return (find(-1, 0) && find(1, 0)) || (find(0, -1) && find(0, 1));
+  };
+  let filled = 0;
+  for (let y = by0; y <= by1; y++) {
+    for (let x = bx0; x <= bx1; x++) {
+      const i = y * width + x;
+      if (!use[i]) continue;
+      const p = widePaper[(y - y0) * cw + x - x0];
+      if (!(p > 1)) continue;
+      let s = (1 - plane[i] / p) * (boost ? boost[i] : 1);
+      if (s > 1) s = 1;
+      if (s >= fill && Math.fround(s) > strength[i] && enclosed(x, y)) { strength[i] = s; filled++; }
+    }
+  }
+  return filled;
+}
+
 /**
  * Another channel flattened with the luma's illumination field: light is (nearly) neutral, so a channel's
  * paper is the luma's paper times the paper's colour ratio in that channel, measured as the median ratio over

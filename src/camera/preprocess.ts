@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { labelComponents, type Component } from './components.js';
-import { flatNoiseSigma, flattenIllumination, flattenLike, glareBoost, inkPolarity, quantileWhere, type InkChannel, type Plane } from './flatten.js';
+import { fillWideInk, WIDE_INK_RADIUS_FACTOR, flatNoiseSigma, flattenIllumination, flattenLike, glareBoost, inkPolarity, quantileWhere, type InkChannel, type Plane } from './flatten.js';
 import { checkFrame, type Frame, type Polarity, type Rect } from './frame.js';
 import { running2d } from './morphology.js';
 import { centreByMass, fitToBox, type ResizeKernel } from './mnist-layout.js';
@@ -158,13 +158,28 @@ interface Measured {
   readonly c: Component;
   readonly boundary: number;
   readonly meanStrength: number;
+  /** Reaches the sheet's or the ROI's edge, or is skin-toned (a finger or thumb over the page, see isSkinTone). */
   readonly atEdge: boolean;
+  readonly skin: boolean;
   /** Typical stroke width, pixels: 2 · area / boundary pixels (a stroke of width w and length L: 2wL / 2L). */
   readonly strokeWidth: number;
   readonly longest: number;
 }
 
-function measureComponents(labels: Int32Array, components: readonly Component[], strength: Float32Array, inner: Uint8Array, width: number, height: number): Measured[] {
+/**
+ * Skin, as a camera sees it, whatever the light's level: red strongest, green 0.55–0.85 of it, blue 0.35–0.8 of it
+ * and below green (the skin tones of the scene renderer, light to dark, fall at g/r 0.67–0.78, b/r 0.49–0.67). Ink
+ * is not: blue, black, green and purple inks fail on red, red and orange inks on green (g/r ≤ 0.31).
+ */
+export function isSkinTone(r: number, g: number, b: number): boolean {
+  return r > 0 && g >= 0.55 * r && g <= 0.85 * r && b >= 0.35 * r && b <= 0.8 * r && b < 0.95 * g;
+}
+
+/** A component's colour is read from its core: the pixels of at least this share of its strongest ink (the rims of
+ * a thin stroke are mostly paper). */
+const SKIN_CORE_SHARE = 0.75;
+
+function measureComponents(labels: Int32Array, components: readonly Component[], strength: Float32Array, inner: Uint8Array, width: number, height: number, rgb: readonly Float32Array[] | null): Measured[] {
   const k = components.length;
   const boundary = new Uint32Array(k + 1);
   const sum = new Float64Array(k + 1);
@@ -184,8 +199,21 @@ function measureComponents(labels: Int32Array, components: readonly Component[],
       if (!inner[i] || (y > 0 && !inner[i - width]) || (y < height - 1 && !inner[i + width]) || (x > 0 && !inner[i - 1]) || (x < width - 1 && !inner[i + 1])) edge[l] = 1;
     }
   }
+  // The mean colour of each component's core, for the skin test.
+  const skin = new Uint8Array(k + 1);
+  if (rgb) {
+    const peak = new Float32Array(k + 1);
+    for (let i = 0; i < labels.length; i++) { const l = labels[i]; if (l !== 0 && strength[i] > peak[l]) peak[l] = strength[i]; }
+    const r = new Float64Array(k + 1), g = new Float64Array(k + 1), b = new Float64Array(k + 1);
+    for (let i = 0; i < labels.length; i++) {
+      const l = labels[i];
+      if (l === 0 || strength[i] < SKIN_CORE_SHARE * peak[l]) continue;
+      r[l] += rgb[0][i]; g[l] += rgb[1][i]; b[l] += rgb[2][i];
+    }
+    for (let l = 1; l <= k; l++) skin[l] = isSkinTone(r[l], g[l], b[l]) ? 1 : 0;
+  }
   return components.map((c) => ({
-    c, boundary: boundary[c.label], meanStrength: sum[c.label] / c.area, atEdge: edge[c.label] === 1 || c.touchesEdge,
+    c, boundary: boundary[c.label], meanStrength: sum[c.label] / c.area, atEdge: edge[c.label] === 1 || c.touchesEdge || skin[c.label] === 1, skin: skin[c.label] === 1,
     strokeWidth: (2 * c.area) / Math.max(1, boundary[c.label]),
     longest: Math.max(c.maxX - c.minX + 1, c.maxY - c.minY + 1),
   }));
@@ -233,6 +261,7 @@ function isLine(m: Measured, sheetSpan: number): boolean {
 
 /** What a component at the edge is: a digit cut by the edge has strokes thin for its size; a finger does not. */
 function edgeKind(m: Measured, sheetSpan: number, roiSide: number, digitStroke: number | null): 'line' | 'cut' | 'object' {
+  if (m.skin) return 'object';
   if (isLine(m, sheetSpan)) return 'line';
   // A finger is as wide as a thick marker stroke at most only on a huge digit: compare with the digit in view.
   const maxStroke = digitStroke === null ? 0.06 * roiSide : 2 * digitStroke;
@@ -341,10 +370,44 @@ const FIND_RADIUS_FRACTION = 0.07;
 const MAX_FILL = 0.75;
 /** A solid patch's stroke (2 · area / boundary) is half its width or more (a square, a disc); a bold ring's a third. */
 const MAX_STROKE_SHARE = 0.45;
-/** A bright region must fill this share of its box to count as a sheet of paper here: an A4 sheet tilted up to
- * 6° fills ≥ 0.82 of it, an ellipse 0.785 and the blob a board's closing makes of a chalk digit less (a more tilted
- * sheet falls back to the stroke-likeness test). */
-const MIN_SHEET_FILL = 0.8;
+/** A component at least this many times as long as it is wide (elongation) is a stroke, however thick: a bold '1'
+ * written short fills its box and its "stroke" is half its width, as a blob's is, but a blob is round or square. */
+const MIN_STROKE_ELONGATION = 2;
+
+/**
+ * How many times as long as wide a component is: √(λ₁ / λ₂) of its pixels' covariance (second central moments).
+ * A w × L bar reads L / w at any angle; a disc or a square 1.
+ */
+function elongation(labels: Int32Array, c: Component, width: number): number {
+  let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  for (let y = c.minY; y <= c.maxY; y++) {
+    for (let x = c.minX; x <= c.maxX; x++) {
+      if (labels[y * width + x] !== c.label) continue;
+      n++; sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+    }
+  }
+  if (n < 2) return 1;
+  const mx = sx / n, my = sy / n;
+  const a = sxx / n - mx * mx, b = syy / n - my * my, d = sxy / n - mx * my;
+  const mid = (a + b) / 2, half = Math.sqrt(((a - b) / 2) ** 2 + d * d);
+  const small = mid - half;
+  return small > 1e-9 ? Math.sqrt((mid + half) / small) : Infinity;
+}
+
+/** A bright region that fills this share of its box is a sheet of paper: an A4 sheet tilted up to 6° fills ≥ 0.82
+ * of it, an ellipse 0.785 and the blob a board's closing makes of a chalk digit less. */
+const UPRIGHT_SHEET_FILL = 0.8;
+/** A sheet tilted up to 10° fills ≥ 0.73 of its box: down to this fill a bright region is a sheet too when the digit
+ * leaves paper around it (MAX_DIGIT_ON_SHEET). A more tilted sheet falls back to the stroke-likeness test. */
+const MIN_SHEET_FILL = 0.7;
+/** The page reading's digit spans at most this share of the sheet's shorter side: a digit written on a sheet has
+ * paper around it; a board's chalk digit, whose closing is the "sheet", spans all of it. */
+const MAX_DIGIT_ON_SHEET = 0.8;
+
+/** A hole of the ink mask is the hollow inside of a wide stroke where its pixels reach this share of the strongest
+ * ink once the paper is re-estimated wider (fillWideInk): the same ink reads ~1 of it, a 60-level shadow on
+ * 160-level paper 0.38 of the light, a digit's bright loop near 0. */
+const WIDE_INK_SHARE = 0.6;
 
 /** Glare window: 2r+1 with r = 35 % of the ROI's shorter side is wider than a lamp's highlight on the page. */
 const GLARE_RADIUS_FRACTION = 0.35;
@@ -404,13 +467,18 @@ async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: num
   let [plane] = await regionPlanes(frame, region, width, height, channel !== 'luma', channel);
   if (polarity === 'light-on-dark') plane = invert(plane);
   const radius = Math.max(2, Math.round(SHAPE_RADIUS_FRACTION * DIGIT_WORK));
-  const { strength } = flattenIllumination(plane.data, width, height, radius);
+  const { paper, strength } = flattenIllumination(plane.data, width, height, radius);
   // The highlight's veil, as finding measured it (see glareBoost), taken out here too: else the strokes under it
   // come out faint or lost while finding saw the whole digit.
+  const glare = new Float32Array(width * height);
+  // Only near the ink finding chose: ruling, the sheet's edge or a finger elsewhere in the crop stay out.
+  const near = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      strength[i] = Math.min(1, strength[i] * glareAt(region.x + (x + 0.5) / sx, region.y + (y + 0.5) / sy));
+      near[i] = allowed(region.x + (x + 0.5) / sx, region.y + (y + 0.5) / sy) ? 1 : 0;
+      glare[i] = glareAt(region.x + (x + 0.5) / sx, region.y + (y + 0.5) / sy);
+      strength[i] = Math.min(1, strength[i] * glare[i]);
     }
   }
   // The found digit's box in crop pixels; its strong ink sets the gain so typical ink reads 255.
@@ -421,22 +489,19 @@ async function shapeDigit(frame: Frame, roi: Rect, found: Rect, allowed: (x: num
   const inBox = new Uint8Array(width * height);
   for (let y = by0; y <= by1; y++) inBox.fill(1, y * width + bx0, y * width + bx1 + 1);
   // Typical ink, as MNIST's saturated stroke cores: a high quantile of the box's clearly inked pixels.
+  // A stroke wider than this window too (a bold digit is shaped at DIGIT_WORK pixels, its strokes up to ~0.4 of
+  // that) comes out hollow here as well, or gone when it is a straight bar: its inside is restored (fillWideInk,
+  // with the same glare factor), against the strong ink left when there is some.
+  fillWideInk(plane.data, paper, strength, width, height, radius, { minX: bx0, minY: by0, maxX: bx1, maxY: by1 }, { use: near, minFill: WIDE_INK_SHARE * quantileWhere(strength, inBox, 0.97), boost: glare });
   const strong = quantileWhere(strength, inBox, 0.97);
   if (!(strong > 0)) return null;
   const inked = new Uint8Array(width * height);
   for (let i = 0; i < inked.length; i++) inked[i] = inBox[i] && strength[i] > 0.15 * strong ? 1 : 0;
   const typical = quantileWhere(strength, inked, STROKE_CORE_QUANTILE);
   if (!(typical > 0)) return null;
-  // Only near the ink finding chose: ruling, the sheet's edge or a finger elsewhere in the crop stay out.
   const ink = new Uint8Array(width * height);
   const gain = 255 / typical;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (!allowed(region.x + (x + 0.5) / sx, region.y + (y + 0.5) / sy)) continue;
-      const i = y * width + x;
-      ink[i] = Math.min(255, Math.round(strength[i] * gain));
-    }
-  }
+  for (let i = 0; i < ink.length; i++) if (near[i]) ink[i] = Math.min(255, Math.round(strength[i] * gain));
   const { mask, split } = splitInk(ink, width, height, o.threshold);
   const { labels, components } = labelComponents(mask, width, height);
   const overlapping = components.filter((c) => c.maxX >= bx0 && c.minX <= bx1 && c.maxY >= by0 && c.minY <= by1);
@@ -498,10 +563,33 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
     // board reading of the same frame finds the paper between its strokes, or the sheet, as light "ink", and a
     // thin '1' fills its box more than those do, so the stroke-likeness test below would pick the wrong one.
     const page = first.geometry.polarity === 'dark-on-light' ? first : other;
-    if ((page.geometry.sheetFill ?? 0) >= MIN_SHEET_FILL) return page;
+    // A sheet tilted up to 6° fills ≥ 0.8 of its box, which the blob a board's closing makes of chalk does not; a
+    // sheet tilted up to 10° fills ≥ 0.7, and then the digit must leave paper around it as well.
+    const fill = page.geometry.sheetFill ?? 0;
+    const sheetRect = page.geometry.sheet;
+    const onSheet = sheetRect !== undefined
+      && Math.max(page.geometry.bbox.width, page.geometry.bbox.height) <= MAX_DIGIT_ON_SHEET * Math.min(sheetRect.width, sheetRect.height);
+    if (fill >= UPRIGHT_SHEET_FILL || (fill >= MIN_SHEET_FILL && onSheet)) return page;
     return other.geometry.inkFill < first.geometry.inkFill ? other : first;
   }
   return other.kind === 'digit' ? other : first;
+}
+
+/** The ink mask (strength over `level` on the sheet), its components measured, and the digit chosen among the inner ones. */
+function inkComponents(strength: Float32Array, sheetMask: Uint8Array, level: number, width: number, height: number, span: number, rgb: readonly Float32Array[] | null) {
+  const mask = new Uint8Array(width * height);
+  let sheetArea = 0;
+  let inkPixels = 0;
+  for (let i = 0; i < mask.length; i++) {
+    sheetArea += sheetMask[i];
+    if (sheetMask[i] && strength[i] > level) { mask[i] = 1; inkPixels++; }
+  }
+  const { labels, components } = labelComponents(mask, width, height);
+  const measured = measureComponents(labels, components, strength, sheetMask, width, height, rgb);
+  const inner = measured.filter((m) => !m.atEdge && !isLine(m, span));
+  const lines = measured.filter((m) => isLine(m, span)).length;
+  const choice = chooseDigit(inner.filter((m) => m.c.area >= 2));
+  return { labels, components, measured, inkPixels, sheetArea, inner, lines, choice };
 }
 
 interface WorkView { readonly roi: Rect; readonly width: number; readonly height: number; readonly sx: number; readonly sy: number }
@@ -546,25 +634,27 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
 
   // Ink: at least half the strongest ink (faint ruling, remnants of shadow edges and skin stay out).
   const level = Math.max(0.5 * peak, 4 * sigma);
-  const mask = new Uint8Array(width * height);
-  let sheetArea = 0;
-  let inkPixels = 0;
-  for (let i = 0; i < mask.length; i++) {
-    sheetArea += sheet.mask[i];
-    if (sheet.mask[i] && strength[i] > level) { mask[i] = 1; inkPixels++; }
+  const span = Math.max(sheet.box.maxX - sheet.box.minX + 1, sheet.box.maxY - sheet.box.minY + 1);
+  // The frame's own colours (not inverted): a skin-toned component is a finger or thumb, never the digit.
+  const rgb = raw.length === 4 ? raw.slice(1).map((p) => p.data) : null;
+  let ink = inkComponents(strength, sheet.mask, level, width, height, span, rgb);
+  // A stroke wider than the lighting window comes out as its outline or in pieces: where the digit found so far
+  // (and a window's margin) holds such a dent, its inside is restored and the ink cut again (fillWideInk). The
+  // restored digit may reach past that box (the piece found first was a fragment): then again, at most thrice.
+  for (let round = 0, m = 2 * radius + 1; round < 3 && ink.choice; round++) {
+    const { box: b } = ink.choice;
+    const filledBox = { minX: b.minX - m, minY: b.minY - m, maxX: b.maxX + m, maxY: b.maxY + m };
+    if (fillWideInk(planes[best].data, flats[best].paper, strength, width, height, radius, filledBox, { use: sheet.mask, minFill: WIDE_INK_SHARE * peak, boost, rim: { level, within: 2 * WIDE_INK_RADIUS_FACTOR * radius + 1 } }) === 0) break;
+    ink = inkComponents(strength, sheet.mask, level, width, height, span, rgb);
+    const c = ink.choice?.box;
+    if (!c || (c.minX >= filledBox.minX && c.minY >= filledBox.minY && c.maxX <= filledBox.maxX && c.maxY <= filledBox.maxY)) break;
   }
-  const { labels, components } = labelComponents(mask, width, height);
-  const measured = measureComponents(labels, components, strength, sheet.mask, width, height);
+  const { labels, components, measured, inkPixels, sheetArea, inner, lines, choice } = ink;
   const inkFraction = inkPixels / Math.max(1, sheetArea);
   const split: ThresholdSummary = { method: 'otsu', level: Math.round(level * 255) };
   const found = { ...base, threshold: split, inkFraction, components: components.length };
   if (inkFraction > o.maxInkFraction) return none('too-much-ink', `too much ink: ${percent(inkFraction)} of the sheet, at most ${percent(o.maxInkFraction)} (a dark object or the wrong polarity)`, found);
-
-  const span = Math.max(sheet.box.maxX - sheet.box.minX + 1, sheet.box.maxY - sheet.box.minY + 1);
   const roiSide = Math.min(width, height);
-  const inner = measured.filter((m) => !m.atEdge && !isLine(m, span));
-  const lines = measured.filter((m) => isLine(m, span)).length;
-  const choice = chooseDigit(inner.filter((m) => m.c.area >= 2));
   const digitStroke = choice ? choice.group[0].strokeWidth : null;
   const edgeKinds = measured.filter((m) => m.atEdge).map((m) => ({ m, kind: edgeKind(m, span, roiSide, digitStroke) }));
   if (!choice) {
@@ -599,7 +689,7 @@ async function findDigit(frame: Frame, o: PreprocessOptions, view: WorkView, raw
   // A bold digit blurred by the camera can fill as much of its box, but its strokes stay narrow for its size;
   // a solid patch's "stroke" (2·area / boundary) is half its width or more.
   const thick = choice.group[0].strokeWidth / Math.min(seedW, seedH);
-  if (fill > MAX_FILL && Math.min(seedW, seedH) >= 0.4 * Math.max(seedW, seedH) && thick > MAX_STROKE_SHARE) {
+  if (fill > MAX_FILL && Math.min(seedW, seedH) >= 0.4 * Math.max(seedW, seedH) && thick > MAX_STROKE_SHARE && elongation(labels, seed, width) < MIN_STROKE_ELONGATION) {
     return none('blob', `a solid patch, not strokes: it fills ${percent(fill)} of its box (a digit fills under ${percent(MAX_FILL)}) and its stroke is ${percent(thick)} of its width (a digit's is under ${percent(MAX_STROKE_SHARE)})`, located);
   }
   if (choice.group.length > o.maxDigitPieces) {
