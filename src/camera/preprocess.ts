@@ -544,20 +544,62 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
   const o: PreprocessOptions = { ...DEFAULT_PREPROCESS, ...options };
   checkOptions(o);
   const roi = resolveRoi(o.roi, frame.width, frame.height);
+  const { result, pageSheet } = await readRoi(frame, o, roi);
+  // A small sheet in front of a room is seen at few work pixels: its digit's strokes are a couple of pixels wide,
+  // the lighting window spans most of the sheet and the room's darkness reaches the digit from the sheet's edge,
+  // so the page reading calls it cut by the edge and the board reading finds the sheet itself as light "ink".
+  // Then the sheet (with a margin of the room, for its edges) is read again as the view: the digit there is as
+  // large as on a sheet that fills the frame. That reading decides, with two exceptions. A digit the first page
+  // reading found stands when the second finds none. And a board's chalk digit closes into a bright region that
+  // can look like a small sheet (a '0' and its inside): against a light digit found first, the second reading's
+  // digit must be the more stroke-like (fill less of its box), as between the two polarities above.
+  const sheet = pageSheet && sheetView(pageSheet, roi, frame.width, frame.height);
+  if (!sheet) return result;
+  const inside = (await readRoi(frame, o, sheet)).result;
+  if (result.kind !== 'digit') return inside;
+  if (result.geometry.polarity === 'dark-on-light') return inside.kind === 'digit' ? inside : result;
+  return inside.kind === 'digit' && inside.geometry.inkFill < result.geometry.inkFill ? inside : result;
+}
+
+/** A sheet whose longer side is at most this share of the view's shorter side is read again on its own. */
+const SMALL_SHEET_SHARE = 0.6;
+/** A small sheet's shorter side is at least this share of its longer side. */
+const SHEET_MIN_ASPECT = 0.5;
+/** The margin of room kept around a small sheet read on its own, as a share of its longer side. */
+const SMALL_SHEET_MARGIN = 0.1;
+
+/** The view to read a small sheet in (integer pixels inside the frame and the ROI), or null when the sheet is not small. */
+function sheetView(sheet: Rect, roi: Rect, frameWidth: number, frameHeight: number): Rect | null {
+  const long = Math.max(sheet.width, sheet.height);
+  if (long > SMALL_SHEET_SHARE * Math.min(roi.width, roi.height)) return null;
+  // Paper is at most ~1.5 times as long as wide (A4 1.41, letter 1.29); a region twice that is the closing of a
+  // chalk stroke on a board, a '1', not a sheet.
+  if (Math.min(sheet.width, sheet.height) < SHEET_MIN_ASPECT * long) return null;
+  const m = SMALL_SHEET_MARGIN * long;
+  const x0 = Math.max(roi.x, Math.floor(sheet.x - m)), y0 = Math.max(roi.y, Math.floor(sheet.y - m));
+  const x1 = Math.min(roi.x + roi.width, frameWidth, Math.ceil(sheet.x + sheet.width + m));
+  const y1 = Math.min(roi.y + roi.height, frameHeight, Math.ceil(sheet.y + sheet.height + m));
+  return x1 - x0 >= 28 && y1 - y0 >= 28 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : null;
+}
+
+/** One reading of a view: both polarities when the background does not say which, and the page reading's sheet. */
+async function readRoi(frame: Frame, o: PreprocessOptions, roi: Rect): Promise<{ result: PreprocessResult; pageSheet: Rect | null }> {
   const scale = Math.min(4, o.workSize / Math.max(roi.width, roi.height));
   const width = Math.max(1, Math.round(roi.width * scale));
   const height = Math.max(1, Math.round(roi.height * scale));
   const view: WorkView = { roi, width, height, sx: width / roi.width, sy: height / roi.height };
   const planes = await regionPlanes(frame, roi, width, height, frame.rgb !== undefined);
-  if (o.polarity !== 'auto') return findDigit(frame, o, view, planes, o.polarity);
+  const sheetOf = (r: PreprocessResult): Rect | null => (r.geometry.polarity === 'dark-on-light' && (r.geometry.sheetFill ?? 0) >= MIN_SHEET_FILL ? r.geometry.sheet ?? null : null);
+  if (o.polarity !== 'auto') { const r = await findDigit(frame, o, view, planes, o.polarity); return { result: r, pageSheet: sheetOf(r) }; }
   const judged = inkPolarity(planes[0].data);
   const first = await findDigit(frame, o, view, planes, judged.polarity);
   // A dark background is a board with light ink, or a dark room around a sheet, which taken for a board shows
   // the sheet as ink and the digit as holes in it. Both are tried; when both find a digit, the one whose ink is
   // more stroke-like (fills less of its box) wins — a board's other polarity finds a digit's loops,
   // a sheet's finds the sheet, and both fill their boxes more than strokes do.
-  if (judged.sure) return first;
+  if (judged.sure) return { result: first, pageSheet: sheetOf(first) };
   const other = await findDigit(frame, o, view, planes, judged.polarity === 'dark-on-light' ? 'light-on-dark' : 'dark-on-light');
+  const pageSheet = sheetOf(first) ?? sheetOf(other);
   if (other.kind === 'digit' && first.kind === 'digit') {
     // A digit on a bright rectangle bounded by a darker room, read as a page, is a digit on a sheet of paper; the
     // board reading of the same frame finds the paper between its strokes, or the sheet, as light "ink", and a
@@ -569,10 +611,10 @@ export async function preprocess(frame: Frame, options: Partial<PreprocessOption
     const sheetRect = page.geometry.sheet;
     const onSheet = sheetRect !== undefined
       && Math.max(page.geometry.bbox.width, page.geometry.bbox.height) <= MAX_DIGIT_ON_SHEET * Math.min(sheetRect.width, sheetRect.height);
-    if (fill >= UPRIGHT_SHEET_FILL || (fill >= MIN_SHEET_FILL && onSheet)) return page;
-    return other.geometry.inkFill < first.geometry.inkFill ? other : first;
+    if (fill >= UPRIGHT_SHEET_FILL || (fill >= MIN_SHEET_FILL && onSheet)) return { result: page, pageSheet };
+    return { result: other.geometry.inkFill < first.geometry.inkFill ? other : first, pageSheet };
   }
-  return other.kind === 'digit' ? other : first;
+  return { result: other.kind === 'digit' ? other : first, pageSheet };
 }
 
 /** The ink mask (strength over `level` on the sheet), its components measured, and the digit chosen among the inner ones. */
