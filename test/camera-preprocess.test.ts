@@ -195,8 +195,8 @@ describe('preprocess: camera-like frames', () => {
       if (r.geometry.polarity === 'light-on-dark') rightPolarity++;
       if (r.kind === 'digit' && r.geometry.polarity === 'light-on-dark') found++;
     }
-    // A dark background is a board or a dark room around a sheet; both are tried. Measured 19/20 (one '0' whose
-    // loop, taken as dark ink, looked more stroke-like than its chalk).
+    // A dark background is a board or a dark room around a sheet; both are tried. Measured 19/20 (2026-12-02: a
+    // thin chalk '1', whose page reading, the board beside it as dark ink, fills less of its box than the '1').
     expect(rightPolarity).toBeGreaterThanOrEqual(19);
     expect(found).toBeGreaterThanOrEqual(19);
   }, 60_000);
