@@ -5,8 +5,18 @@ function tfActivation(a: Activation): 'relu' | 'linear' | 'sigmoid' {
   return a;
 }
 
-/** Builds the tfjs model for a layer list; outputs logits (softmax lives in the loss). Seeded initializers. */
-export function buildModel(layers: readonly LayerSpec[], seed: number): tf.Sequential {
+/** tfjs's (and Keras's) default; the fold (src/train/batch-norm.ts) uses the same value. */
+export const BATCH_NORM_EPSILON = 1e-3;
+
+/**
+ * Builds the tfjs model for a layer list; outputs logits (softmax lives in the loss). Seeded initializers.
+ * batchNorm: every conv2d is built without bias or activation and followed by a batch normalization and the conv's
+ * activation (the training form of a model that is folded back into the plain layers on export: batch-norm.ts).
+ * The conv kernels draw the same seeded initial values either way. The moving statistics are never used (the fold
+ * recomputes the population statistics), so momentum 1 keeps them at their initial 0 / 1: identical in every
+ * replica, whatever batch shard each one saw.
+ */
+export function buildModel(layers: readonly LayerSpec[], seed: number, batchNorm = false): tf.Sequential {
   const model = tf.sequential();
   let first = true;
   let s = seed;
@@ -18,8 +28,15 @@ export function buildModel(layers: readonly LayerSpec[], seed: number): tf.Seque
     if (l.kind === 'conv2d') {
       model.add(tf.layers.conv2d({
         ...inputShape, filters: l.filters, kernelSize: l.kernel, strides: l.stride, padding: l.padding,
-        activation: tfActivation(l.activation), kernelInitializer: init(), biasInitializer: 'zeros',
+        activation: batchNorm ? 'linear' : tfActivation(l.activation), kernelInitializer: init(),
+        // Under batch normalization a bias is cancelled by the mean subtraction (its gradient is 0 up to rounding,
+        // which Adam would amplify to ±lr steps); the fold supplies the bias instead.
+        useBias: !batchNorm, ...(batchNorm ? {} : { biasInitializer: 'zeros' as const }),
       }));
+      if (batchNorm) {
+        model.add(tf.layers.batchNormalization({ axis: -1, epsilon: BATCH_NORM_EPSILON, momentum: 1 }));
+        model.add(tf.layers.activation({ activation: tfActivation(l.activation) }));
+      }
     } else if (l.kind === 'maxpool') {
       model.add(tf.layers.maxPooling2d({ ...inputShape, poolSize: l.size, strides: l.stride, padding: 'valid' }));
     } else if (l.kind === 'flatten') {
