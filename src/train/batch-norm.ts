@@ -68,9 +68,10 @@ function runPrefix(x: tf.Tensor4D, prefix: readonly PrefixLayer[]): tf.Tensor4D 
 }
 
 /**
- * Mean and variance per output channel of conv(prefix(x)) (no bias) over `count` images, batch by batch; the batches'
- * moments are merged exactly (Chan et al.'s pairwise update, float64), so the result does not depend on the batch size
- * beyond float32 rounding inside a batch.
+ * Mean and variance per output channel of conv(prefix(x)) (no bias) over `count` images, batch by batch, in float64
+ * (the conv outputs are float32; summing ~10⁶ of them per channel in float32 would cost ~10⁻⁴ of the variance). The
+ * batches' moments are merged exactly (Chan et al.'s pairwise update), so the result does not depend on the batch
+ * size beyond float64 rounding.
  */
 function convolutionStatistics(
   prefix: readonly PrefixLayer[], spec: Extract<LayerSpec, { kind: 'conv2d' }>, kernel: tf.Tensor4D,
@@ -79,20 +80,34 @@ function convolutionStatistics(
   const channels = spec.filters;
   const mean = new Float64Array(channels);
   const m2 = new Float64Array(channels);
+  const bm = new Float64Array(channels);
+  const bm2 = new Float64Array(channels);
   let n = 0;
   for (let start = 0; start < count; start += batch) {
     const k = Math.min(batch, count - start);
-    const [bm, bv, positions] = tf.tidy(() => {
+    // The tensor, not its data, leaves the tidy: tidy walks whatever it returns, element by element.
+    const output = tf.tidy(() => {
       const x = tf.div(tf.tensor4d(images.subarray(start * 784, (start + k) * 784), [k, 28, 28, 1], 'float32'), 255) as tf.Tensor4D;
-      const z = tf.conv2d(runPrefix(x, prefix), kernel, spec.stride, spec.padding);
-      const m = tf.moments(z, [0, 1, 2]);
-      return [m.mean.dataSync(), m.variance.dataSync(), z.size / channels] as const;
+      return tf.conv2d(runPrefix(x, prefix), kernel, spec.stride, spec.padding);
     });
+    const z = output.dataSync() as Float32Array;
+    output.dispose();
+    const positions = z.length / channels;
+    bm.fill(0);
+    bm2.fill(0);
+    for (let i = 0; i < z.length; i += channels) for (let c = 0; c < channels; c++) bm[c] += z[i + c];
+    for (let c = 0; c < channels; c++) bm[c] /= positions;
+    for (let i = 0; i < z.length; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const d = z[i + c] - bm[c];
+        bm2[c] += d * d;
+      }
+    }
     const total = n + positions;
     for (let c = 0; c < channels; c++) {
       const delta = bm[c] - mean[c];
       mean[c] += (delta * positions) / total;
-      m2[c] += bv[c] * positions + (delta * delta * n * positions) / total;
+      m2[c] += bm2[c] + (delta * delta * n * positions) / total;
     }
     n = total;
   }

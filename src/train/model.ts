@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { TrainingBatchNorm } from './batch-norm-layer.js';
 import type { Activation, LayerSpec } from './presets.js';
 
 function tfActivation(a: Activation): 'relu' | 'linear' | 'sigmoid' {
@@ -10,11 +11,11 @@ export const BATCH_NORM_EPSILON = 1e-3;
 
 /**
  * Builds the tfjs model for a layer list; outputs logits (softmax lives in the loss). Seeded initializers.
- * batchNorm: every conv2d is built without bias or activation and followed by a batch normalization and the conv's
- * activation (the training form of a model that is folded back into the plain layers on export: batch-norm.ts).
- * The conv kernels draw the same seeded initial values either way. The moving statistics are never used (the fold
- * recomputes the population statistics), so momentum 1 keeps them at their initial 0 / 1: identical in every
- * replica, whatever batch shard each one saw.
+ * batchNorm: every conv2d is built without bias or activation and followed by a batch normalization (TrainingBatchNorm:
+ * tf.layers.batchNormalization's computation with a faster gradient) and the conv's activation: the training form of
+ * a model that is folded back into the plain layers on export (batch-norm.ts). The conv kernels draw the same seeded
+ * initial values either way. Training keeps no moving statistics (the fold recomputes the population statistics),
+ * so every replica's weights stay identical whatever batch shard each one normalized with.
  */
 export function buildModel(layers: readonly LayerSpec[], seed: number, batchNorm = false): tf.Sequential {
   const model = tf.sequential();
@@ -34,7 +35,7 @@ export function buildModel(layers: readonly LayerSpec[], seed: number, batchNorm
         useBias: !batchNorm, ...(batchNorm ? {} : { biasInitializer: 'zeros' as const }),
       }));
       if (batchNorm) {
-        model.add(tf.layers.batchNormalization({ axis: -1, epsilon: BATCH_NORM_EPSILON, momentum: 1 }));
+        model.add(new TrainingBatchNorm(BATCH_NORM_EPSILON));
         model.add(tf.layers.activation({ activation: tfActivation(l.activation) }));
       }
     } else if (l.kind === 'maxpool') {
