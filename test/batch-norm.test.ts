@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, DEFAULT_AUGMENT, loadDigitSet, type DigitSet } from '../src/data/index.js';
 import { batchNormTraining } from '../src/train/batch-norm-layer.js';
-import { foldBatchNorm, foldConvolution, trainableSize } from '../src/train/batch-norm.js';
+import { BatchNormFolder, foldBatchNorm, foldConvolution, trainableSize } from '../src/train/batch-norm.js';
 import { BATCH_NORM_EPSILON } from '../src/train/model.js';
 import { weightsHash } from '../src/train/step.js';
 import {
@@ -104,6 +104,20 @@ describe('batch normalization in training, folded on export', () => {
     expect(maxRelativeError(a, b)).toBeLessThan(1e-5);
     bn.dispose();
     plain.dispose();
+  });
+
+  it('BatchNormFolder reuses its last fold only for the same weights', () => {
+    const images = loadDigitSet('mnist:train', 100).images;
+    const folder = new BatchNormFolder(cnn.layers, 6, images, 100);
+    const bn = buildModel(cnn.layers, 6, true);
+    const a = bn.trainableWeights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
+    const b = a.map((w, i) => (i === 1 ? w.map((v) => v * 2) : Float32Array.from(w))); // conv1's γ doubled
+    const first = folder.fold(a).weights;
+    expect(folder.fold(a.map((w) => Float32Array.from(w))).weights).toBe(first); // equal weights: the cached fold
+    const other = folder.fold(b).weights;
+    expect(Array.from(other[0])).not.toEqual(Array.from(first[0]));
+    expect(folder.fold(a).weights.map((w) => Array.from(w))).toEqual(first.map((w) => Array.from(w))); // recomputed, the same
+    bn.dispose();
   });
 
   it('foldConvolution: w·γ/√(σ²+ε) per output channel (the last axis of HWIO), bias β − μ·γ/√(σ²+ε)', () => {

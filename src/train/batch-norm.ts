@@ -165,8 +165,14 @@ export class BatchNormFolder {
     this.plain = buildModel(layers, seed);
   }
 
+  /** The last fold and the weights it was of (copies): the saved model is the fold of the last epoch's weights. */
+  private last: { trainable: Float32Array[]; folded: FoldedModel } | null = null;
+
   fold(trainable: readonly Float32Array[]): FoldedModel {
-    return foldBatchNorm(this.layers, trainable, this.images, this.count);
+    const same = this.last !== null && this.last.trainable.length === trainable.length
+      && this.last.trainable.every((w, i) => w.length === trainable[i].length && w.every((v, j) => Object.is(v, trainable[i][j])));
+    if (!same || !this.last) this.last = { trainable: trainable.map((w) => Float32Array.from(w)), folded: foldBatchNorm(this.layers, trainable, this.images, this.count) };
+    return this.last.folded;
   }
 
   /** The plain model holding the fold of `trainable` (the same model object every call). */
