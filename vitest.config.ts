@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  * or takes seconds goes on this list); everything else is `unit`.
  */
 export const INTEGRATION_TESTS = [
+  'test/batch-norm.test.ts',
   'test/board-*.test.ts',
   'test/cached-build.test.ts',
   'test/camera-colour.test.ts',

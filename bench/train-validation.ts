@@ -4,7 +4,7 @@
  * without looking at the test set. Options override the preset's defaults; `"test": true` trains on all 60,000 and
  * scores on the test set instead (the confirmation run).
  *
- *   npx tsx bench/train-validation.ts '{"epochs":14,"ema":0.999}'      # also: lr, ls, batch, seed, workers, augment, strength, emaWarmup, clean
+ *   npx tsx bench/train-validation.ts '{"epochs":14,"ema":0.999}'      # also: lr, ls, batch, seed, workers, augment, strength, emaWarmup, clean, bn
  *
  * Progress goes to stderr; the last line of stdout is one JSON object (accuracy per epoch, wall time).
  */
@@ -18,13 +18,15 @@ interface Candidate {
   strength?: number;
   /** --ema-warmup: 'ramp' or 'bias-corrected' (EmaWarmup in src/train/step.ts). */
   emaWarmup?: EmaWarmup;
+  /** --batch-norm: batch normalization in training, folded into the convolutions (src/train/batch-norm.ts). */
+  bn?: boolean;
   augment?: Partial<AugmentOptions> | null; test?: boolean;
 }
 
 const VALIDATION = 5000;
 
 /** Every key a candidate may set: a misspelt one would otherwise run the preset's default under another name. */
-const CANDIDATE_KEYS = ['epochs', 'lr', 'ls', 'batch', 'seed', 'workers', 'ema', 'clean', 'strength', 'emaWarmup', 'augment', 'test'];
+const CANDIDATE_KEYS = ['epochs', 'lr', 'ls', 'batch', 'seed', 'workers', 'ema', 'clean', 'strength', 'emaWarmup', 'bn', 'augment', 'test'];
 
 function slice(s: DigitSet, from: number, to: number): DigitSet {
   return { ...s, source: `${s.source}[${from}:${to}]`, count: to - from, images: s.images.subarray(from * 784, to * 784), labels: s.labels.subarray(from, to) };
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   const r = await trainModel({
     preset, epochs: c.epochs ?? d.epochs, batchSize: c.batch ?? d.batchSize, learningRate: c.lr ?? d.learningRate, seed: c.seed ?? 1,
     augment: c.augment === null ? null : { ...DEFAULT_AUGMENT, ...(c.augment ?? {}) }, augmentStrength: c.strength ?? d.augmentStrength, labelSmoothing: c.ls ?? d.labelSmoothing,
-    emaDecay: c.ema ?? d.emaDecay, emaWarmup: c.emaWarmup ?? d.emaWarmup, cleanEpochs: c.clean ?? d.cleanEpochs, train, test: scored, workers: c.workers ?? os.availableParallelism(),
+    emaDecay: c.ema ?? d.emaDecay, emaWarmup: c.emaWarmup ?? d.emaWarmup, cleanEpochs: c.clean ?? d.cleanEpochs, batchNorm: c.bn ?? d.batchNorm, train, test: scored, workers: c.workers ?? os.availableParallelism(),
     progress: { write: (s) => { if (!s.includes('ETA')) process.stderr.write(s); } },
   });
   r.model.dispose();

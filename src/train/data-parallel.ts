@@ -45,7 +45,7 @@ export class DataParallelTrainer {
     this.ctrl = new Int32Array(barrier);
     const base = {
       workers: W, layers: c.layers, seed: c.seed, epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
-      labelSmoothing: c.labelSmoothing, emaDecay: c.emaDecay, emaWarmup: c.emaWarmup, augment: c.augment, cleanEpochs: c.cleanEpochs,
+      labelSmoothing: c.labelSmoothing, emaDecay: c.emaDecay, emaWarmup: c.emaWarmup, augment: c.augment, cleanEpochs: c.cleanEpochs, batchNorm: c.batchNorm,
       trainImages: shared(c.train.images), trainLabels: shared(c.train.labels), trainCount: c.train.count,
       testImages: shared(c.test.images), testCount: c.test.count,
       gradients: new SharedArrayBuffer(2 * W * gradientSize * 4), losses: new SharedArrayBuffer(2 * W * 8), barrier,
@@ -144,7 +144,10 @@ export class DataParallelTrainer {
     };
   }
 
-  /** Replica 0's weights in model.getWeights() order (all replicas hold the same). */
+  /**
+   * Replica 0's evaluation weights in the plain model's getWeights() order (all replicas hold the same); with
+   * batchNorm, folded (batch-norm.ts).
+   */
   async weights(): Promise<Float32Array[]> {
     const replies = await this.collect('weights', { type: 'weights' });
     const r = replies[0];

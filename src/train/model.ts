@@ -1,12 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
+import { TrainingBatchNorm } from './batch-norm-layer.js';
 import type { Activation, LayerSpec } from './presets.js';
 
 function tfActivation(a: Activation): 'relu' | 'linear' | 'sigmoid' {
   return a;
 }
 
-/** Builds the tfjs model for a layer list; outputs logits (softmax lives in the loss). Seeded initializers. */
-export function buildModel(layers: readonly LayerSpec[], seed: number): tf.Sequential {
+/** tfjs's (and Keras's) default; the fold (src/train/batch-norm.ts) uses the same value. */
+export const BATCH_NORM_EPSILON = 1e-3;
+
+/**
+ * Builds the tfjs model for a layer list; outputs logits (softmax lives in the loss). Seeded initializers.
+ * batchNorm: every conv2d is built without bias or activation and followed by a batch normalization (TrainingBatchNorm:
+ * tf.layers.batchNormalization's computation with a faster gradient) and the conv's activation: the training form of
+ * a model that is folded back into the plain layers on export (batch-norm.ts). The conv kernels draw the same seeded
+ * initial values either way. Training keeps no moving statistics (the fold recomputes the population statistics),
+ * so every replica's weights stay identical whatever batch shard each one normalized with.
+ */
+export function buildModel(layers: readonly LayerSpec[], seed: number, batchNorm = false): tf.Sequential {
   const model = tf.sequential();
   let first = true;
   let s = seed;
@@ -18,8 +29,15 @@ export function buildModel(layers: readonly LayerSpec[], seed: number): tf.Seque
     if (l.kind === 'conv2d') {
       model.add(tf.layers.conv2d({
         ...inputShape, filters: l.filters, kernelSize: l.kernel, strides: l.stride, padding: l.padding,
-        activation: tfActivation(l.activation), kernelInitializer: init(), biasInitializer: 'zeros',
+        activation: batchNorm ? 'linear' : tfActivation(l.activation), kernelInitializer: init(),
+        // Under batch normalization a bias is cancelled by the mean subtraction (its gradient is 0 up to rounding,
+        // which Adam would amplify to ±lr steps); the fold supplies the bias instead.
+        useBias: !batchNorm, ...(batchNorm ? {} : { biasInitializer: 'zeros' as const }),
       }));
+      if (batchNorm) {
+        model.add(new TrainingBatchNorm(BATCH_NORM_EPSILON));
+        model.add(tf.layers.activation({ activation: tfActivation(l.activation) }));
+      }
     } else if (l.kind === 'maxpool') {
       model.add(tf.layers.maxPooling2d({ ...inputShape, poolSize: l.size, strides: l.stride, padding: 'valid' }));
     } else if (l.kind === 'flatten') {

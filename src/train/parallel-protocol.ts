@@ -17,6 +17,8 @@ export interface ReplicaSettings {
   readonly augment: AugmentOptions | null;
   /** The last cleanEpochs epochs train on the images as they are, without augmentation (0 = augment every epoch). */
   readonly cleanEpochs: number;
+  /** Batch normalization after every conv2d, folded on evaluation and export (batch-norm.ts). */
+  readonly batchNorm: boolean;
 }
 
 /** What the main thread gives each training worker (structured-cloned; the buffers are shared, not copied). */

@@ -29,6 +29,11 @@ export interface Preset {
     augmentStrength: number;
     /** The last cleanEpochs epochs train without augmentation. */
     cleanEpochs: number;
+    /**
+     * Train with a batch normalization after every conv2d, folded into the convolutions on export (batch-norm.ts):
+     * the saved model has `layers` exactly.
+     */
+    batchNorm: boolean;
   };
 }
 
@@ -48,7 +53,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     // 14 epochs of batch 128 (64 per worker on 2 cores) fit the 5-minute budget on a 2-core machine; the EMA of the
     // weights (decay 0.999) is what is evaluated and shipped. Chosen on a validation split (docs/training.md, "The
     // schedule"); clean final epochs (--clean-epochs) were tried there and gained less than the split resolves.
-    defaults: { epochs: 14, batchSize: 128, learningRate: 3e-3, augment: true, labelSmoothing: 0.1, emaDecay: 0.999, emaWarmup: 'ramp', augmentStrength: 1, cleanEpochs: 0 },
+    defaults: { epochs: 14, batchSize: 128, learningRate: 3e-3, augment: true, labelSmoothing: 0.1, emaDecay: 0.999, emaWarmup: 'ramp', augmentStrength: 1, cleanEpochs: 0, batchNorm: false },
   },
   mlp: {
     name: 'mlp',
@@ -58,7 +63,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       { kind: 'dense', units: 16, activation: 'sigmoid' },
       { kind: 'dense', units: 10, activation: 'linear' },
     ],
-    defaults: { epochs: 10, batchSize: 32, learningRate: 3e-3, augment: false, labelSmoothing: 0, emaDecay: 0, emaWarmup: 'ramp', augmentStrength: 1, cleanEpochs: 0 },
+    defaults: { epochs: 10, batchSize: 32, learningRate: 3e-3, augment: false, labelSmoothing: 0, emaDecay: 0, emaWarmup: 'ramp', augmentStrength: 1, cleanEpochs: 0, batchNorm: false },
   },
 };
 

@@ -81,9 +81,10 @@ export class GradientStepper {
    */
   constructor(
     layers: readonly LayerSpec[], seed: number, private readonly labelSmoothing = 0, private readonly emaDecay = 0,
-    private readonly emaWarmup: EmaWarmup = 'ramp',
+    private readonly emaWarmup: EmaWarmup = 'ramp', batchNorm = false,
   ) {
-    this.model = buildModel(layers, seed);
+    // batchNorm: the training form with a normalization after every conv2d (buildModel); batch-norm.ts folds it.
+    this.model = buildModel(layers, seed, batchNorm);
     // LayerVariable.read() is the tf.Variable the optimizer updates by name.
     this.vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     this.size = this.vars.reduce((a, v) => a + v.size, 0);
@@ -191,6 +192,21 @@ export class GradientStepper {
   /** The weights a user gets (moving average, or trained), in model.getWeights() order. */
   evaluationWeightValues(): Float32Array[] {
     return this.withEvaluationWeights(() => this.weightValues());
+  }
+
+  /**
+   * The weights a user gets, per trainable variable in model.trainableWeights order (what batch-norm.ts folds; the
+   * same as evaluationWeightValues() for a model without non-trainable weights).
+   */
+  evaluationTrainableValues(): Float32Array[] {
+    const flat = this.averagedWeights();
+    const out: Float32Array[] = [];
+    let off = 0;
+    for (const v of this.vars) {
+      out.push(flat.slice(off, off + v.size));
+      off += v.size;
+    }
+    return out;
   }
 
   /** Leaves the model holding its evaluation weights for good (the end of training). */

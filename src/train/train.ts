@@ -9,6 +9,7 @@ import { predictFloatLogits } from './predict.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { modelCost, type Preset } from './presets.js';
 import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard } from './divergence.js';
+import { BatchNormFolder, statisticsSlice, trainableSize } from './batch-norm.js';
 import { GradientStepper, type EmaWarmup } from './step.js';
 
 export interface TrainOptions {
@@ -43,6 +44,12 @@ export interface TrainOptions {
    * Ignored without augmentation.
    */
   readonly cleanEpochs?: number;
+  /**
+   * Train with a batch normalization after every conv2d; every evaluation and the returned model are the plain
+   * layers with the normalizations folded in, over statistics recomputed on the first 10,000 training images
+   * (batch-norm.ts). Absent = false: the plain model, bit for bit as without the option.
+   */
+  readonly batchNorm?: boolean;
   /** Test accuracy whose first crossing is reported as time-to-accuracy (default 0.994). */
   readonly targetAccuracy?: number;
 }
@@ -110,7 +117,12 @@ function divergenceGuard(o: TrainOptions): DivergenceGuard {
 
 function inProcessRunner(o: TrainOptions): EpochRunner {
   const guard = divergenceGuard(o);
-  const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0, o.emaDecay ?? 0, o.emaWarmup ?? 'ramp');
+  const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0, o.emaDecay ?? 0, o.emaWarmup ?? 'ramp', o.batchNorm ?? false);
+  const stats = statisticsSlice(o.train.images, o.train.count);
+  const folder = o.batchNorm ? new BatchNormFolder(o.preset.layers, o.seed, stats.images, stats.count) : null;
+  // The model a user gets: the evaluation weights, folded into the plain layers when training with batch norm.
+  const deployed = <T>(f: (m: tf.Sequential) => T): T =>
+    folder ? f(folder.foldedModel(stepper.evaluationTrainableValues())) : stepper.withEvaluationWeights(f);
   const plan = {
     stepper, train: o.train, augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate,
     epochs: o.epochs, workers: 1, rank: 0, exchange: (gradient: Float32Array, lossSum: number) => ({ gradient, lossSum }),
@@ -123,9 +135,9 @@ function inProcessRunner(o: TrainOptions): EpochRunner {
         bar.update({ done, total: o.train.count, loss: s.lossSum / s.seen, accuracy: s.correct / s.seen, startedAt });
       });
       const trainSeconds = (Date.now() - t0) / 1000;
-      return { stats, trainSeconds, test: stepper.withEvaluationWeights((m) => evaluateFloat(m, o.test)) };
+      return { stats, trainSeconds, test: deployed((m) => evaluateFloat(m, o.test)) };
     },
-    async finalModel() { return stepper.finish(); },
+    async finalModel() { return folder ? deployed((m) => m) : stepper.finish(); },
     async close() { stepper.dispose(); },
   };
 }
@@ -133,7 +145,8 @@ function inProcessRunner(o: TrainOptions): EpochRunner {
 async function parallelRunner(o: TrainOptions, workers: number, gradientSize: number): Promise<EpochRunner> {
   const t = await DataParallelTrainer.start({
     layers: o.preset.layers, workers, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
-    labelSmoothing: o.labelSmoothing ?? 0, emaDecay: o.emaDecay ?? 0, emaWarmup: o.emaWarmup ?? 'ramp', augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0, train: o.train, test: o.test,
+    labelSmoothing: o.labelSmoothing ?? 0, emaDecay: o.emaDecay ?? 0, emaWarmup: o.emaWarmup ?? 'ramp', augment: o.augment, cleanEpochs: o.cleanEpochs ?? 0,
+    batchNorm: o.batchNorm ?? false, train: o.train, test: o.test,
   }, gradientSize);
   let bar: EpochProgress | null = null;
   let startedAt = 0;
@@ -182,7 +195,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const workers = o.workers ?? 0;
   const target = o.targetAccuracy ?? 0.994;
   const started = Date.now();
-  const runner = workers > 0 ? await parallelRunner(o, workers, params) : inProcessRunner(o);
+  const runner = workers > 0 ? await parallelRunner(o, workers, trainableSize(o.preset.layers, o.batchNorm ?? false)) : inProcessRunner(o);
   const history: EpochRecord[] = [];
   let test: ClassificationReport | null = null;
   let reached: { epoch: number; seconds: number } | null = null;

@@ -57,6 +57,7 @@ export const trainCommand: Command = {
     'label-smoothing': { type: 'string', help: 'cross-entropy label smoothing, 0 to 1 (default: the preset\'s)', arg: 'x' },
     'ema-decay': { type: 'string', help: 'decay of the moving average of the weights that is evaluated and saved, 0 (none) to below 1 (default: the preset\'s)', arg: 'x' },
     'ema-warmup': { type: 'string', help: `how the moving average starts: ramp (TensorFlow's min(decay, (1+t)/(10+t)), which reaches decay 0.999 only after 8,990 steps) or bias-corrected (the set decay from the first step, divided by 1 − decayᵗ) (default: the preset's)`, arg: EMA_WARMUPS.join('|') },
+    'batch-norm': { type: 'boolean', help: 'train with a batch normalization after every conv2d, folded into the convolutions on export (the saved model has the preset\'s layers; docs/training.md) (default: the preset\'s)' },
     force: { type: 'boolean', help: 'replace the model already in --out; its int8 artifact and firmware, made from the old model, are removed' },
     json: { type: 'boolean', help: 'print the report as JSON on stdout (progress goes to stderr)' },
   },
@@ -80,6 +81,7 @@ export const trainCommand: Command = {
     const labelSmoothing = numberOption(v['label-smoothing'], 'label-smoothing', { min: 0, max: 1 }) ?? preset.defaults.labelSmoothing;
     const emaDecay = numberOption(v['ema-decay'], 'ema-decay', { min: 0, max: 0.99999 }) ?? preset.defaults.emaDecay;
     const emaWarmup = v['ema-warmup'] === undefined ? preset.defaults.emaWarmup : choiceOption(v['ema-warmup'], 'ema-warmup', EMA_WARMUPS);
+    const batchNorm = v['batch-norm'] === true || preset.defaults.batchNorm;
     const limit = intOption(v.limit, 'limit', 1);
     const testLimit = intOption(v['test-limit'], 'test-limit', 1);
     const backendChoice = choiceOption(v.backend, 'backend', BACKEND_CHOICES);
@@ -97,9 +99,9 @@ export const trainCommand: Command = {
     const costs = layerCosts(preset.layers);
     const params = costs.reduce((a, c) => a + c.params, 0);
     const macs = costs.reduce((a, c) => a + c.macs, 0);
-    log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? `on${augmentStrength !== 1 ? ` at strength ${augmentStrength}` : ''}${cleanEpochs ? ` (off for the last ${cleanEpochs})` : ''}` : 'off'}, label smoothing ${labelSmoothing}, EMA ${emaDecay ? `${emaDecay} (${emaWarmup})` : 'off'}, seed ${seed}\n`);
+    log.write(`preset ${preset.name}: ${preset.description}; ${params} params, ${macs} MACs; ${train.count} train / ${test.count} test images; ${epochs} epochs, batch ${batchSize}, lr ${learningRate}, augment ${augmentOn ? `on${augmentStrength !== 1 ? ` at strength ${augmentStrength}` : ''}${cleanEpochs ? ` (off for the last ${cleanEpochs})` : ''}` : 'off'}, label smoothing ${labelSmoothing}, EMA ${emaDecay ? `${emaDecay} (${emaWarmup})` : 'off'}${batchNorm ? ', batch norm (folded on export)' : ''}, seed ${seed}\n`);
     const result = await trainModel({
-      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, augmentStrength, train, test, workers, labelSmoothing, emaDecay, emaWarmup, cleanEpochs,
+      preset, epochs, batchSize, learningRate, seed, augment: augmentOn ? DEFAULT_AUGMENT : null, augmentStrength, train, test, workers, labelSmoothing, emaDecay, emaWarmup, cleanEpochs, batchNorm,
       progress: { write: (s) => log.write(s), isTTY: Boolean(log.isTTY) },
     });
     const report = {
@@ -114,6 +116,7 @@ export const trainCommand: Command = {
       augment: augmentOn ? scaleAugment(DEFAULT_AUGMENT, augmentStrength) : null,
       augmentStrength: augmentOn ? augmentStrength : null,
       cleanEpochs: augmentOn ? cleanEpochs : 0,
+      batchNorm,
       trainData: train.source, trainImages: train.count, testData: test.source, testImages: test.count,
       wallSeconds: Number(result.wallSeconds.toFixed(1)),
       timeToAccuracy: result.timeToAccuracy,
