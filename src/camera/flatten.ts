@@ -43,20 +43,6 @@ export const WIDE_INK_FLOOR = 0.45;
 
 export interface PixelBox { readonly minX: number; readonly minY: number; readonly maxX: number; readonly maxY: number }
 
-/**
- * Restores the inside of strokes wider than the lighting window, within `box` (the digit found so far, and a
- * margin) and only on the pixels in `use` (the sheet: a sliver of the room between the sheet and the image's
- * edge is narrower than the wider window, which would erase it into "paper" and call the room ink). A closing at radius r erases dark features narrower than 2r+1 only: inside a stroke wider than that
- * (a bold digit, a marker) the "paper" follows the ink down, 1 − value / paper reads ≈ 0 there, and the stroke
- * comes out as an outline, in pieces, or not at all. There the paper field itself is dented: darker than the
- * brightest paper near the box by at least `minFill`, which shading inside a digit's box is not (a 60-level
- * shadow on 160-level paper dents it by 0.38; minFill is at least WIDE_INK_FLOOR). Only then is the paper
- * re-estimated with a closing at WIDE_INK_RADIUS_FACTOR · r over the box (plus the 2R that closing reads), and a
- * pixel whose strength under that paper (times `boost`, the glare factor, when given) reaches minFill and exceeds
- * its strength takes it: the same ink as the stroke's rims, while a digit's own loop (paper-bright) stays paper.
- * Cost: a scan of the box per call; the wider closing only when the box holds a dent. Writes `strength` in place;
- * returns how many pixels it raised.
- */
 export interface WideInkOptions {
   /** Only these pixels take part (the sheet; in shaping, the digit finding chose). */
   readonly use: Uint8Array;
@@ -73,6 +59,21 @@ export interface WideInkOptions {
   readonly rim?: { readonly level: number; readonly within: number };
 }
 
+/**
+ * Restores the inside of strokes wider than the lighting window, within `box` (the digit found so far, and a
+ * margin) and only on the pixels in `use` (the sheet: a sliver of the room between the sheet and the image's
+ * edge is narrower than the wider window, which would erase it into "paper" and call the room ink). A closing at
+ * radius r erases dark features narrower than 2r+1 only: inside a stroke wider than that
+ * (a bold digit, a marker) the "paper" follows the ink down, 1 − value / paper reads ≈ 0 there, and the stroke
+ * comes out as an outline, in pieces, or not at all. There the paper field itself is dented: darker than the
+ * brightest paper near the box by at least `minFill`, which shading inside a digit's box is not (a 60-level
+ * shadow on 160-level paper dents it by 0.38; minFill is at least WIDE_INK_FLOOR). Only then is the paper
+ * re-estimated with a closing at WIDE_INK_RADIUS_FACTOR · r over the box (plus the 2R that closing reads), and a
+ * pixel whose strength under that paper (times `boost`, the glare factor, when given) reaches minFill and exceeds
+ * its strength takes it: the same ink as the stroke's rims, while a digit's own loop (paper-bright) stays paper.
+ * Cost: a scan of the box per call; the wider closing only when the box holds a dent. Writes `strength` in place;
+ * returns how many pixels it raised.
+ */
 export function fillWideInk(plane: Float32Array, paper: Float32Array, strength: Float32Array, width: number, height: number, radius: number, box: PixelBox, options: WideInkOptions): number {
   const { use, boost, rim } = options;
   const fill = Math.max(WIDE_INK_FLOOR, options.minFill);

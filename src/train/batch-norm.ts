@@ -161,8 +161,13 @@ export function foldBatchNorm(
  */
 export class BatchNormFolder {
   private readonly plain: tf.Sequential;
-  constructor(private readonly layers: readonly LayerSpec[], seed: number, private readonly images: Uint8Array, private readonly count: number) {
+  /** Statistics are computed on the first STATISTICS_IMAGES (or all, if fewer) of the training images given. */
+  private readonly images: Uint8Array;
+  private readonly count: number;
+  constructor(private readonly layers: readonly LayerSpec[], seed: number, trainImages: Uint8Array, trainCount: number) {
     this.plain = buildModel(layers, seed);
+    this.count = Math.min(STATISTICS_IMAGES, trainCount);
+    this.images = trainImages.subarray(0, this.count * 784);
   }
 
   /** The last fold and the weights it was of (copies): the saved model is the fold of the last epoch's weights. */
@@ -183,10 +188,4 @@ export class BatchNormFolder {
     tf.dispose(tensors);
     return this.plain;
   }
-}
-
-/** The first STATISTICS_IMAGES (or all, if fewer) training images: what every fold of a run computes statistics on. */
-export function statisticsSlice(images: Uint8Array, count: number): { images: Uint8Array; count: number } {
-  const n = Math.min(STATISTICS_IMAGES, count);
-  return { images: images.subarray(0, n * 784), count: n };
 }

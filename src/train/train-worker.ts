@@ -12,7 +12,7 @@ import { barrierWait } from './barrier.js';
 import { runEpoch, stepsPerEpoch, type ReplicaPlan, type StepExchange } from './epoch-loop.js';
 import type { FromWorker, ToWorker, WorkerInit } from './parallel-protocol.js';
 import { predictFloatLogits } from './predict.js';
-import { BatchNormFolder, statisticsSlice } from './batch-norm.js';
+import { BatchNormFolder } from './batch-norm.js';
 import { GradientStepper, weightsHash } from './step.js';
 
 const init = workerData as WorkerInit;
@@ -54,8 +54,7 @@ async function main(): Promise<void> {
   const testImages = new Uint8Array(init.testImages);
   // Every replica folds over the same whole slice with the same weights (the same bits), rather than exchanging
   // partial statistics: the pass is a forward-only ~2 % of an epoch's work and runs concurrently in each replica.
-  const stats = statisticsSlice(train.images, train.count);
-  const folder = init.batchNorm ? new BatchNormFolder(init.layers, init.seed, stats.images, stats.count) : null;
+  const folder = init.batchNorm ? new BatchNormFolder(init.layers, init.seed, train.images, train.count) : null;
   const plan: ReplicaPlan = {
     stepper, train, augment: init.augment, cleanEpochs: init.cleanEpochs, seed: init.seed, batchSize: init.batchSize, learningRate: init.learningRate,
     epochs: init.epochs, workers: W, rank: init.rank, exchange,

@@ -9,7 +9,7 @@ import { predictFloatLogits } from './predict.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { modelCost, type Preset } from './presets.js';
 import { DEFAULT_DIVERGENCE_PATIENCE, DivergenceGuard } from './divergence.js';
-import { BatchNormFolder, statisticsSlice, trainableSize } from './batch-norm.js';
+import { BatchNormFolder, trainableSize } from './batch-norm.js';
 import { GradientStepper, type EmaWarmup } from './step.js';
 
 export interface TrainOptions {
@@ -118,8 +118,7 @@ function divergenceGuard(o: TrainOptions): DivergenceGuard {
 function inProcessRunner(o: TrainOptions): EpochRunner {
   const guard = divergenceGuard(o);
   const stepper = new GradientStepper(o.preset.layers, o.seed, o.labelSmoothing ?? 0, o.emaDecay ?? 0, o.emaWarmup ?? 'ramp', o.batchNorm ?? false);
-  const stats = statisticsSlice(o.train.images, o.train.count);
-  const folder = o.batchNorm ? new BatchNormFolder(o.preset.layers, o.seed, stats.images, stats.count) : null;
+  const folder = o.batchNorm ? new BatchNormFolder(o.preset.layers, o.seed, o.train.images, o.train.count) : null;
   // The model a user gets: the evaluation weights, folded into the plain layers when training with batch norm.
   const deployed = <T>(f: (m: tf.Sequential) => T): T =>
     folder ? f(folder.foldedModel(stepper.evaluationTrainableValues())) : stepper.withEvaluationWeights(f);
