@@ -145,8 +145,8 @@ describe.runIf(runnable)('board link through a fault-injecting relay', () => {
         // Every offset, both directions (one connection each, ~0.1-0.25 s). ED_HANDSHAKE_STRIDE=k tests every k-th.
         const stride = Number(process.env.ED_HANDSHAKE_STRIDE ?? 1);
         for (let k = 0; k < total; k += stride) {
-          // A run during which socat itself went away (it exits some time after the previous close) proves
-          // nothing about the link: it is run again, and counted.
+          // A run during which socat itself went away proves nothing about the link: it is run again, and counted
+          // (each run starts on a fresh socat, afterHostClose, so no earlier close's exit can land in it).
           for (let attempt = 0; attempt < 3; attempt++) {
             const exits = relay.socatExits.length;
             (direction === 'down' ? relay.down : relay.up).dropByteAt(k);

@@ -227,29 +227,33 @@ export class FaultRelay {
   }
 
   /**
-   * socat ends (status 0) some time after the host closes its pty once data has flowed, and the relay starts a new
-   * one on the same path. A test that closes and reopens the port waits for that here (up to `ms`), so its next
-   * open does not race socat's exit.
+   * socat ends by itself (status 0) some time after the host closes its pty once data has flowed, and the relay then
+   * starts a new one on the same path. How long "some time" is depends on the machine's load: a fixed wait for it
+   * (3 s here before) was passed on a slow machine, so that exit, and the pty link's removal, landed in the next
+   * connection ("cannot open …: No such file", EIO). A test that closes and reopens the port calls this instead: the
+   * old socat is ended here and a fresh one is up on the same path before it returns, so no exit is left pending.
    */
-  async afterHostClose(ms = 3000): Promise<void> {
-    const exits = this.socatExits.length;
-    const t0 = performance.now();
-    while (this.socatExits.length === exits && performance.now() - t0 < ms) await new Promise((r) => setTimeout(r, 5));
-    await waitUntil(`socat's pty link ${this.hostLink}`, () => this.socat !== null && existsSync(this.hostLink), 5000);
+  async afterHostClose(): Promise<void> {
+    await this.endSocat();
+    if (!this.stopped) await this.startSocat();
   }
 
   /** The host's pty goes away for `downMs` and comes back on the same path (a USB board re-enumerating). */
   async replug(downMs: number): Promise<void> {
     this.replugs++;
-    const old = this.socat;
-    this.socat = null;
-    if (old) {
-      const exited = new Promise((r) => old.once('exit', r));
-      old.kill('SIGTERM');
-      await exited;
-    }
+    await this.endSocat();
     await new Promise((r) => setTimeout(r, downMs));
     if (!this.stopped) await this.startSocat();
+  }
+
+  /** Ends the current socat, if any, and waits for its exit; detached first, so its exit starts no new one. */
+  private async endSocat(): Promise<void> {
+    const old = this.socat;
+    this.socat = null;
+    if (!old || old.exitCode !== null || old.signalCode !== null) return;
+    const exited = new Promise((r) => old.once('exit', r));
+    old.kill('SIGTERM');
+    await exited;
   }
 
   private toBoard(b: Buffer): void {
