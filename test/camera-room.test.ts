@@ -385,20 +385,29 @@ describe('shape: solid patches and bold strokes', () => {
 });
 
 describe('fillWideInk: the inside of a stroke wider than the lighting window', () => {
-  /** Brute force, by the definitions: the dent test over the box, the wider closing as min of max over its windows. */
+  /**
+   * Brute force, by the definitions: the glare factor of a pixel is the largest within R of it (the highlight
+   * around a dent, not the dent's own), the dent test over the box, the wider closing as min of max over its windows.
+   */
   function bruteFill(plane: Float32Array, paper: Float32Array, strength: Float32Array, w: number, h: number, r: number, box: PixelBox, use: Uint8Array, minFill: number, boost?: Float32Array, rim?: { level: number; within: number }): Float32Array {
     const out = Float32Array.from(strength);
     const fill = Math.max(WIDE_INK_FLOOR, minFill);
     const R = WIDE_INK_RADIUS_FACTOR * r;
     const inBox = (x: number, y: number): boolean => x >= box.minX && x <= box.maxX && y >= box.minY && y <= box.maxY;
+    const veil = (x: number, y: number): number => {
+      if (!boost) return 1;
+      let m = -Infinity;
+      for (let yy = Math.max(0, y - R); yy <= Math.min(h - 1, y + R); yy++) for (let xx = Math.max(0, x - R); xx <= Math.min(w - 1, x + R); xx++) m = Math.max(m, boost[yy * w + xx]);
+      return m;
+    };
     let bright = 0;
-    let darkest = Infinity;
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      if (!use[y * w + x]) continue;
-      if (x >= box.minX - r && x <= box.maxX + r && y >= box.minY - r && y <= box.maxY + r) bright = Math.max(bright, paper[y * w + x]);
-      if (inBox(x, y)) darkest = Math.min(darkest, paper[y * w + x]);
+      if (use[y * w + x] && x >= box.minX - r && x <= box.maxX + r && y >= box.minY - r && y <= box.maxY + r) bright = Math.max(bright, paper[y * w + x]);
     }
-    if (!(bright > 1) || !(darkest < (1 - fill) * bright)) return out;
+    if (!(bright > 1)) return out;
+    let dented = false;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (inBox(x, y) && use[y * w + x] && (1 - paper[y * w + x] / bright) * veil(x, y) > fill) dented = true;
+    if (!dented) return out;
     const at = (x: number, y: number): number => plane[y * w + x];
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
       if (!inBox(x, y) || !use[y * w + x]) continue;
@@ -410,7 +419,7 @@ describe('fillWideInk: the inside of a stroke wider than the lighting window', (
       }
       if (!(closed > 1)) continue;
       const i = y * w + x;
-      const s = Math.min(1, (1 - plane[i] / closed) * (boost ? boost[i] : 1));
+      const s = Math.min(1, (1 - plane[i] / closed) * veil(x, y));
       // Ink before the fill within `within` pixels on both sides, along a row or a column.
       const inkAt = (xx: number, yy: number): boolean => xx >= 0 && yy >= 0 && xx < w && yy < h && strength[yy * w + xx] > (rim?.level ?? 0);
       const side = (dx: number, dy: number): boolean => { for (let k = 1; k <= (rim?.within ?? 0); k++) if (inkAt(x + k * dx, y + k * dy)) return true; return false; };
@@ -537,6 +546,32 @@ describe('glare: a lamp highlight is a veil over the ink, not paper', () => {
     let diff = 0;
     for (let i = 0; i < plain.pixels.length; i++) diff += Math.abs(plain.pixels[i] - glared.pixels[i]);
     expect(diff / plain.pixels.length).toBeLessThan(25);
+  });
+
+  test('a bold ring under a highlight comes out filled, with its loop open: the veiled dent is a wide stroke too', async () => {
+    // The bold ring of 'shape' above (stroke 50 frame pixels, wider than the lighting window), dark ink (45 on
+    // 180-level paper) under a lamp's highlight centred on it. The veil lifts the ink to ~170 and the paper to ~225
+    // at the centre: the paper field inside the stroke is dented by only ~0.25 of the highlight's paper, under the
+    // 0.45 a dent must reach, so the stroke stayed hollow (two outlines, the '0' read as an '8' or worse). The dent
+    // is judged, and the stroke restored, with the glare factor of the highlight around it.
+    const ink = (x: number, y: number): number => { const d = Math.hypot(x - 160, y - 120); const e = Math.min(95 - d, d - 45); return smooth((e + 8) / 16); };
+    const r = await preprocess(paint((x, y) => { const v = veil(180 - 135 * ink(x, y), x, y, 160, 120, 70, 0.6); return [v, v, v]; }));
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit') return;
+    const scale = r.geometry.box.width / 190;
+    let weak = 0;
+    for (let k = 0; k < 64; k++) {
+      const a = (2 * Math.PI * k) / 64;
+      const x = Math.round(r.geometry.centreOfMass28.x - 0.5 + 70 * scale * Math.cos(a));
+      const y = Math.round(r.geometry.centreOfMass28.y - 0.5 + 70 * scale * Math.sin(a));
+      if (r.pixels[y * 28 + x] < 96) weak++;
+    }
+    // Hollow (before the veil was counted), 52 of the 64 points were under 96; filled, a few where the highlight's
+    // centre is brightest (its first tenth of headroom is not taken out, see glareBoost).
+    expect(weak).toBeLessThanOrEqual(8);
+    // The loop (radius < 45 frame pixels, brightest under the highlight) stays paper.
+    const cx = Math.round(r.geometry.centreOfMass28.x - 0.5), cy = Math.round(r.geometry.centreOfMass28.y - 0.5);
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) expect(r.pixels[(cy + dy) * 28 + cx + dx]).toBe(0);
   });
 
   test('blank paper under a strong highlight is no digit, and a page with a highlight is sure to be dark-on-light', async () => {

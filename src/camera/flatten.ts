@@ -48,7 +48,11 @@ export interface WideInkOptions {
   readonly use: Uint8Array;
   /** The strength a restored pixel reaches at least (never below WIDE_INK_FLOOR). */
   readonly minFill: number;
-  /** The glare factor per pixel, when strength carries it. */
+  /**
+   * The glare factor per pixel, when strength carries it. The dent test and the restored strength use, at each
+   * pixel, the largest factor within R = WIDE_INK_RADIUS_FACTOR · r: under a highlight the paper field inside a
+   * wide stroke follows the veiled ink down, so glareBoost reads no highlight there, only around it.
+   */
   readonly boost?: Float32Array;
   /**
    * When given, a pixel is restored only between ink (strength over `level` before the fill) on both sides, left
@@ -66,10 +70,10 @@ export interface WideInkOptions {
  * radius r erases dark features narrower than 2r+1 only: inside a stroke wider than that
  * (a bold digit, a marker) the "paper" follows the ink down, 1 − value / paper reads ≈ 0 there, and the stroke
  * comes out as an outline, in pieces, or not at all. There the paper field itself is dented: darker than the
- * brightest paper near the box by at least `minFill`, which shading inside a digit's box is not (a 60-level
+ * brightest paper near the box by at least `minFill` (the dent times the glare factor under a highlight), which shading inside a digit's box is not (a 60-level
  * shadow on 160-level paper dents it by 0.38; minFill is at least WIDE_INK_FLOOR). Only then is the paper
  * re-estimated with a closing at WIDE_INK_RADIUS_FACTOR · r over the box (plus the 2R that closing reads), and a
- * pixel whose strength under that paper (times `boost`, the glare factor, when given) reaches minFill and exceeds
+ * pixel whose strength under that paper (times the glare factor, when `boost` is given) reaches minFill and exceeds
  * its strength takes it: the same ink as the stroke's rims, while a digit's own loop (paper-bright) stays paper.
  * Cost: a scan of the box per call; the wider closing only when the box holds a dent. Writes `strength` in place;
  * returns how many pixels it raised.
@@ -85,20 +89,24 @@ export function fillWideInk(plane: Float32Array, paper: Float32Array, strength: 
     for (let x = Math.max(0, bx0 - radius), row = y * width; x <= Math.min(width - 1, bx1 + radius); x++) if (use[row + x] && paper[row + x] > bright) bright = paper[row + x];
   }
   if (!(bright > 1)) return 0;
-  const dentBelow = (1 - fill) * bright;
-  let dented = false;
-  for (let y = by0; y <= by1 && !dented; y++) {
-    for (let x = bx0, row = y * width; x <= bx1; x++) if (use[row + x] && paper[row + x] < dentBelow) { dented = true; break; }
-  }
-  if (!dented) return 0;
   // The closing at R reads the plane up to 2R away (max, then min): the crop holds that margin, so inside the
   // box it equals the whole image's closing.
   const wide = WIDE_INK_RADIUS_FACTOR * radius;
   const x0 = Math.max(0, bx0 - 2 * wide), y0 = Math.max(0, by0 - 2 * wide);
   const cw = Math.min(width - 1, bx1 + 2 * wide) - x0 + 1, ch = Math.min(height - 1, by1 + 2 * wide) - y0 + 1;
-  const crop = new Float32Array(cw * ch);
-  for (let y = 0; y < ch; y++) crop.set(plane.subarray((y + y0) * width + x0, (y + y0) * width + x0 + cw), y * cw);
-  const widePaper = closing(crop, cw, ch, wide);
+  // Under a highlight the dent is veiled as the ink is (see glareBoost): a wide stroke there dents the paper field
+  // by its veiled darkening only. The glare factor inside the dent is the dent's own (the field followed the ink
+  // down, so it reads no highlight there): the factor of the highlight around it, the largest within R, is used.
+  // No highlight near the box (the usual frame): a scan of the crop, no running max.
+  const boostCrop = boost ? cropOf(boost, width, x0, y0, cw, ch) : null;
+  const veil = boostCrop && boostCrop.some((b) => b > 1) ? running2d(boostCrop, cw, ch, wide, true) : null;
+  const veilAt = (x: number, y: number): number => (veil ? veil[(y - y0) * cw + x - x0] : 1);
+  let dented = false;
+  for (let y = by0; y <= by1 && !dented; y++) {
+    for (let x = bx0, row = y * width; x <= bx1; x++) if (use[row + x] && (1 - paper[row + x] / bright) * veilAt(x, y) > fill) { dented = true; break; }
+  }
+  if (!dented) return 0;
+  const widePaper = closing(cropOf(plane, width, x0, y0, cw, ch), cw, ch, wide);
   const inkBefore = rim ? Uint8Array.from(strength, (v) => (v > rim.level ? 1 : 0)) : null;
   const enclosed = (x: number, y: number): boolean => {
     if (!rim || !inkBefore) return true;
@@ -120,12 +128,19 @@ export function fillWideInk(plane: Float32Array, paper: Float32Array, strength: 
       if (!use[i]) continue;
       const p = widePaper[(y - y0) * cw + x - x0];
       if (!(p > 1)) continue;
-      let s = (1 - plane[i] / p) * (boost ? boost[i] : 1);
+      let s = (1 - plane[i] / p) * veilAt(x, y);
       if (s > 1) s = 1;
       if (s >= fill && Math.fround(s) > strength[i] && enclosed(x, y)) { strength[i] = s; filled++; }
     }
   }
   return filled;
+}
+
+/** The cw×ch window of a width-wide plane at (x0, y0). */
+function cropOf(plane: Float32Array, width: number, x0: number, y0: number, cw: number, ch: number): Float32Array {
+  const crop = new Float32Array(cw * ch);
+  for (let y = 0; y < ch; y++) crop.set(plane.subarray((y + y0) * width + x0, (y + y0) * width + x0 + cw), y * cw);
+  return crop;
 }
 
 /**
