@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, DEFAULT_AUGMENT, loadDigitSet, type DigitSet } from '../src/data/index.js';
 import { batchNormTraining } from '../src/train/batch-norm-layer.js';
+import { BATCH_NORM_TRAINING_BACKWARD, BATCH_NORM_TRAINING_FORWARD } from '../src/train/wasm-kernels/batch-norm-training.js';
 import { BatchNormFolder, foldBatchNorm, foldConvolution, trainableSize } from '../src/train/batch-norm.js';
 import { BATCH_NORM_EPSILON } from '../src/train/model.js';
 import { GradientStepper, weightsHash } from '../src/train/step.js';
@@ -79,6 +80,10 @@ describe('batch normalization in training, folded on export', () => {
     expect(calls('Conv2DBackpropFilter')).toBe(3);
     expect(calls('Conv2DBackpropInput')).toBe(2); // conv2's and conv3's; the image's gradient is never asked for
     expect(calls('FusedConv2D')).toBe(0);
+    // The normalizations run as the JS kernels on wasm (batch-norm-layer.ts), not as Mean, Rsqrt and the rest.
+    expect(calls(BATCH_NORM_TRAINING_FORWARD)).toBe(3);
+    expect(calls(BATCH_NORM_TRAINING_BACKWARD)).toBe(3);
+    expect(calls('Mean') + calls('Rsqrt')).toBe(0);
     expect(out.some((v) => v !== 0)).toBe(true);
   });
 
