@@ -157,7 +157,8 @@ function convolutionStatistics(
  * Folds a batch-normalized model's trainable weights (buildModel(layers, seed, true).trainableWeights order: per
  * conv2d kernel, γ, β; per dense kernel, bias) into the plain model's weights, computing each normalization's
  * statistics over `count` images with every earlier layer already folded (so each statistic is the one the
- * deployed network's own activations have).
+ * deployed network's own activations have). With `share`, every replica calls this at the same time with the same
+ * weights and each computes only its share of the batches (StatisticsShare); the result has the same bits.
  */
 export function foldBatchNorm(
   layers: readonly LayerSpec[], trainable: readonly Float32Array[], images: Uint8Array, count: number, batch = STATISTICS_BATCH,

@@ -12,8 +12,8 @@ export const BATCH_NORM_EPSILON = 1e-3;
 
 /**
  * Builds the tfjs model for a layer list; outputs logits (softmax lives in the loss). Seeded initializers.
- * batchNorm: every conv2d is built without bias or activation and followed by a batch normalization (TrainingBatchNorm:
- * tf.layers.batchNormalization's computation with a faster gradient) and the conv's activation: the training form of
+ * batchNorm: every conv2d is built without bias or activation (NormalizedConv2D) and followed by a batch normalization
+ * (TrainingBatchNorm: tf.layers.batchNormalization's computation with a faster gradient) and the conv's activation: the training form of
  * a model that is folded back into the plain layers on export (batch-norm.ts). The conv kernels draw the same seeded
  * initial values either way. Training keeps no moving statistics (the fold recomputes the population statistics),
  * so every replica's weights stay identical whatever batch shard each one normalized with.
