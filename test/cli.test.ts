@@ -131,6 +131,10 @@ describe('edge-digits bad input: non-zero exit and one stderr line naming the pr
     expectOneErrorLine(await cli('train', '--ema-warmup', 'linear', '--out', path.join(tmp, 'never')), 2, "--ema-warmup must be one of ramp, bias-corrected, got 'linear'");
   }, 60_000);
 
+  it('train --batch-norm with --no-batch-norm, before any data is read', async () => {
+    expectOneErrorLine(await cli('train', '--batch-norm', '--no-batch-norm', '--out', path.join(tmp, 'never')), 2, '--batch-norm and --no-batch-norm contradict each other: give one');
+  }, 60_000);
+
   it('nonexistent model path', async () => {
     const missing = path.join(tmp, 'no-such-model');
     const r = await cli('eval', '--model', missing, '--limit', '10');
@@ -168,7 +172,7 @@ describe('edge-digits train → eval', () => {
   it('report.json has params, macs and the epoch history', () => {
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
       preset: string; params: number; macs: number; trainImages: number; testImages: number; epochs: number; cleanEpochs: number;
-      labelSmoothing: number; emaDecay: number; emaWarmup: string | null; augmentStrength: number; augment: { shift: number } | null;
+      labelSmoothing: number; emaDecay: number; emaWarmup: string | null; augmentStrength: number; augment: { shift: number } | null; batchNorm: boolean;
       history: { epoch: number; loss: number; trainAccuracy: number; testAccuracy: number; samplesPerSecond: number }[];
       float: { testAccuracy: number; confusion: number[][] };
     };
@@ -180,6 +184,8 @@ describe('edge-digits train → eval', () => {
     expect([report.cleanEpochs, report.labelSmoothing, report.emaDecay, report.emaWarmup, report.augmentStrength])
       .toEqual([0, d.labelSmoothing, d.emaDecay, d.emaWarmup, d.augmentStrength]);
     expect(report.augment).toEqual(scaleAugment(DEFAULT_AUGMENT, d.augmentStrength)); // the magnitudes it trained with
+    expect(report.batchNorm).toBe(d.batchNorm);
+    expect(train.stderr).toContain(', batch norm (folded on export)');
     expect(report.history).toHaveLength(1);
     const h = report.history[0];
     expect(h.epoch).toBe(1);
@@ -189,6 +195,14 @@ describe('edge-digits train → eval', () => {
     expect(h.testAccuracy).toBe(report.float.testAccuracy);
     expect(report.float.confusion.flat().reduce((a, b) => a + b, 0)).toBe(500);
   });
+
+  it('--no-batch-norm trains the plain recipe and says so', async () => {
+    const plain = path.join(tmp, 'plain');
+    const r = await cli('train', '--no-batch-norm', '--limit', '300', '--epochs', '1', '--test-limit', '100', '--out', plain);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(path.join(plain, 'report.json'), 'utf8')) as { batchNorm: boolean }).batchNorm).toBe(false);
+    expect(r.stdout).not.toContain('batch norm');
+  }, 180_000);
 
   it('the PNG charts decode and are not blank', async () => {
     for (const f of ['training.png', 'confusion.png']) {

@@ -11,13 +11,17 @@
  * computes them once over a fixed image slice; training never updates them).
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAINING_BACKWARD, BATCH_NORM_TRAINING_FORWARD } from './wasm-kernels/batch-norm-training.js';
 
 type LayerVariable = tf.LayerVariable;
 
 const AXES = [0, 1, 2];
 
-/** y = γ·(x − μ_B)/√(σ²_B + ε) + β over the batch, with the closed-form gradient (x: [N, H, W, C]). */
-export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor4D {
+/**
+ * The tfjs op sequence of the normalization and its closed-form gradient (x: [N, H, W, C]): what every backend but
+ * wasm runs, and the reference the JS kernels (batchNormTrainingJs) reproduce bit for bit on wasm.
+ */
+export function batchNormTrainingOps(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor4D {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, g, b] = args.slice(0, 3) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
@@ -39,6 +43,42 @@ export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     return { value, gradFunc };
   });
   return op(x, gamma, beta) as tf.Tensor4D;
+}
+
+/**
+ * The same computation as batchNormTrainingOps in two JS kernels on the wasm heap (wasm-kernels/batch-norm-training.ts:
+ * one forward, one backward, each a few passes over x), bit for bit the same on wasm (test/batch-norm-kernel.test.ts);
+ * wasm only (the kernels are registered for it by registerWasmTrainingKernels).
+ */
+export function batchNormTrainingJs(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor4D {
+  if (!tf.getKernel(BATCH_NORM_TRAINING_FORWARD, tf.getBackend())) {
+    throw new Error(`batchNormTrainingJs: its kernels are registered for the wasm backend only, not ${tf.getBackend()}`);
+  }
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, g, b] = args.slice(0, 3) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const [value, xhat, scale] = tf.engine().runKernel(BATCH_NORM_TRAINING_FORWARD, { x: xs, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    save([xhat, scale]);
+    const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [dx, dGamma, dBeta] = tf.engine().runKernel(BATCH_NORM_TRAINING_BACKWARD, { dy, xhat: saved[0], scale: saved[1] }, {}) as tf.Tensor[];
+      return [dx, dGamma, dBeta];
+    };
+    return { value: value as tf.Tensor4D, gradFunc };
+  });
+  return op(x, gamma, beta) as tf.Tensor4D;
+}
+
+let jsKernels = true;
+
+/** Whether batchNormTraining uses the JS kernels on wasm (default on: the same bits, faster); for A/B measurements. */
+export function useBatchNormJsKernels(on: boolean): void {
+  jsKernels = on;
+}
+
+/** y = γ·(x − μ_B)/√(σ²_B + ε) + β over the batch, with the closed-form gradient (x: [N, H, W, C]). */
+export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor4D {
+  const js = jsKernels && tf.getKernel(BATCH_NORM_TRAINING_FORWARD, tf.getBackend()) !== undefined;
+  return js ? batchNormTrainingJs(x, gamma, beta, epsilon) : batchNormTrainingOps(x, gamma, beta, epsilon);
 }
 
 /** γ, β (trainable) and the inference statistics (not trainable) per channel of the last axis. */

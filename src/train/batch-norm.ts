@@ -67,23 +67,51 @@ function runPrefix(x: tf.Tensor4D, prefix: readonly PrefixLayer[]): tf.Tensor4D 
   return y;
 }
 
+/** Statistics are computed in batches of this many images. */
+export const STATISTICS_BATCH = 500;
+
+/**
+ * How data-parallel replicas share the statistics pass: replica `rank` of `workers` computes the partial moments of
+ * the batches b with b % workers === rank and writes them to `slots` (shared memory, statisticsSlots() float64s);
+ * after `wait` (a barrier over all replicas) every replica merges all batches' partials in batch order, the same
+ * merge in the same order as one replica computing every batch itself, so the statistics have the same bits.
+ */
+export interface StatisticsShare {
+  readonly rank: number;
+  readonly workers: number;
+  readonly slots: Float64Array;
+  readonly wait: () => void;
+}
+
+/** Per batch: its positions, then its mean and its sum of squared deviations per channel. */
+function slotsPerLayer(batches: number, channels: number): number {
+  return batches * (1 + 2 * channels);
+}
+
+/** The float64 slots a StatisticsShare needs for a run with `trainCount` training images (every conv2d a region). */
+export function statisticsSlots(layers: readonly LayerSpec[], trainCount: number, batch = STATISTICS_BATCH): number {
+  const batches = Math.ceil(Math.min(STATISTICS_IMAGES, trainCount) / batch);
+  return layers.reduce((a, l) => a + (l.kind === 'conv2d' ? slotsPerLayer(batches, l.filters) : 0), 0);
+}
+
 /**
  * Mean and variance per output channel of conv(prefix(x)) (no bias) over `count` images, batch by batch, in float64
  * (the conv outputs are float32; summing ~10⁶ of them per channel in float32 would cost ~10⁻⁴ of the variance). The
  * batches' moments are merged exactly (Chan et al.'s pairwise update), so the result does not depend on the batch
- * size beyond float64 rounding.
+ * size beyond float64 rounding. With `share`, this replica computes only its batches' partials (written at `region`
+ * of the shared slots) and merges everyone's after the barrier; without, it computes every batch itself.
  */
 function convolutionStatistics(
   prefix: readonly PrefixLayer[], spec: Extract<LayerSpec, { kind: 'conv2d' }>, kernel: tf.Tensor4D,
-  images: Uint8Array, count: number, batch: number,
+  images: Uint8Array, count: number, batch: number, share: StatisticsShare | null, region: number,
 ): ChannelStatistics {
   const channels = spec.filters;
-  const mean = new Float64Array(channels);
-  const m2 = new Float64Array(channels);
-  const bm = new Float64Array(channels);
-  const bm2 = new Float64Array(channels);
-  let n = 0;
-  for (let start = 0; start < count; start += batch) {
+  const batches = Math.ceil(count / batch);
+  const stride = 1 + 2 * channels;
+  const slots = share ? share.slots.subarray(region, region + slotsPerLayer(batches, channels)) : new Float64Array(slotsPerLayer(batches, channels));
+  for (let b = 0; b < batches; b++) {
+    if (share && b % share.workers !== share.rank) continue;
+    const start = b * batch;
     const k = Math.min(batch, count - start);
     // The tensor, not its data, leaves the tidy: tidy walks whatever it returns, element by element.
     const output = tf.tidy(() => {
@@ -93,8 +121,8 @@ function convolutionStatistics(
     const z = output.dataSync() as Float32Array;
     output.dispose();
     const positions = z.length / channels;
-    bm.fill(0);
-    bm2.fill(0);
+    const bm = new Float64Array(channels);
+    const bm2 = new Float64Array(channels);
     for (let i = 0; i < z.length; i += channels) for (let c = 0; c < channels; c++) bm[c] += z[i + c];
     for (let c = 0; c < channels; c++) bm[c] /= positions;
     for (let i = 0; i < z.length; i += channels) {
@@ -103,11 +131,22 @@ function convolutionStatistics(
         bm2[c] += d * d;
       }
     }
+    slots[b * stride] = positions;
+    slots.set(bm, b * stride + 1);
+    slots.set(bm2, b * stride + 1 + channels);
+  }
+  share?.wait();
+  const mean = new Float64Array(channels);
+  const m2 = new Float64Array(channels);
+  let n = 0;
+  for (let b = 0; b < batches; b++) {
+    const o = b * stride;
+    const positions = slots[o];
     const total = n + positions;
     for (let c = 0; c < channels; c++) {
-      const delta = bm[c] - mean[c];
+      const delta = slots[o + 1 + c] - mean[c];
       mean[c] += (delta * positions) / total;
-      m2[c] += bm2[c] + (delta * delta * n * positions) / total;
+      m2[c] += slots[o + 1 + channels + c] + (delta * delta * n * positions) / total;
     }
     n = total;
   }
@@ -118,15 +157,18 @@ function convolutionStatistics(
  * Folds a batch-normalized model's trainable weights (buildModel(layers, seed, true).trainableWeights order: per
  * conv2d kernel, γ, β; per dense kernel, bias) into the plain model's weights, computing each normalization's
  * statistics over `count` images with every earlier layer already folded (so each statistic is the one the
- * deployed network's own activations have).
+ * deployed network's own activations have). With `share`, every replica calls this at the same time with the same
+ * weights and each computes only its share of the batches (StatisticsShare); the result has the same bits.
  */
 export function foldBatchNorm(
-  layers: readonly LayerSpec[], trainable: readonly Float32Array[], images: Uint8Array, count: number, batch = 500,
+  layers: readonly LayerSpec[], trainable: readonly Float32Array[], images: Uint8Array, count: number, batch = STATISTICS_BATCH,
+  share: StatisticsShare | null = null,
 ): FoldedModel {
   const weights: Float32Array[] = [];
   const statistics: ChannelStatistics[] = [];
   const prefix: PrefixLayer[] = [];
   let t = 0;
+  let region = 0;
   try {
     for (const l of layers) {
       if (l.kind === 'conv2d') {
@@ -135,7 +177,8 @@ export function foldBatchNorm(
         const inputs = kernel.length / (l.kernel * l.kernel * l.filters);
         const shape: [number, number, number, number] = [l.kernel, l.kernel, inputs, l.filters];
         const raw = tf.tensor4d(kernel, shape);
-        const stats = convolutionStatistics(prefix, l, raw, images, count, batch);
+        const stats = convolutionStatistics(prefix, l, raw, images, count, batch, share, region);
+        region += slotsPerLayer(Math.ceil(count / batch), l.filters);
         raw.dispose();
         const folded = foldConvolution(kernel, gamma, beta, stats);
         weights.push(folded.kernel, folded.bias);
@@ -148,6 +191,8 @@ export function foldBatchNorm(
         t += 2;
       }
     }
+    // Nobody writes the slots of the next fold before everyone has read this one's.
+    share?.wait();
   } finally {
     for (const p of prefix) if (p.kind === 'conv2d') tf.dispose([p.kernel, p.bias]);
   }
@@ -164,7 +209,14 @@ export class BatchNormFolder {
   /** Statistics are computed on the first STATISTICS_IMAGES (or all, if fewer) of the training images given. */
   private readonly images: Uint8Array;
   private readonly count: number;
-  constructor(private readonly layers: readonly LayerSpec[], seed: number, trainImages: Uint8Array, trainCount: number) {
+  /**
+   * share: the replicas of a data-parallel run split the statistics pass (StatisticsShare); every replica must then
+   * fold the same weights at the same time (each fold call waits at the shared barrier).
+   */
+  constructor(
+    private readonly layers: readonly LayerSpec[], seed: number, trainImages: Uint8Array, trainCount: number,
+    private readonly share: StatisticsShare | null = null,
+  ) {
     this.plain = buildModel(layers, seed);
     this.count = Math.min(STATISTICS_IMAGES, trainCount);
     this.images = trainImages.subarray(0, this.count * 784);
@@ -176,7 +228,7 @@ export class BatchNormFolder {
   fold(trainable: readonly Float32Array[]): FoldedModel {
     const same = this.last !== null && this.last.trainable.length === trainable.length
       && this.last.trainable.every((w, i) => w.length === trainable[i].length && w.every((v, j) => Object.is(v, trainable[i][j])));
-    if (!same || !this.last) this.last = { trainable: trainable.map((w) => Float32Array.from(w)), folded: foldBatchNorm(this.layers, trainable, this.images, this.count) };
+    if (!same || !this.last) this.last = { trainable: trainable.map((w) => Float32Array.from(w)), folded: foldBatchNorm(this.layers, trainable, this.images, this.count, STATISTICS_BATCH, this.share) };
     return this.last.folded;
   }
 

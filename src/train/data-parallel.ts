@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { DigitSet } from '../data/index.js';
 import { barrierAbort, BARRIER_INTS } from './barrier.js';
+import { statisticsSlots } from './batch-norm.js';
 import { shardRange } from './batches.js';
 import type { FromWorker, ReplicaSettings, ToWorker, WorkerInit } from './parallel-protocol.js';
 
@@ -49,6 +50,7 @@ export class DataParallelTrainer {
       trainImages: shared(c.train.images), trainLabels: shared(c.train.labels), trainCount: c.train.count,
       testImages: shared(c.test.images), testCount: c.test.count,
       gradients: new SharedArrayBuffer(2 * W * gradientSize * 4), losses: new SharedArrayBuffer(2 * W * 8), barrier,
+      statistics: new SharedArrayBuffer(c.batchNorm ? statisticsSlots(c.layers, c.train.count) * 8 : 0),
     };
     const entry = new URL('./train-worker-bootstrap.mjs', import.meta.url);
     for (let rank = 0; rank < W; rank++) {

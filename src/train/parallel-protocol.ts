@@ -33,6 +33,8 @@ export interface WorkerInit extends ReplicaSettings {
   readonly gradients: SharedArrayBuffer;
   /** 2 (by step parity) × workers float64s: each replica's loss sum for the step, summed like the gradients. */
   readonly losses: SharedArrayBuffer;
+  /** With batchNorm: the statistics pass's per-batch partial moments (batch-norm.ts StatisticsShare), float64s. */
+  readonly statistics: SharedArrayBuffer;
   readonly barrier: SharedArrayBuffer;
 }
 

@@ -50,10 +50,13 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       { kind: 'flatten' },
       { kind: 'dense', units: 10, activation: 'linear' },
     ],
-    // 14 epochs of batch 128 (64 per worker on 2 cores) fit the 5-minute budget on a 2-core machine; the EMA of the
-    // weights (decay 0.999) is what is evaluated and shipped. Chosen on a validation split (docs/training.md, "The
-    // schedule"); clean final epochs (--clean-epochs) were tried there and gained less than the split resolves.
-    defaults: { epochs: 14, batchSize: 128, learningRate: 3e-3, augment: true, labelSmoothing: 0.1, emaDecay: 0.999, emaWarmup: 'ramp', augmentStrength: 1, cleanEpochs: 0, batchNorm: false },
+    // 14 epochs of batch 128 (64 per worker on 2 cores); the EMA of the weights (decay 0.999) is what is evaluated
+    // and shipped. Chosen on a validation split (docs/training.md, "The schedule"); clean final epochs
+    // (--clean-epochs) were tried there and gained less than the split resolves. Batch normalization (folded into
+    // the convolutions on export) passed the validation rule (+6 / +8 images on seeds 1 / 2) and is the one recipe
+    // measured to reach the shipped model's targets (float 99.54 %, int8 99.55 % on the test set); --no-batch-norm
+    // trains the plain recipe, ~0.7x the time (docs/training.md, "Batch normalization in training").
+    defaults: { epochs: 14, batchSize: 128, learningRate: 3e-3, augment: true, labelSmoothing: 0.1, emaDecay: 0.999, emaWarmup: 'ramp', augmentStrength: 1, cleanEpochs: 0, batchNorm: true },
   },
   mlp: {
     name: 'mlp',

@@ -52,9 +52,10 @@ async function main(): Promise<void> {
   };
   const train = { images: new Uint8Array(init.trainImages), labels: new Uint8Array(init.trainLabels), count: init.trainCount };
   const testImages = new Uint8Array(init.testImages);
-  // Every replica folds over the same whole slice with the same weights (the same bits), rather than exchanging
-  // partial statistics: the pass is a forward-only ~2 % of an epoch's work and runs concurrently in each replica.
-  const folder = init.batchNorm ? new BatchNormFolder(init.layers, init.seed, train.images, train.count) : null;
+  // The replicas split the statistics pass over the slice and merge each other's partials (the same bits as one
+  // replica doing it all): every replica folds at the same points (each epoch's evaluation, the final weights).
+  const share = W > 1 ? { rank: init.rank, workers: W, slots: new Float64Array(init.statistics), wait: () => barrierWait(ctrl, W) } : null;
+  const folder = init.batchNorm ? new BatchNormFolder(init.layers, init.seed, train.images, train.count, share) : null;
   const plan: ReplicaPlan = {
     stepper, train, augment: init.augment, cleanEpochs: init.cleanEpochs, seed: init.seed, batchSize: init.batchSize, learningRate: init.learningRate,
     epochs: init.epochs, workers: W, rank: init.rank, exchange,

@@ -57,7 +57,8 @@ export const trainCommand: Command = {
     'label-smoothing': { type: 'string', help: 'cross-entropy label smoothing, 0 to 1 (default: the preset\'s)', arg: 'x' },
     'ema-decay': { type: 'string', help: 'decay of the moving average of the weights that is evaluated and saved, 0 (none) to below 1 (default: the preset\'s)', arg: 'x' },
     'ema-warmup': { type: 'string', help: `how the moving average starts: ramp (TensorFlow's min(decay, (1+t)/(10+t)), which reaches decay 0.999 only after 8,990 steps) or bias-corrected (the set decay from the first step, divided by 1 − decayᵗ) (default: the preset's)`, arg: EMA_WARMUPS.join('|') },
-    'batch-norm': { type: 'boolean', help: 'train with a batch normalization after every conv2d, folded into the convolutions on export (the saved model has the preset\'s layers; docs/training.md) (default: the preset\'s)' },
+    'batch-norm': { type: 'boolean', help: 'train with a batch normalization after every conv2d, folded into the convolutions on export (the saved model has the preset\'s layers; docs/training.md) (default: the preset\'s: on for cnn, off for mlp)' },
+    'no-batch-norm': { type: 'boolean', help: 'train without it (the plain recipe), whatever the preset says' },
     force: { type: 'boolean', help: 'replace the model already in --out; its int8 artifact and firmware, made from the old model, are removed' },
     json: { type: 'boolean', help: 'print the report as JSON on stdout (progress goes to stderr)' },
   },
@@ -81,7 +82,8 @@ export const trainCommand: Command = {
     const labelSmoothing = numberOption(v['label-smoothing'], 'label-smoothing', { min: 0, max: 1 }) ?? preset.defaults.labelSmoothing;
     const emaDecay = numberOption(v['ema-decay'], 'ema-decay', { min: 0, max: 0.99999 }) ?? preset.defaults.emaDecay;
     const emaWarmup = v['ema-warmup'] === undefined ? preset.defaults.emaWarmup : choiceOption(v['ema-warmup'], 'ema-warmup', EMA_WARMUPS);
-    const batchNorm = v['batch-norm'] === true || preset.defaults.batchNorm;
+    if (v['batch-norm'] === true && v['no-batch-norm'] === true) throw new CliError('--batch-norm and --no-batch-norm contradict each other: give one');
+    const batchNorm = v['no-batch-norm'] === true ? false : v['batch-norm'] === true || preset.defaults.batchNorm;
     const limit = intOption(v.limit, 'limit', 1);
     const testLimit = intOption(v['test-limit'], 'test-limit', 1);
     const backendChoice = choiceOption(v.backend, 'backend', BACKEND_CHOICES);

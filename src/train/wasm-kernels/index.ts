@@ -2,10 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilterIm2col, type BackpropFilterAttrs } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputViaConv, type BackpropInputAttrs } from './conv2d-backprop-input.js';
 import { maxPoolGradJs } from './max-pool-grad.js';
+import {
+  BATCH_NORM_TRAINING_BACKWARD, BATCH_NORM_TRAINING_FORWARD, batchNormTrainingBackwardJs, batchNormTrainingForwardJs,
+} from './batch-norm-training.js';
 
 export { conv2dBackpropFilterIm2col } from './conv2d-backprop-filter.js';
 export { conv2dBackpropInputViaConv } from './conv2d-backprop-input.js';
 export { maxPoolGradJs } from './max-pool-grad.js';
+export {
+  BATCH_NORM_TRAINING_BACKWARD, BATCH_NORM_TRAINING_FORWARD, batchNormTrainingBackwardJs, batchNormTrainingForwardJs,
+} from './batch-norm-training.js';
 export { im2colTransposed, type Im2ColGeometry } from './im2col.js';
 
 type MaxPoolGradAttrs = Parameters<typeof maxPoolGradJs>[2];
@@ -22,7 +28,8 @@ function override(kernelName: string, make: (stock: tf.KernelConfig | undefined)
 /**
  * Registers the training kernels for the wasm backend (idempotent; call before tf.setBackend('wasm') so the stock
  * kernels' setup still runs): the missing Conv2DBackpropFilter, and faster Conv2DBackpropInput (stride 1) and
- * MaxPoolGrad. Each is checked against the cpu backend in test/wasm-kernels.test.ts.
+ * MaxPoolGrad, and the training batch normalization's forward and backward (checked bit for bit against the tfjs op
+ * sequence in test/batch-norm-kernel.test.ts). The others are checked against the cpu backend in test/wasm-kernels.test.ts.
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -36,5 +43,15 @@ export function registerWasmTrainingKernels(): void {
   });
   override('MaxPoolGrad', () => ({ inputs, attrs, backend }) =>
     maxPoolGradJs(inputs.dy as tf.Tensor, inputs.input as tf.Tensor, attrs as unknown as MaxPoolGradAttrs, backend));
+  // The training batch normalization's own kernels (no stock kernel of these names; batch-norm-layer.ts calls them).
+  tf.registerKernel({
+    kernelName: BATCH_NORM_TRAINING_FORWARD, backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => batchNormTrainingForwardJs(
+      inputs.x as tf.Tensor, inputs.gamma as tf.Tensor, inputs.beta as tf.Tensor, (attrs as unknown as { epsilon: number }).epsilon, backend),
+  });
+  tf.registerKernel({
+    kernelName: BATCH_NORM_TRAINING_BACKWARD, backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => batchNormTrainingBackwardJs(inputs.dy as tf.Tensor, inputs.xhat as tf.Tensor, inputs.scale as tf.Tensor, backend),
+  });
   registered = true;
 }
