@@ -42,6 +42,28 @@ const smooth = (t: number): number => (t <= 0 ? 0 : t >= 1 ? 1 : t * t * (3 - 2 
 /** A soft shadow band `depth` gray levels deep across the frame, centred at x = cx, `width` wide. */
 const band = (x: number, cx: number, width: number, soft: number): number => 1 - smooth((Math.abs(x - cx) - width / 2) / soft + 0.5);
 
+/**
+ * Ink coverage of a bold ring centred at (160, 120): radii 45–95 frame pixels, a 50-pixel stroke (wider than the
+ * lighting window), soft over ±8 pixels at both edges as a camera's blur makes them.
+ */
+const boldRingInk = (x: number, y: number): number => { const d = Math.hypot(x - 160, y - 120); const e = Math.min(95 - d, d - 45); return smooth((e + 8) / 16); };
+
+/**
+ * How many of 64 points on the bold ring's middle circle (radius 70 of 95 frame pixels, scaled into the 28×28
+ * output by the digit's box) are under `threshold`: 0 for a filled stroke, most of them for a hollow one.
+ */
+function weakOnMidCircle(r: Extract<PreprocessResult, { kind: 'digit' }>, threshold: number): number {
+  const scale = r.geometry.box.width / 190;
+  let weak = 0;
+  for (let k = 0; k < 64; k++) {
+    const a = (2 * Math.PI * k) / 64;
+    const x = Math.round(r.geometry.centreOfMass28.x - 0.5 + 70 * scale * Math.cos(a));
+    const y = Math.round(r.geometry.centreOfMass28.y - 0.5 + 70 * scale * Math.sin(a));
+    if (r.pixels[y * 28 + x] < threshold) weak++;
+  }
+  return weak;
+}
+
 function codeOf(r: PreprocessResult): string {
   return r.kind === 'digit' ? 'digit' : r.code;
 }
@@ -363,21 +385,12 @@ describe('shape: solid patches and bold strokes', () => {
     // Work image 200×150, lighting window 2·11+1 = 23 work pixels = 37 frame pixels; the stroke is 50 frame
     // pixels wide, so the closing follows the ink down inside it and 1 − v / paper reads ~0 along its middle.
     // Its edges are soft over ±8 pixels, as a camera's blur makes them (the rims the restoration needs on both sides).
-    const ink = (x: number, y: number): number => { const d = Math.hypot(x - 160, y - 120); const e = Math.min(95 - d, d - 45); return smooth((e + 8) / 16); };
-    const r = await preprocess(paint((x, y) => { const v = 210 - 170 * ink(x, y); return [v, v, v]; }));
+    const r = await preprocess(paint((x, y) => { const v = 210 - 170 * boldRingInk(x, y); return [v, v, v]; }));
     expect(codeOf(r)).toBe('digit');
     if (r.kind !== 'digit') return;
     // The stroke's middle circle (radius 70 of 95 frame pixels, in the 28×28 output: the ring spans the 20-pixel
     // box, centre at 14, 14): inked all around, where the hollow stroke left a gap between its two outlines.
-    const scale = r.geometry.box.width / 190;
-    let weak = 0;
-    for (let k = 0; k < 64; k++) {
-      const a = (2 * Math.PI * k) / 64;
-      const x = Math.round(r.geometry.centreOfMass28.x - 0.5 + 70 * scale * Math.cos(a));
-      const y = Math.round(r.geometry.centreOfMass28.y - 0.5 + 70 * scale * Math.sin(a));
-      if (r.pixels[y * 28 + x] < 128) weak++;
-    }
-    expect(weak).toBe(0);
+    expect(weakOnMidCircle(r, 128)).toBe(0);
     // The ring's own hole (radius < 45) stays paper.
     const cx = Math.round(r.geometry.centreOfMass28.x - 0.5), cy = Math.round(r.geometry.centreOfMass28.y - 0.5);
     expect(r.pixels[cy * 28 + cx]).toBe(0);
@@ -554,18 +567,10 @@ describe('glare: a lamp highlight is a veil over the ink, not paper', () => {
     // at the centre: the paper field inside the stroke is dented by only ~0.25 of the highlight's paper, under the
     // 0.45 a dent must reach, so the stroke stayed hollow (two outlines, the '0' read as an '8' or worse). The dent
     // is judged, and the stroke restored, with the glare factor of the highlight around it.
-    const ink = (x: number, y: number): number => { const d = Math.hypot(x - 160, y - 120); const e = Math.min(95 - d, d - 45); return smooth((e + 8) / 16); };
-    const r = await preprocess(paint((x, y) => { const v = veil(180 - 135 * ink(x, y), x, y, 160, 120, 70, 0.6); return [v, v, v]; }));
+    const r = await preprocess(paint((x, y) => { const v = veil(180 - 135 * boldRingInk(x, y), x, y, 160, 120, 70, 0.6); return [v, v, v]; }));
     expect(codeOf(r)).toBe('digit');
     if (r.kind !== 'digit') return;
-    const scale = r.geometry.box.width / 190;
-    let weak = 0;
-    for (let k = 0; k < 64; k++) {
-      const a = (2 * Math.PI * k) / 64;
-      const x = Math.round(r.geometry.centreOfMass28.x - 0.5 + 70 * scale * Math.cos(a));
-      const y = Math.round(r.geometry.centreOfMass28.y - 0.5 + 70 * scale * Math.sin(a));
-      if (r.pixels[y * 28 + x] < 96) weak++;
-    }
+    const weak = weakOnMidCircle(r, 96);
     // Hollow (before the veil was counted), 52 of the 64 points were under 96; filled, a few where the highlight's
     // centre is brightest (its first tenth of headroom is not taken out, see glareBoost).
     expect(weak).toBeLessThanOrEqual(8);
