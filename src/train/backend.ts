@@ -42,7 +42,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
     const why = `@tensorflow/tfjs-node unavailable (${cause})`;
     try {
       await useWasm();
-      return { name: 'wasm', reason: `${why}; using @tensorflow/tfjs-backend-wasm with its training kernels (im2col filter gradient, conv input gradient, JS max-pool gradient)` };
+      return { name: 'wasm', reason: `${why}; using @tensorflow/tfjs-backend-wasm with its training kernels (im2col filter gradient, conv input gradient, JS max-pool gradient, JS batch-norm forward and backward)` };
     } catch (e) {
       await tf.setBackend('cpu');
       return { name: 'cpu', reason: `${why}; wasm failed (${(e as Error).message}); using the slow pure-JS cpu backend` };
