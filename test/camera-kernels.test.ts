@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { labelComponents } from '../src/camera/components.js';
 import { centreByMass, boxSize } from '../src/camera/mnist-layout.js';
-import { closing, opening, running2d } from '../src/camera/morphology.js';
+import { glareBoost, MIN_VEIL } from '../src/camera/flatten.js';
+import { closing, opening, running2d, runningWindow2d } from '../src/camera/morphology.js';
 import { otsuLevel } from '../src/camera/threshold.js';
 import { resolveRoi } from '../src/camera/roi.js';
 
@@ -33,6 +34,60 @@ describe('morphology (van Herk / Gil–Werman)', () => {
     fc.assert(fc.property(image, ({ w, h, r, src }) => {
       expect(Array.from(running2d(src, w, h, r, true))).toEqual(Array.from(bruteRunning(src, w, h, r, true)));
       expect(Array.from(running2d(src, w, h, r, false))).toEqual(Array.from(bruteRunning(src, w, h, r, false)));
+    }), { numRuns: 150 });
+  });
+
+  test('runningWindow2d equals the brute-force extremes of windows clipped to the image, at positions inside and outside it', () => {
+    const offsets = fc.record({ ox: fc.integer({ min: -12, max: 12 }), oy: fc.integer({ min: -12, max: 12 }), ow: fc.integer({ min: 1, max: 40 }), oh: fc.integer({ min: 1, max: 40 }) });
+    fc.assert(fc.property(image, offsets, fc.boolean(), ({ w, h, r, src }, { ox, oy, ow, oh }, takeMax) => {
+      const got = runningWindow2d(src, w, h, r, takeMax, ox, oy, ow, oh);
+      const want = new Float32Array(ow * oh);
+      for (let y = 0; y < oh; y++) {
+        for (let x = 0; x < ow; x++) {
+          let m = takeMax ? -Infinity : Infinity;
+          for (let j = Math.max(0, oy + y - r); j <= Math.min(h - 1, oy + y + r); j++) {
+            for (let i = Math.max(0, ox + x - r); i <= Math.min(w - 1, ox + x + r); i++) m = takeMax ? Math.max(m, src[j * w + i]) : Math.min(m, src[j * w + i]);
+          }
+          want[y * ow + x] = m;
+        }
+      }
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }), { numRuns: 200 });
+    const { w, h, r, src } = { w: 9, h: 7, r: 3, src: Float32Array.from({ length: 63 }, (_, i) => (i * 37) % 101) };
+    expect(Array.from(runningWindow2d(src, w, h, r, true, 0, 0, w, h))).toEqual(Array.from(running2d(src, w, h, r, true)));
+  });
+
+  test('glareBoost equals the opening of the edge-padded field it is defined by (the padded computation it replaced)', () => {
+    // The definition, as it was computed until 2026-12-03: the field padded by 2r with its edge values, +∞ off the
+    // sheet for the min, −∞ off the sheet for the max, the opening read at the field's own pixels.
+    const reference = (paper: Float32Array, sheet: Uint8Array, width: number, height: number, radius: number, maxBoost: number): Float32Array => {
+      const pad = 2 * radius, pw = width + 2 * pad, ph = height + 2 * pad;
+      const at = (px: number, py: number): number => Math.min(height - 1, Math.max(0, py - pad)) * width + Math.min(width - 1, Math.max(0, px - pad));
+      const masked = new Float32Array(pw * ph);
+      for (let py = 0; py < ph; py++) for (let px = 0; px < pw; px++) { const i = at(px, py); masked[py * pw + px] = sheet[i] ? paper[i] : Infinity; }
+      const eroded = bruteRunning(masked, pw, ph, radius, false);
+      for (let py = 0; py < ph; py++) for (let px = 0; px < pw; px++) if (!sheet[at(px, py)]) eroded[py * pw + px] = -Infinity;
+      const unveiled = bruteRunning(eroded, pw, ph, radius, true);
+      const boost = new Float32Array(paper.length).fill(1);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const i = y * width + x;
+          const a = unveiled[(y + pad) * pw + x + pad];
+          if (!sheet[i] || !(a > 1)) continue;
+          const veiled = a + Math.max(0, paper[i] - a - MIN_VEIL * (255 - a));
+          const b = (veiled * (255 - a)) / (a * Math.max(1, 255 - veiled));
+          boost[i] = b < 1 ? 1 : b > maxBoost ? maxBoost : b;
+        }
+      }
+      return boost;
+    };
+    const field = fc.record({ w: fc.integer({ min: 1, max: 18 }), h: fc.integer({ min: 1, max: 18 }), r: fc.integer({ min: 1, max: 7 }), seed: fc.integer(), sheetShare: fc.double({ min: 0, max: 1, noNaN: true }) });
+    fc.assert(fc.property(field, ({ w, h, r, seed, sheetShare }) => {
+      let s = seed >>> 0 || 1;
+      const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32; };
+      const paper = Float32Array.from({ length: w * h }, () => 100 + 150 * next());
+      const sheet = Uint8Array.from({ length: w * h }, () => (next() < sheetShare ? 1 : 0));
+      expect(Array.from(glareBoost(paper, sheet, w, h, r, 4))).toEqual(Array.from(reference(paper, sheet, w, h, r, 4)));
     }), { numRuns: 150 });
   });
 

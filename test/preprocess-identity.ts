@@ -151,7 +151,28 @@ if (values.against) {
   console.log(JSON.stringify(out));
   process.exitCode = mismatches === 0 ? 0 : 1;
 } else {
-  for (const c of cases) lines.push(`${c.name}\t${digest(await localPreprocess(await c.frame(), c.options))}`);
+  // CPU of the preprocessing alone (decode excluded), split into this thread's and the other threads' (sharp's
+  // pool and libvips' workers, V8's GC and compiler threads), from /proc (Linux; clock ticks, summed over the run).
+  const ticks = (): { main: number; all: number } => {
+    const read = (f: string): number => { const parts = readFileSync(f, 'utf8').replace(/^.*\) /s, '').split(' '); return Number(parts[11]) + Number(parts[12]); };
+    if (!existsSync('/proc/self/task')) return { main: NaN, all: NaN };
+    return { main: read(`/proc/self/task/${process.pid}/stat`), all: read('/proc/self/stat') };
+  };
+  let cpu = 0, sceneCpu = 0, sceneFrames = 0, mainTicks = 0, allTicks = 0;
+  for (const c of cases) {
+    const frame = await c.frame();
+    const t = ticks();
+    const { r, ms } = await timed(localPreprocess, frame, c.options);
+    const t1 = ticks();
+    mainTicks += t1.main - t.main; allTicks += t1.all - t.all;
+    cpu += ms;
+    if (Object.keys(c.options).length === 0 && !c.name.startsWith('clean/') && !c.name.startsWith('steady/')) { sceneCpu += ms; sceneFrames++; }
+    lines.push(`${c.name}\t${digest(r)}`);
+  }
+  log(JSON.stringify({
+    cpu_ms_per_case: Number((cpu / cases.length).toFixed(2)), cpu_ms_per_scene_frame: Number((sceneCpu / Math.max(1, sceneFrames)).toFixed(2)),
+    main_thread_share: Number((mainTicks / allTicks).toFixed(3)), load_avg_1m: Number(os.loadavg()[0].toFixed(2)),
+  }));
   if (values.write) {
     writeFileSync(values.write, lines.join('\n') + '\n');
     log(`wrote ${lines.length} hashes to ${values.write}`);

@@ -1,4 +1,4 @@
-import { closing, running2d } from './morphology.js';
+import { closing, running2d, runningWindow2d } from './morphology.js';
 import type { Polarity } from './frame.js';
 
 /*
@@ -197,21 +197,24 @@ export const MIN_VEIL = 0.1;
 export function glareBoost(paper: Float32Array, sheet: Uint8Array, width: number, height: number, radius: number, maxBoost: number): Float32Array {
   // The field is padded by 2r with its edge values (a window shrunk at the border would cut the bright end of a
   // plain lamp gradient and call it glare); off the sheet the window holds nothing: +∞ for the running min,
-  // −∞ for the running max.
-  const pad = 2 * radius;
-  const pw = width + 2 * pad;
-  const ph = height + 2 * pad;
-  const at = (px: number, py: number): number => Math.min(height - 1, Math.max(0, py - pad)) * width + Math.min(width - 1, Math.max(0, px - pad));
-  const masked = new Float32Array(pw * ph);
-  for (let py = 0; py < ph; py++) for (let px = 0; px < pw; px++) { const i = at(px, py); masked[py * pw + px] = sheet[i] ? paper[i] : Infinity; }
-  const eroded = running2d(masked, pw, ph, radius, false);
-  for (let py = 0; py < ph; py++) for (let px = 0; px < pw; px++) if (!sheet[at(px, py)]) eroded[py * pw + px] = -Infinity;
-  const unveiled = running2d(eroded, pw, ph, radius, true);
+  // −∞ for the running max. The opening is read inside the field only, so the min is needed within r of it,
+  // where a window of the edge-padded field covers the same pixels as the window clipped to the field; its
+  // result is read at positions −r … width + r − 1 (and the same in y) without building the padded field.
+  const masked = new Float32Array(width * height);
+  for (let i = 0; i < masked.length; i++) masked[i] = sheet[i] ? paper[i] : Infinity;
+  const pw = width + 2 * radius;
+  const ph = height + 2 * radius;
+  const eroded = runningWindow2d(masked, width, height, radius, false, -radius, -radius, pw, ph);
+  for (let py = 0; py < ph; py++) {
+    const row = Math.min(height - 1, Math.max(0, py - radius)) * width;
+    for (let px = 0; px < pw; px++) if (!sheet[row + Math.min(width - 1, Math.max(0, px - radius))]) eroded[py * pw + px] = -Infinity;
+  }
+  const unveiled = runningWindow2d(eroded, pw, ph, radius, true, radius, radius, width, height);
   const boost = new Float32Array(paper.length).fill(1);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      const a = unveiled[(y + pad) * pw + x + pad];
+      const a = unveiled[i];
       if (!sheet[i] || !(a > 1)) continue;
       // Bumps under a tenth of the headroom are paper texture or a resampling halo next to a stroke, not a
       // highlight: near white paper they would be boosted most for nothing. Past that, the veil above it counts.

@@ -11,17 +11,24 @@ interface Scratch {
   readonly suffix: Float32Array;
 }
 
-function filterRows(src: Float32Array, dst: Float32Array, width: number, height: number, radius: number, takeMax: boolean, s: Scratch): void {
+/**
+ * Each row's running extreme at positions from, from + 1, …, from + count − 1 (which may lie outside the row; the
+ * window is clipped to it), into dst rows of `count`.
+ */
+function filterRows(src: Float32Array, dst: Float32Array, width: number, height: number, radius: number, takeMax: boolean, s: Scratch, from = 0, count = width): void {
   const w = 2 * radius + 1;
-  const length = width + 2 * radius;
+  const length = count + 2 * radius;
   const identity = takeMax ? -Infinity : Infinity;
   const { padded, prefix, suffix } = s;
-  padded.fill(identity, 0, radius);
-  padded.fill(identity, radius + width, length);
+  // padded[j] holds the row's pixel from − radius + j: the part of the row that the windows read, in place.
+  const start = from - radius;
+  const lo = Math.max(0, start), hi = Math.min(width, start + length);
+  padded.fill(identity, 0, length);
   // Two copies of the same loop, one per extreme: a branch on takeMax per pixel costs ~2× in V8.
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    padded.set(src.subarray(row, row + width), radius);
+    const out = y * count;
+    if (hi > lo) padded.set(src.subarray(row + lo, row + hi), lo - start);
     if (takeMax) {
       for (let b = 0; b < length; b += w) {
         const end = Math.min(b + w, length);
@@ -32,7 +39,7 @@ function filterRows(src: Float32Array, dst: Float32Array, width: number, height:
         suffix[end - 1] = acc;
         for (let k = end - 2; k >= b; k--) { const v = padded[k]; if (v > acc) acc = v; suffix[k] = acc; }
       }
-      for (let p = 0; p < width; p++) { const a = suffix[p]; const c = prefix[p + w - 1]; dst[row + p] = a > c ? a : c; }
+      for (let p = 0; p < count; p++) { const a = suffix[p]; const c = prefix[p + w - 1]; dst[out + p] = a > c ? a : c; }
     } else {
       for (let b = 0; b < length; b += w) {
         const end = Math.min(b + w, length);
@@ -43,7 +50,7 @@ function filterRows(src: Float32Array, dst: Float32Array, width: number, height:
         suffix[end - 1] = acc;
         for (let k = end - 2; k >= b; k--) { const v = padded[k]; if (v < acc) acc = v; suffix[k] = acc; }
       }
-      for (let p = 0; p < width; p++) { const a = suffix[p]; const c = prefix[p + w - 1]; dst[row + p] = a < c ? a : c; }
+      for (let p = 0; p < count; p++) { const a = suffix[p]; const c = prefix[p + w - 1]; dst[out + p] = a < c ? a : c; }
     }
   }
 }
@@ -69,6 +76,24 @@ export function running2d(src: Float32Array, width: number, height: number, radi
   filterRows(b, a, height, width, radius, takeMax, s);
   transpose(a, b, height, width);
   return b;
+}
+
+/**
+ * The running max (takeMax) or min of running2d, read at the positions (ox + x, oy + y), x < ow, y < oh, which may
+ * lie outside the image: each window is clipped to the image, and holds the identity (−∞ for max, +∞ for min) when
+ * it misses the image. With ox = oy = 0, ow = width, oh = height it is running2d.
+ */
+export function runningWindow2d(src: Float32Array, width: number, height: number, radius: number, takeMax: boolean, ox: number, oy: number, ow: number, oh: number): Float32Array {
+  const s = scratchFor(Math.max(width, ow), Math.max(height, oh), radius);
+  const rows = new Float32Array(height * ow);
+  filterRows(src, rows, width, height, radius, takeMax, s, ox, ow);
+  const cols = new Float32Array(ow * height);
+  transpose(rows, cols, ow, height);
+  const out = new Float32Array(ow * oh);
+  filterRows(cols, out, height, ow, radius, takeMax, s, oy, oh);
+  const result = new Float32Array(oh * ow);
+  transpose(out, result, oh, ow);
+  return result;
 }
 
 /** Grayscale closing (max then min): removes dark features narrower than 2r+1, keeps the smooth bright paper. */
