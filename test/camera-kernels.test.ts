@@ -6,6 +6,7 @@ import { glareBoost, MIN_VEIL } from '../src/camera/flatten.js';
 import { closing, opening, running2d, runningWindow2d } from '../src/camera/morphology.js';
 import { otsuLevel } from '../src/camera/threshold.js';
 import { resolveRoi } from '../src/camera/roi.js';
+import { findSheet } from '../src/camera/sheet.js';
 
 function bruteRunning(src: Float32Array, w: number, h: number, r: number, takeMax: boolean): Float32Array {
   const out = new Float32Array(w * h);
@@ -89,6 +90,17 @@ describe('morphology (van Herk / Gil–Werman)', () => {
       const sheet = Uint8Array.from({ length: w * h }, () => (next() < sheetShare ? 1 : 0));
       expect(Array.from(glareBoost(paper, sheet, w, h, r, 4))).toEqual(Array.from(reference(paper, sheet, w, h, r, 4)));
     }), { numRuns: 150 });
+  });
+
+  test('a sheet that fills the view is the whole image shrunk by 1 with the image border outside (the running min it replaced)', () => {
+    for (const [w, h] of [[1, 1], [3, 2], [4, 4], [5, 5], [6, 9], [200, 150], [37, 200]]) {
+      const f = new Float32Array(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) f[y * w + x] = x === 0 || y === 0 || x === w - 1 || y === h - 1 ? 0 : 1;
+      const want = Array.from(bruteRunning(f, w, h, 1, false), (v) => (v > 0.5 ? 1 : 0));
+      const sheet = findSheet(new Float32Array(w * h).fill(180), w, h, 3);
+      expect(sheet.bounded).toBe(false);
+      expect(Array.from(sheet.mask)).toEqual(want);
+    }
   });
 
   test('closing lies above the image and opening below; a dark line narrower than the window is erased by closing', () => {

@@ -1,4 +1,4 @@
-import { closing, running2d, runningWindow2d } from './morphology.js';
+import { closing, runningWindow2d } from './morphology.js';
 import type { Polarity } from './frame.js';
 
 /*
@@ -99,8 +99,10 @@ export function fillWideInk(plane: Float32Array, paper: Float32Array, strength: 
   // down, so it reads no highlight there): the factor of the highlight around it, the largest within R, is used.
   // No highlight near the box (the usual frame): a scan of the crop, no running max.
   const boostCrop = boost ? cropOf(boost, width, x0, y0, cw, ch) : null;
-  const veil = boostCrop && boostCrop.some((b) => b > 1) ? running2d(boostCrop, cw, ch, wide, true) : null;
-  const veilAt = (x: number, y: number): number => (veil ? veil[(y - y0) * cw + x - x0] : 1);
+  // It is read in the box only: the running max at the box's positions (windows clipped to the crop, as before).
+  const bw = bx1 - bx0 + 1;
+  const veil = boostCrop && boostCrop.some((b) => b > 1) ? runningWindow2d(boostCrop, cw, ch, wide, true, bx0 - x0, by0 - y0, bw, by1 - by0 + 1) : null;
+  const veilAt = (x: number, y: number): number => (veil ? veil[(y - by0) * bw + x - bx0] : 1);
   let dented = false;
   for (let y = by0; y <= by1 && !dented; y++) {
     for (let x = bx0, row = y * width; x <= bx1; x++) if (use[row + x] && (1 - paper[row + x] / bright) * veilAt(x, y) > fill) { dented = true; break; }

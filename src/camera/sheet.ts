@@ -39,7 +39,7 @@ export function findSheet(paper: Float32Array, width: number, height: number, in
     seen += hist[v];
     if (seen > 0.95 * (n - 1)) { p95 = v; break; }
   }
-  const full = (): Sheet => ({ mask: insetMask(new Uint8Array(n).fill(1), width, height, 1), bounded: false, coverage: 1, fill: 1, paperLevel: p95, box: { minX: 0, minY: 0, maxX: width - 1, maxY: height - 1 } });
+  const full = (): Sheet => ({ mask: fullInset(width, height), bounded: false, coverage: 1, fill: 1, paperLevel: p95, box: { minX: 0, minY: 0, maxX: width - 1, maxY: height - 1 } });
   if (p95 < 8) return full();
   const level = otsuLevel(hist);
   let darkCount = 0;
@@ -73,6 +73,16 @@ export function findSheet(paper: Float32Array, width: number, height: number, in
     fill: area / ((best.maxX - best.minX + 1) * (best.maxY - best.minY + 1)), paperLevel: p95,
     box: { minX: best.minX, minY: best.minY, maxX: best.maxX, maxY: best.maxY },
   };
+}
+
+/**
+ * insetMask of a mask that covers the whole image, at inset 1: the image border counts as outside, so the pixels
+ * within 1 of it (2 from the image's edge) are cleared, the rest kept.
+ */
+function fullInset(width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let y = 2; y < height - 2; y++) out.fill(1, y * width + 2, y * width + width - 2);
+  return out;
 }
 
 /** The mask shrunk by `inset` pixels (a running min), the image border counting as outside. */
