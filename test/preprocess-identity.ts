@@ -52,10 +52,12 @@ function sceneFiles(set: string, seed: number): string[] {
   const variant = VARIANTS[set];
   if (!variant) throw new Error(`unknown set '${set}'`);
   const hash = createHash('sha256').update(JSON.stringify(variant)).digest('hex').slice(0, 10);
-  const dir = path.join('node_modules', '.cache', 'edge-digits', 'camera-bench', `scenes-v2-${set}-seed${seed}-${hash}`);
-  if (!existsSync(dir)) throw new Error(`${dir} is missing: render it with npm run bench:camera -- --set ${set} --seed ${seed}`);
+  // The newest rendering the bench left (scenes-v3: the digit in the file name, since 2026-12-03; scenes-v2 before).
+  const root = path.join('node_modules', '.cache', 'edge-digits', 'camera-bench');
+  const dir = ['v3', 'v2'].map((v) => path.join(root, `scenes-${v}-${set}-seed${seed}-${hash}`)).find((d) => existsSync(d));
+  if (!dir) throw new Error(`no rendered frames of ${set} seed ${seed} under ${root}: render them with npm run bench:camera -- --set ${set} --seed ${seed}`);
   const order = (f: string): number => {
-    const m = /^(.*)-(\d+)\.jpg$/.exec(f);
+    const m = /^(.*?)-(\d+)(?:-d\d+)?\.jpg$/.exec(f);
     if (!m) return Infinity;
     return ROOM_CONDITIONS.indexOf(m[1] as (typeof ROOM_CONDITIONS)[number]) * 1e6 + Number(m[2]);
   };
