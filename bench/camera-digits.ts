@@ -9,7 +9,7 @@
 // The pools keep the sets apart: 'tuning' and 'tuning-wide' draw from MNIST test digits 0–4,999; 'held-out' and
 // 'tuning-bold' split 5,000–9,999 (the bolder half, which the held-out set has always used) by one fixed seeded
 // partition, 2,500 digits each, so held-out never shows a digit any tuning set can.
-import { createRng, mixSeed, shuffledIndices } from '../src/data/index.js';
+import { createRng, mixSeed, PIXELS, shuffledIndices, type DigitSet } from '../src/data/index.js';
 
 export type BenchSetName = 'tuning' | 'tuning-wide' | 'tuning-bold' | 'held-out';
 
@@ -49,4 +49,15 @@ export function benchDigit(set: BenchSetName, seed: number, conditionIndex: numb
     orders.set(id, order);
   }
   return pool[order[k]];
+}
+
+/**
+ * The first `count` digits of a set's pool (ascending) as a DigitSet: the steady-answer check's digits, so that
+ * check too shows held-out digits only in the held-out set.
+ */
+export function poolDigits(set: BenchSetName, test: DigitSet, count: number): DigitSet {
+  const chosen = digitPool(set).slice(0, count);
+  const images = new Uint8Array(chosen.length * PIXELS);
+  chosen.forEach((d, i) => images.set(test.images.subarray(d * PIXELS, (d + 1) * PIXELS), i * PIXELS));
+  return { ...test, source: `${test.source}[${set} pool, first ${chosen.length}]`, count: chosen.length, images, labels: Uint8Array.from(chosen, (d) => test.labels[d]) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { benchDigit, digitPool, type BenchSetName } from '../bench/camera-digits.js';
+import { benchDigit, digitPool, poolDigits, type BenchSetName } from '../bench/camera-digits.js';
+import { PIXELS, type DigitSet } from '../src/data/index.js';
 
 const SETS: readonly BenchSetName[] = ['tuning', 'tuning-wide', 'tuning-bold', 'held-out'];
 
@@ -35,6 +36,23 @@ describe('bench:camera digit choice', () => {
     expect(shared(a, digits('held-out', 3002, 6))).toBeLessThan(6);
     expect(shared(a, digits('held-out', 3001, 7))).toBeLessThan(6);
     expect(shared(digits('tuning', 1, 6), digits('tuning-wide', 1, 6))).toBeLessThan(6);
+  });
+
+  it('gives the steady-answer check the first digits of the set’s own pool, images and labels with them', () => {
+    // A stand-in for the MNIST test set: digit d's pixels all hold d mod 256, its label d mod 10.
+    const count = 10_000;
+    const test: DigitSet = {
+      count, rows: 28, cols: 28, source: 'fake',
+      images: Uint8Array.from({ length: count * PIXELS }, (_, i) => Math.floor(i / PIXELS) % 256),
+      labels: Uint8Array.from({ length: count }, (_, d) => d % 10),
+    };
+    for (const s of SETS) {
+      const got = poolDigits(s, test, 40);
+      const want = digitPool(s).slice(0, 40);
+      expect(got.count).toBe(40);
+      expect(Array.from(got.labels)).toEqual(want.map((d) => d % 10));
+      expect(Array.from({ length: 40 }, (_, i) => got.images[i * PIXELS + 17])).toEqual(want.map((d) => d % 256));
+    }
   });
 
   it('has no frame past its pool', () => {

@@ -68,14 +68,7 @@ function scratchFor(width: number, height: number, radius: number): Scratch {
 
 /** Separable (2r+1)×(2r+1) running max (takeMax) or min. */
 export function running2d(src: Float32Array, width: number, height: number, radius: number, takeMax: boolean): Float32Array {
-  const s = scratchFor(width, height, radius);
-  const a = new Float32Array(width * height);
-  const b = new Float32Array(width * height);
-  filterRows(src, a, width, height, radius, takeMax, s);
-  transpose(a, b, width, height);
-  filterRows(b, a, height, width, radius, takeMax, s);
-  transpose(a, b, height, width);
-  return b;
+  return runningWindow2d(src, width, height, radius, takeMax, 0, 0, width, height);
 }
 
 /**
@@ -89,9 +82,10 @@ export function runningWindow2d(src: Float32Array, width: number, height: number
   filterRows(src, rows, width, height, radius, takeMax, s, ox, ow);
   const cols = new Float32Array(ow * height);
   transpose(rows, cols, ow, height);
-  const out = new Float32Array(ow * oh);
+  // When the output has the input's height (running2d), the two buffers are reused: two allocations, not four.
+  const out = oh === height ? rows : new Float32Array(ow * oh);
   filterRows(cols, out, height, ow, radius, takeMax, s, oy, oh);
-  const result = new Float32Array(oh * ow);
+  const result = oh === height ? cols : new Float32Array(oh * ow);
   transpose(out, result, oh, ow);
   return result;
 }
