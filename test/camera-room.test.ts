@@ -579,6 +579,26 @@ describe('glare: a lamp highlight is a veil over the ink, not paper', () => {
     for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) expect(r.pixels[(cy + dy) * 28 + cx + dx]).toBe(0);
   });
 
+  test('a digit under a lamp highlight on a dim page is found: the highlight is not a sheet (its edge is no step)', async () => {
+    // Low light (paper 70, ink 25) and a lamp's highlight centred on the digit pushing the page to ~200: Otsu on the
+    // illumination field split the highlight from the dim rest of the page, and the highlight was taken for a sheet
+    // in a dark room; inside it no veil was seen, so the digit under it read blank or cut by that "sheet's" edge
+    // (room frames), or, here, the page reading lost and the board reading's light "ink" won (a 69-pixel box).
+    const ink = digitCoverage(3, 110, 60, 120);
+    const r = await preprocess(paint((x, y) => { const v = veil(70 - 45 * ink(x, y), x, y, 170, 120, 45, 0.65); return [v, v, v]; }));
+    expect(codeOf(r)).toBe('digit');
+    if (r.kind !== 'digit') return;
+    expect(r.geometry.sheet).toBeUndefined();
+    expect(r.geometry.polarity).toBe('dark-on-light');
+    // The digit is ~86 frame pixels tall (MNIST draws it in 20 of the 28 rows of its 120-pixel box).
+    expect(r.geometry.bbox.height).toBeGreaterThan(75);
+    // A real sheet in the same dim light, with the same highlight over it, is still a sheet.
+    const sheet = (x: number, y: number): boolean => x > 90 && x < 250 && y > 40 && y < 200;
+    const s = await preprocess(paint((x, y) => { const v = veil(sheet(x, y) ? 70 - 45 * ink(x, y) : 15, x, y, 170, 120, 45, sheet(x, y) ? 0.65 : 0); return [v, v, v]; }));
+    expect(codeOf(s)).toBe('digit');
+    expect(s.geometry.sheet).toBeDefined();
+  });
+
   test('blank paper under a strong highlight is no digit, and a page with a highlight is sure to be dark-on-light', async () => {
     for (const [cx, cy, sigma, strength] of [[160, 120, 40, 0.85], [90, 80, 25, 0.7], [240, 170, 60, 0.9]]) {
       const frame = paint((x, y) => { const v = veil(180 * (1 - 0.25 * (x / W)), x, y, cx, cy, sigma, strength); return [v, v, v]; });
