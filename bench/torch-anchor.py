@@ -1,6 +1,7 @@
 """PyTorch anchor for bench/train.ts: the same layer list (the bench passes the preset as JSON), Adam, the same batch
 size and thread count, trained on the first N MNIST training images (no augmentation: it measures the framework's
-training speed). Prints one JSON object: the pass's images/s, the images/s of each tenth of the pass (to tell a
+training speed). With cfg batchNorm, every conv is followed by a BatchNorm2d in training mode (edge-digits' training
+form of the same layers). Prints one JSON object: the pass's images/s, the images/s of each tenth of the pass (to tell a
 steady slow pass from one that another process interrupted), and the threading configuration torch runs with.
 Never part of npm test; needs Debian python3-torch."""
 import json
@@ -22,11 +23,21 @@ def read_idx(path):
     return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
 
 
-def build(layers):
+def build(layers, batch_norm=False):
     mods, ch = [], 1
     for l in layers:
         if l['kind'] == 'conv2d':
-            mods += [nn.Conv2d(ch, l['filters'], l['kernel'], l['stride'], padding=0 if l['padding'] == 'valid' else 'same')]
+            pad = 0 if l['padding'] == 'valid' else 'same'
+            if batch_norm:
+                # edge-digits' training form (src/train/model.ts buildModel(layers, seed, true)): conv without bias,
+                # batch normalization over the channel axis with the batch's statistics (training mode; biased
+                # variance in the normalization, like tf.layers.batchNormalization), eps 1e-3 as edge-digits', then
+                # the conv's activation. momentum 0.01 = Keras' 0.99: PyTorch keeps running statistics (edge-digits
+                # keeps none and recomputes them between epochs, outside its images/s).
+                mods += [nn.Conv2d(ch, l['filters'], l['kernel'], l['stride'], padding=pad, bias=False),
+                         nn.BatchNorm2d(l['filters'], eps=1e-3, momentum=0.01)]
+            else:
+                mods += [nn.Conv2d(ch, l['filters'], l['kernel'], l['stride'], padding=pad)]
             ch = l['filters']
             if l['activation'] == 'relu':
                 mods.append(nn.ReLU())
@@ -52,8 +63,12 @@ def main():
     torch.manual_seed(1)
     images = read_idx(cfg['images'])[:cfg['count']].float().div(255).unsqueeze(1).contiguous()
     labels = read_idx(cfg['labels'])[:cfg['count']].long()
-    model = build(cfg['layers'])
-    model(images[:2])  # materialise the lazy dense layer
+    batch_norm = bool(cfg.get('batchNorm', False))
+    model = build(cfg['layers'], batch_norm)
+    with torch.no_grad():
+        model.eval()
+        model(images[:2])  # materialise the lazy dense layer (eval: the running statistics stay untouched)
+    model.train()
     opt = torch.optim.Adam(model.parameters(), lr=cfg['lr'])
     loss_fn = nn.CrossEntropyLoss()
     bs = cfg['batchSize']
@@ -84,6 +99,7 @@ def main():
     print(json.dumps({
         'threads': cfg['threads'], 'images': len(images), 'batchSize': bs, 'seconds': seconds, 'cpuSeconds': cpu,
         'samplesPerSecond': len(images) / seconds, 'tenths': tenths, 'params': sum(p.numel() for p in model.parameters()),
+        'batchNorm': batch_norm, 'batchNormLayers': sum(isinstance(m, nn.BatchNorm2d) for m in model),
         'torch': torch.__version__, 'numThreads': torch.get_num_threads(), 'interopThreads': torch.get_num_interop_threads(),
         'mkldnn': torch.backends.mkldnn.is_available(), 'flushDenormal': cfg.get('flushDenormal', True), 'warmupBatches': warm,
         'env': {k: os.environ[k] for k in ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'OMP_PROC_BIND', 'MKL_NUM_THREADS') if k in os.environ},
