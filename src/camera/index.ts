@@ -50,3 +50,4 @@ export type { InkChannel } from './flatten.js';
 export { otsuLevel, type ThresholdMethod, type ThresholdSummary } from './threshold.js';
 export { MNIST_BOX, MNIST_CENTRE, type ResizeKernel } from './mnist-layout.js';
 export { renderAscii } from './ascii.js';
+export { openPreprocessPool, PreprocessWorkerError, type PreprocessPool, type PreprocessPoolOptions } from './preprocess-pool.js';
