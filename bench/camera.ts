@@ -1,7 +1,7 @@
 // Camera path benchmark: digits on paper in the light of a real room (src/camera/scene.ts), every condition of
 // issue 14, through JPEG decode → preprocessing → board; plus the cost of preprocessing on clean MNIST digits.
 //
-//   npm run bench:camera [-- --set held-out|tuning|tuning-wide|tuning-bold --seed N --per-condition 50 --blanks 10 --engine board|sim --clean 10000 --clean-untuned 5000]
+//   npm run bench:camera [-- --set held-out|tuning|tuning-wide|tuning-bold --seed N --per-condition 50 --blanks 10 --engine board|sim --clean 10000 --clean-untuned 5000 --workers N]
 //
 // Two sets that share nothing: 'tuning' (seed 1 by default, TUNING_VARIANT ranges, MNIST test digits 0–4,999) is
 // the one the preprocessing is tuned on (seeds 1, 2, 3), with 'tuning-wide' (TUNING_WIDE_VARIANT: smaller sheets,
@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { mnistFrames, mnistOnPaper, preprocess, type Frame } from '../src/camera/index.js';
+import { mnistFrames, mnistOnPaper, openPreprocessPool, preprocess, type Frame, type PreprocessOptions, type PreprocessResult } from '../src/camera/index.js';
 import { benchDigit, poolDigits } from './camera-digits.js';
 import { HELD_OUT_VARIANT, ROOM_CONDITIONS, synthesizeScene, TUNING_VARIANT, TUNING_WIDE_VARIANT, type RoomCondition } from '../src/camera/scene.js';
 import { frameSeed } from '../src/camera/synthesize.js';
@@ -39,8 +39,11 @@ import { recognize, type DigitClassifier } from '../src/cli/live/recognize.js';
  * the cnn recipe, seed 1, on the first 55,000 training digits).
  */
 const UNTUNED = { model: 'models/validation-55k/model.int8.json', set: 'mnist:train', first: 55_000, count: 5000 } as const;
-/** Version of the JSON line below; 2 split clean_mnist into a tuned-on and an untuned figure. */
-const FORMAT_VERSION = 2;
+/**
+ * Version of the JSON line below; 2 split clean_mnist into a tuned-on and an untuned figure; 3 added
+ * scenes.preprocess_workers (the full path and host_preprocess_fps preprocess in that many worker threads).
+ */
+const FORMAT_VERSION = 3;
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +58,8 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'board' },
     model: { type: 'string', default: 'models/default/model.int8.json' },
     window: { type: 'string', default: '6' },
+    // Worker threads preprocessing the scene frames (full path and host_preprocess_fps); 0 = in the main thread.
+    workers: { type: 'string', default: String(os.cpus().length) },
     misses: { type: 'string', help: 'write the missed frames (JPEG) into this folder' },
   },
 });
@@ -84,6 +89,8 @@ const untunedCount = Number(values['clean-untuned']);
 for (const [name, n, most] of [['--clean', cleanCount, 10_000], ['--clean-untuned', untunedCount, UNTUNED.count]] as const) {
   if (!Number.isInteger(n) || n < 0 || n > most) throw new Error(`${name} must be an integer in 0..${most}, got '${n}'`);
 }
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new Error(`--workers must be an integer in 0..64, got '${String(values.workers)}'`);
 const model = String(values.model);
 const artifact = loadArtifact(model);
 const sim = new Simulator(artifact);
@@ -144,9 +151,13 @@ let mismatches = 0;
 const toVerify: { readonly pixels: Uint8Array; readonly logits: readonly number[] }[] = [];
 const missDir = typeof values.misses === 'string' ? values.misses : null;
 if (missDir) mkdirSync(missDir, { recursive: true });
+// The scene frames' preprocessing: in `workers` threads (started before the timed run), or in-thread with 0. The
+// clean checks and the steady answer below stay in-thread.
+const pool = workers > 0 ? await openPreprocessPool({ workers }) : null;
+const scenePreprocess = (f: Frame, o: Partial<PreprocessOptions> = {}): Promise<PreprocessResult> => (pool ? pool.preprocess(f, o) : preprocess(f, o));
 const cpuBefore = process.cpuUsage();
 const video = await recognize(sceneFrames(), {
-  classifier, preprocess, preprocessOptions: {}, window: Number(values.window), stableWindow: 5, minConfidence: 0.6,
+  classifier, preprocess: scenePreprocess, preprocessOptions: {}, window: Number(values.window), stableWindow: 5, minConfidence: 0.6,
   outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint,
   onOutcome: (o) => {
     // Every board answer must be the simulator's, to the last logit: kept here, checked after the timed run, so the
@@ -185,12 +196,13 @@ const tHost = performance.now();
   let n = 0;
   for await (const f of sceneFrames()) {
     if (n++ >= peerFrames) break;
-    pending.push(preprocess(f));
+    pending.push(scenePreprocess(f));
     if (pending.length >= Number(values.window)) await pending.shift();
   }
   await Promise.all(pending);
 }
 const hostFps = peerFrames / ((performance.now() - tHost) / 1000);
+await pool?.close();
 const linkDigits = 600;
 const tLink = performance.now();
 {
@@ -293,7 +305,7 @@ const out = {
   model, engine: classifier.name,
   scenes: {
     set: setName, seed: set.seed, variant: set.variant.name, resolution: '640x480', frames: video.frames,
-    per_condition: perCondition, blanks_per_condition: blanksPerCondition,
+    per_condition: perCondition, blanks_per_condition: blanksPerCondition, preprocess_workers: workers, window: Number(values.window),
     overall: figures(overall),
     worst_condition_right: Number(worst.toFixed(4)),
     conditions: Object.fromEntries([...byCondition].map(([c, t]) => [c, figures(t)])),

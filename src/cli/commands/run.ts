@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
-  listCameras, openFrameSource, preprocess, renderAscii, sourceKind, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
+  listCameras, openFrameSource, openPreprocessPool, preprocess, renderAscii, sourceKind, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
 } from '../../camera/index.js';
 import { loadArtifact } from '../../quantize/load.js';
 import { Simulator } from '../../quantize/simulator.js';
@@ -58,7 +59,8 @@ export const runCommand: Command = {
     qemu: { type: 'boolean', help: 'build the firmware for Cortex-M4 and run it in qemu-system-arm (mps2-an386)' },
     model: { type: 'string', default: DEFAULT_MODEL, help: 'int8 artifact', arg: 'file' },
     limit: { type: 'string', help: 'stop after N frames (default: 500 for mnist:* sources, unlimited otherwise)', arg: 'N' },
-    window: { type: 'string', default: '4', help: 'frames in flight at once', arg: 'N' },
+    window: { type: 'string', help: 'frames in flight at once (default: workers + 2, at least 4)', arg: 'N' },
+    workers: { type: 'string', help: `worker threads preprocessing frames (default: the cores, ${os.cpus().length} here; 0 = in the main thread)`, arg: 'N' },
     stable: { type: 'string', default: '5', help: 'frames the steady answer votes over', arg: 'K' },
     'min-confidence': { type: 'string', default: '0.6', help: 'confidence floor (0..1) for a frame to vote', arg: 'p' },
     roi: { type: 'string', help: "region of interest: 'frame' (the whole frame, default), 'center' (the centre square), a fraction such as 0.6 (a smaller centred square), or x,y,w,h in pixels", arg: 'spec' },
@@ -87,7 +89,9 @@ export const runCommand: Command = {
       throw new CliError((e as Error).message);
     }
     const limit = intOption(v.limit, 'limit', 1) ?? (spec.startsWith('mnist:') ? 500 : undefined);
-    const window = intOption(v.window, 'window', 1, 64) ?? 4;
+    const workers = intOption(v.workers, 'workers', 0, 64) ?? os.cpus().length;
+    // Every worker busy needs a frame each in flight, plus one being decoded and one being classified.
+    const window = intOption(v.window, 'window', 1, 64) ?? Math.max(4, workers + 2);
     const stableWindow = intOption(v.stable, 'stable', 1, 1000) ?? 5;
     const minConfidence = numberOption(v['min-confidence'], 'min-confidence', { min: 0, max: 1 }) ?? 0.6;
     const seed = intOption(v.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
@@ -117,10 +121,13 @@ export const runCommand: Command = {
       else log(`frame ${index}: ${message} (skipped)`);
     };
     const hold = intOption(v.hold, 'hold', 1, 10_000) ?? 15;
+    let pool: Awaited<ReturnType<typeof openPreprocessPool>> | null = null;
     const source = openFrameSource(spec, { signal: abort.signal, seed, realtime: Boolean(v.realtime), onUnreadable, hold, ...(spec.startsWith('mnist:') && limit ? { count: Math.ceil(limit / hold) } : {}) });
     try {
+      pool = workers > 0 ? await openPreprocessPool({ workers }) : null;
+      const run = pool;
       const summary = await recognize(take(source, limit), {
-        classifier, preprocess, preprocessOptions: pre, window, stableWindow, minConfidence,
+        classifier, preprocess: run ? (f, o) => run.preprocess(f, o) : preprocess, preprocessOptions: pre, window, stableWindow, minConfidence,
         outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint, signal: abort.signal,
         onOutcome: async (o: FrameOutcome) => {
           if (v.json) writeJsonLine(outcomeJson(o));
@@ -143,6 +150,7 @@ export const runCommand: Command = {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await source.return(undefined);
+      await pool?.close();
       await classifier.close();
     }
     return unreadable > 0 ? 1 : 0;
