@@ -3,6 +3,7 @@
 //   npx tsx test/preprocess-identity.ts --against ../other/src/camera/index.ts [--sets tuning:1,tuning-wide:1] [--limit N]
 //   npx tsx test/preprocess-identity.ts --write hashes.txt        (this checkout's hashes, one line per frame)
 //   npx tsx test/preprocess-identity.ts --check hashes.txt        (compare this checkout with a written file)
+//   npx tsx test/preprocess-identity.ts --pool 2                  (this checkout in-thread against openPreprocessPool's workers)
 //
 // Every frame is decoded as bench/camera.ts decodes it (sharp: JPEG → RGB, RGB → b-w) and preprocessed; the whole
 // result (kind, the 28×28 pixels, the no-digit code and reason, every geometry field) is serialized with keys
@@ -22,7 +23,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { mnistFrames, mnistOnPaper, preprocess as localPreprocess, type Frame, type PreprocessOptions, type PreprocessResult } from '../src/camera/index.js';
+import { mnistFrames, mnistOnPaper, openPreprocessPool, preprocess as localPreprocess, type Frame, type PreprocessOptions, type PreprocessResult } from '../src/camera/index.js';
 import { HELD_OUT_VARIANT, ROOM_CONDITIONS, TUNING_VARIANT, TUNING_WIDE_VARIANT, type SceneVariant } from '../src/camera/scene.js';
 import { imageAt, loadDigitSet } from '../src/data/index.js';
 
@@ -31,6 +32,7 @@ type Preprocess = (frame: Frame, options?: Partial<PreprocessOptions>) => Promis
 const { values } = parseArgs({
   options: {
     against: { type: 'string' },
+    pool: { type: 'string' },
     write: { type: 'string' },
     check: { type: 'string' },
     sets: { type: 'string', default: 'tuning:1,tuning-wide:1,tuning-bold:1' },
@@ -40,8 +42,8 @@ const { values } = parseArgs({
     'other-options': { type: 'string', default: '120' },
   },
 });
-const modes = [values.against, values.write, values.check].filter((v) => v !== undefined).length;
-if (modes !== 1) throw new Error('give exactly one of --against <module>, --write <file>, --check <file>');
+const modes = [values.against ?? values.pool, values.write, values.check].filter((v) => v !== undefined).length;
+if (modes !== 1 || (values.against && values.pool)) throw new Error('give exactly one of --against <module>, --pool <workers>, --write <file>, --check <file>');
 const limit = values.limit === undefined ? Infinity : Number(values.limit);
 const log = (s: string): void => { process.stderr.write(s + '\n'); };
 
@@ -126,9 +128,11 @@ async function timed(p: Preprocess, frame: Frame, options: Partial<PreprocessOpt
 }
 
 const lines: string[] = [];
-if (values.against) {
-  const mod = (await import(pathToFileURL(path.resolve(values.against)).href)) as { preprocess: Preprocess };
-  const other = mod.preprocess;
+if (values.against || values.pool) {
+  const pool = values.pool ? await openPreprocessPool({ workers: Number(values.pool) }) : null;
+  const other: Preprocess = pool
+    ? (f, o) => pool.preprocess(f, o)
+    : ((await import(pathToFileURL(path.resolve(String(values.against))).href)) as { preprocess: Preprocess }).preprocess;
   let mismatches = 0;
   let msLocal = 0, msOther = 0, timedFrames = 0;
   const load0 = os.loadavg()[0];
@@ -150,6 +154,7 @@ if (values.against) {
     cpu_ms_per_scene_frame: { this: Number((msLocal / timedFrames).toFixed(2)), other: Number((msOther / timedFrames).toFixed(2)), ratio: Number((msLocal / msOther).toFixed(3)) },
     load_avg_1m: { start: Number(load0.toFixed(2)), end: Number(os.loadavg()[0].toFixed(2)) }, date: new Date().toISOString(),
   };
+  await pool?.close();
   console.log(JSON.stringify(out));
   process.exitCode = mismatches === 0 ? 0 : 1;
 } else {
