@@ -17,6 +17,7 @@
 // an interleaved A/B of the preprocessing alone, JPEG decode excluded. The scene frames must have been rendered by
 // `npm run bench:camera -- --set <set> --seed <seed>` (node_modules/.cache/edge-digits/camera-bench/).
 import { createHash } from 'node:crypto';
+import { canonical } from './canonical-result.js';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,19 +78,6 @@ async function decode(file: string, index: number): Promise<Frame> {
 }
 
 /** Canonical text of a result: sorted keys, exact numbers, typed arrays as hex. */
-function canonical(v: unknown): string {
-  if (typeof v === 'number') {
-    if (Object.is(v, -0)) return '"-0"';
-    return Number.isFinite(v) ? String(v) : `"${String(v)}"`;
-  }
-  if (v instanceof Uint8Array) return `"u8:${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}"`;
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 const digest = (r: PreprocessResult): string => createHash('sha256').update(canonical(r)).digest('hex').slice(0, 16);
 
 interface Case { readonly name: string; readonly frame: () => Promise<Frame>; readonly options: Partial<PreprocessOptions> }

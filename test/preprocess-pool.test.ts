@@ -5,21 +5,10 @@ import {
 } from '../src/camera/index.js';
 import { createRng, imageAt, loadDigitSet } from '../src/data/index.js';
 import { recognize, type DigitClassifier, type FrameOutcome } from '../src/cli/live/recognize.js';
+import { canonical } from './canonical-result.js';
 
 const TEST_ENTRY = new URL('./preprocess-pool-worker.mjs', import.meta.url);
 const digits = loadDigitSet('mnist:test', 50);
-
-/** Every field, typed arrays by content, keys sorted: equal only when the results hold the same values. */
-function canonical(v: unknown): string {
-  if (typeof v === 'number') return Object.is(v, -0) ? '"-0"' : Number.isFinite(v) ? String(v) : `"${String(v)}"`;
-  if (v instanceof Uint8Array) return `"u8:${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}"`;
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 function blank(index: number, source = 'blank'): Frame {
   return { gray: new Uint8Array(160 * 120).fill(200), width: 160, height: 120, timestampMs: 0, index, source };
