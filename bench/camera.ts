@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { mnistFrames, mnistOnPaper, openPreprocessPool, preprocess, type Frame, type PreprocessOptions, type PreprocessResult } from '../src/camera/index.js';
+import { mnistFrames, mnistOnPaper, openPreprocessPool, preprocess, type Frame } from '../src/camera/index.js';
 import { benchDigit, poolDigits } from './camera-digits.js';
 import { HELD_OUT_VARIANT, ROOM_CONDITIONS, synthesizeScene, TUNING_VARIANT, TUNING_WIDE_VARIANT, type RoomCondition } from '../src/camera/scene.js';
 import { frameSeed } from '../src/camera/synthesize.js';
@@ -154,7 +154,7 @@ if (missDir) mkdirSync(missDir, { recursive: true });
 // The scene frames' preprocessing: in `workers` threads (started before the timed run), or in-thread with 0. The
 // clean checks and the steady answer below stay in-thread.
 const pool = workers > 0 ? await openPreprocessPool({ workers }) : null;
-const scenePreprocess = (f: Frame, o: Partial<PreprocessOptions> = {}): Promise<PreprocessResult> => (pool ? pool.preprocess(f, o) : preprocess(f, o));
+const scenePreprocess = pool ? pool.preprocess : preprocess;
 const cpuBefore = process.cpuUsage();
 const video = await recognize(sceneFrames(), {
   classifier, preprocess: scenePreprocess, preprocessOptions: {}, window: Number(values.window), stableWindow: 5, minConfidence: 0.6,

@@ -6,10 +6,8 @@ import type { PreprocessOptions, PreprocessResult } from './preprocess.js';
  * (preprocess-worker.ts), one type per kind. A frame travels as its own fields; its gray and rgb buffers are
  * copies the pool made for the trip and transfers (the caller's frame is never detached).
  */
-export type WireFrame = Frame;
-
 export type ToPreprocessWorker =
-  | { readonly type: 'preprocess'; readonly id: number; readonly frame: WireFrame; readonly options: Partial<PreprocessOptions> };
+  | { readonly type: 'preprocess'; readonly id: number; readonly frame: Frame; readonly options: Partial<PreprocessOptions> };
 
 export type FromPreprocessWorker =
   | { readonly type: 'ready' }

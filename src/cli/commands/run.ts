@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
-  listCameras, openFrameSource, openPreprocessPool, preprocess, renderAscii, sourceKind, SOURCE_SPEC_HELP, type PreprocessOptions, type RoiSpec,
+  listCameras, openFrameSource, openPreprocessPool, preprocess, renderAscii, sourceKind, SOURCE_SPEC_HELP, type PreprocessOptions, type PreprocessPool, type RoiSpec,
 } from '../../camera/index.js';
 import { loadArtifact } from '../../quantize/load.js';
 import { Simulator } from '../../quantize/simulator.js';
@@ -121,13 +121,12 @@ export const runCommand: Command = {
       else log(`frame ${index}: ${message} (skipped)`);
     };
     const hold = intOption(v.hold, 'hold', 1, 10_000) ?? 15;
-    let pool: Awaited<ReturnType<typeof openPreprocessPool>> | null = null;
+    let pool: PreprocessPool | null = null;
     const source = openFrameSource(spec, { signal: abort.signal, seed, realtime: Boolean(v.realtime), onUnreadable, hold, ...(spec.startsWith('mnist:') && limit ? { count: Math.ceil(limit / hold) } : {}) });
     try {
       pool = workers > 0 ? await openPreprocessPool({ workers }) : null;
-      const run = pool;
       const summary = await recognize(take(source, limit), {
-        classifier, preprocess: run ? (f, o) => run.preprocess(f, o) : preprocess, preprocessOptions: pre, window, stableWindow, minConfidence,
+        classifier, preprocess: pool ? pool.preprocess : preprocess, preprocessOptions: pre, window, stableWindow, minConfidence,
         outputScale: artifact.output.scale, outputZeroPoint: artifact.output.zeroPoint, signal: abort.signal,
         onOutcome: async (o: FrameOutcome) => {
           if (v.json) writeJsonLine(outcomeJson(o));
