@@ -1,7 +1,7 @@
 // Camera path benchmark: digits on paper in the light of a real room (src/camera/scene.ts), every condition of
 // issue 14, through JPEG decode → preprocessing → board; plus the cost of preprocessing on clean MNIST digits.
 //
-//   npm run bench:camera [-- --set held-out|tuning|tuning-wide|tuning-bold --seed N --per-condition 50 --blanks 10 --engine board|sim --clean 10000 --clean-untuned 5000 --workers N]
+//   npm run bench:camera [-- --set held-out|tuning|tuning-wide|tuning-bold --seed N --per-condition 50 --blanks 10 --engine board|sim --clean 10000 --clean-untuned 5000 --workers N --misses DIR --render-only]
 //
 // Two sets that share nothing: 'tuning' (seed 1 by default, TUNING_VARIANT ranges, MNIST test digits 0–4,999) is
 // the one the preprocessing is tuned on (seeds 1, 2, 3), with 'tuning-wide' (TUNING_WIDE_VARIANT: smaller sheets,
@@ -61,6 +61,9 @@ const { values } = parseArgs({
     // Worker threads preprocessing the scene frames (full path and host_preprocess_fps); 0 = in the main thread.
     workers: { type: 'string', default: String(os.cpus().length) },
     misses: { type: 'string', help: 'write the missed frames (JPEG) into this folder' },
+    // Render the set's frames into the cache and stop, before any preprocessing or classification: prepares a
+    // long run ahead of the idle minutes it is timed in, without showing a single result.
+    'render-only': { type: 'boolean', default: false },
   },
 });
 const setName = String(values.set);
@@ -125,6 +128,10 @@ if (missing.length > 0) {
     if (m % 100 === 99) log(`  ${m + 1}/${missing.length}`);
   }
   log(`  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+if (values['render-only']) {
+  process.stdout.write(`${JSON.stringify({ bench: 'camera', version: FORMAT_VERSION, render_only: { set: setName, seed: set.seed, variant: set.variant.name, frames: items.length, rendered: missing.length, cache: cacheDir } })}\n`);
+  process.exit(0);
 }
 
 // 2. The full path: JPEG decode (as from an MJPEG webcam) → preprocess → classifier, bounded in-flight window.
