@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
  */
 export const INTEGRATION_TESTS = [
   'test/batch-norm.test.ts',
+  'test/bench-help.test.ts',
   'test/board-*.test.ts',
   'test/cached-build.test.ts',
   'test/camera-colour.test.ts',

@@ -10,14 +10,21 @@
  * Progress goes to stderr; the last line of stdout is one JSON object.
  */
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadDigitSet } from '../src/data/index.js';
 import { useBatchNormJsKernels } from '../src/train/batch-norm-layer.js';
 import { GradientStepper } from '../src/train/step.js';
 import { getPreset, selectBackend } from '../src/train/index.js';
+import { parseBenchArgs } from './bench-args.js';
 
-const { values } = parseArgs({ options: { pairs: { type: 'string', default: '5' }, steps: { type: 'string', default: '20' } } });
+const USAGE = `usage: npx tsx bench/batch-norm-step.ts [--pairs N] [--steps N]
+
+A/B of one replica's --batch-norm training step (batch 64): tfjs op sequence (A) against the wasm-heap JS kernels (B).
+
+  --pairs <n>    A/B pairs, the order swapped every pair                default 5
+  --steps <n>    training steps timed in each half of a pair            default 20
+  -h, --help     this text`;
+const { values } = parseBenchArgs({ usage: USAGE, options: { pairs: { type: 'string', default: '5' }, steps: { type: 'string', default: '20' } } });
 const pairs = Number(values.pairs);
 const steps = Number(values.steps);
 const BATCH = 64;

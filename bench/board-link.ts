@@ -10,12 +10,25 @@ import { classifyImages, DigitBoard, startVirtualBoard, type ClassifyOutcome } f
 import { BASE_DOWN, BASE_UP, FaultRelay, scaled } from '../test/fault-relay.js';
 import { tempDir } from '../test/board-support.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
+import { parseBenchArgs } from './bench-args.js';
 
-const artifact = process.argv[2] ?? 'models/default/model.int8.json';
-const count = Number(process.argv[3] ?? 3000);
-const windows = (process.argv[4] ?? '1,2,4,8').split(',').map(Number);
-const slowCount = Number(process.argv[5] ?? 60);
-const faultyCount = Number(process.argv[6] ?? 400);
+const USAGE = `usage: tsx bench/board-link.ts [artifact] [images] [windows] [slow] [faulty]
+
+Classifications/s and round trips through the virtual board, then a slow and a faulty line through the fault relay.
+Positional arguments, in this order:
+
+  artifact    int8 model artifact                                   default models/default/model.int8.json
+  images      MNIST test images per in-flight window                default 3000
+  windows     comma-separated in-flight windows                     default 1,2,4,8
+  slow        images over the slow 9,600 baud line (0 = skip)       default 60
+  faulty      images over the faulty line (0 = skip)                default 400
+  -h, --help  this text`;
+const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 5 });
+const artifact = argv[0] ?? 'models/default/model.int8.json';
+const count = Number(argv[1] ?? 3000);
+const windows = (argv[2] ?? '1,2,4,8').split(',').map(Number);
+const slowCount = Number(argv[3] ?? 60);
+const faultyCount = Number(argv[4] ?? 400);
 const WARM_UP = 100;
 
 const set = loadDigitSet('mnist:test', count);

@@ -6,9 +6,19 @@ import os from 'node:os';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../firmware-gen/index.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { Simulator } from '../src/quantize/index.js';
+import { parseBenchArgs } from './bench-args.js';
 
-const artifactPath = process.argv[2] ?? 'models/default/model.int8.json';
-const count = Number(process.argv[3] ?? 10000);
+const USAGE = `usage: tsx bench/c-engine.ts [artifact] [images]
+
+Host images/s of the generated C engine (specialized and generic kernels) against the TypeScript simulator.
+Positional arguments, in this order:
+
+  artifact    int8 model artifact             default models/default/model.int8.json
+  images      MNIST test images               default 10000
+  -h, --help  this text`;
+const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 2 });
+const artifactPath = argv[0] ?? 'models/default/model.int8.json';
+const count = Number(argv[1] ?? 10000);
 const set = loadDigitSet('mnist:test', count);
 const fw = generateFromArtifactFile(artifactPath, 'host');
 

@@ -22,7 +22,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { mnistFrames, mnistOnPaper, openPreprocessPool, preprocess, type Frame } from '../src/camera/index.js';
 import { benchDigit, poolDigits } from './camera-digits.js';
@@ -32,6 +31,7 @@ import { createRng, imageAt, loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { openBoardClassifier } from '../src/cli/live/board-classifier.js';
 import { recognize, type DigitClassifier } from '../src/cli/live/recognize.js';
+import { parseBenchArgs, usageError } from './bench-args.js';
 
 /**
  * The untuned clean check: digits the preprocessing was never tuned on (its shaping was tuned on the MNIST test
@@ -45,7 +45,29 @@ const UNTUNED = { model: 'models/validation-55k/model.int8.json', set: 'mnist:tr
  */
 const FORMAT_VERSION = 3;
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:camera [-- options]      (or: npx tsx bench/camera.ts [options])
+
+Room-scene digit frames of every condition through JPEG decode, preprocessing and the board, plus preprocessing
+on clean MNIST digits. The last stdout line is one JSON object (docs/camera.md, "bench:camera output").
+
+options:
+  --set <name>               held-out | tuning | tuning-wide | tuning-bold                 default held-out
+  --seed <n>                 the set's seed                            default 2002 (held-out), 1 (tuning sets)
+  --per-condition <n>        digit frames per condition                                    default 50
+  --blanks <n>               blank frames per condition                                    default 10
+  --conditions <a,b>         comma-separated subset of the room conditions                 default all
+  --clean <n>                clean MNIST test digits, shipped model (0..10000)             default 10000
+  --clean-untuned <n>        untuned clean check: training digits 55,000+ (0..${UNTUNED.count})        default ${UNTUNED.count}
+  --validation-model <file>  the model of the untuned clean check                          default ${UNTUNED.model}
+  --engine <board|sim>       the virtual board or the simulator                            default board
+  --model <file>             int8 model artifact                                           default models/default/model.int8.json
+  --window <n>               requests in flight                                            default 6
+  --workers <n>              preprocessing worker threads, 0 = main thread (0..64)         default the core count (${os.cpus().length})
+  --misses <dir>             write the missed frames (JPEG) into this folder
+  --render-only              render the set's frames into the cache and stop
+  -h, --help                 this text`;
+const { values } = parseBenchArgs({
+  usage: USAGE,
   options: {
     set: { type: 'string', default: 'held-out' },
     seed: { type: 'string' },
@@ -67,7 +89,7 @@ const { values } = parseArgs({
   },
 });
 const setName = String(values.set);
-if (setName !== 'held-out' && setName !== 'tuning' && setName !== 'tuning-wide' && setName !== 'tuning-bold') throw new Error(`--set must be 'held-out', 'tuning', 'tuning-wide' or 'tuning-bold', got '${setName}'`);
+if (setName !== 'held-out' && setName !== 'tuning' && setName !== 'tuning-wide' && setName !== 'tuning-bold') usageError(`--set must be 'held-out', 'tuning', 'tuning-wide' or 'tuning-bold', got '${setName}'`);
 // The scene frames' digits, and the steady-answer check's (step 4: the first digits of the set's pool), come from
 // bench/camera-digits.ts.
 const SETS = {
@@ -81,19 +103,19 @@ const SETS = {
   'held-out': { seed: 2002, variant: HELD_OUT_VARIANT },
 } as const;
 const seedArg = values.seed === undefined ? null : Number(values.seed);
-if (seedArg !== null && !(Number.isInteger(seedArg) && seedArg >= 0)) throw new Error(`--seed must be a non-negative integer, got '${String(values.seed)}'`);
+if (seedArg !== null && !(Number.isInteger(seedArg) && seedArg >= 0)) usageError(`--seed must be a non-negative integer, got '${String(values.seed)}'`);
 const set = { ...SETS[setName], seed: seedArg ?? SETS[setName].seed };
 const perCondition = Number(values['per-condition']);
 const blanksPerCondition = Number(values.blanks);
 const conditions = (values.conditions ? values.conditions.split(',') : ROOM_CONDITIONS) as RoomCondition[];
-for (const c of conditions) if (!ROOM_CONDITIONS.includes(c)) throw new Error(`unknown condition '${c}'; known: ${ROOM_CONDITIONS.join(', ')}`);
+for (const c of conditions) if (!ROOM_CONDITIONS.includes(c)) usageError(`unknown condition '${c}'; known: ${ROOM_CONDITIONS.join(', ')}`);
 const cleanCount = Number(values.clean);
 const untunedCount = Number(values['clean-untuned']);
 for (const [name, n, most] of [['--clean', cleanCount, 10_000], ['--clean-untuned', untunedCount, UNTUNED.count]] as const) {
-  if (!Number.isInteger(n) || n < 0 || n > most) throw new Error(`${name} must be an integer in 0..${most}, got '${n}'`);
+  if (!Number.isInteger(n) || n < 0 || n > most) usageError(`${name} must be an integer in 0..${most}, got '${n}'`);
 }
 const workers = Number(values.workers);
-if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new Error(`--workers must be an integer in 0..64, got '${String(values.workers)}'`);
+if (!Number.isInteger(workers) || workers < 0 || workers > 64) usageError(`--workers must be an integer in 0..64, got '${String(values.workers)}'`);
 const model = String(values.model);
 const artifact = loadArtifact(model);
 const sim = new Simulator(artifact);

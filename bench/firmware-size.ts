@@ -2,8 +2,16 @@
 // --gc-sections, linked with a minimal startup): the same JSON as `edge-digits firmware --size`.
 //   tsx bench/firmware-size.ts [artifact=models/default/model.int8.json]
 import { generateFromArtifactFile, measureFirmwareSize } from '../firmware-gen/index.js';
+import { parseBenchArgs } from './bench-args.js';
 
-const artifactPath = process.argv[2] ?? 'models/default/model.int8.json';
+const USAGE = `usage: tsx bench/firmware-size.ts [artifact]
+
+Flash and RAM of the generated engine + model on the Cortex-M4F (arm-none-eabi-gcc -Os), as JSON.
+
+  artifact    int8 model artifact (positional)      default models/default/model.int8.json
+  -h, --help  this text`;
+const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 1 });
+const artifactPath = argv[0] ?? 'models/default/model.int8.json';
 const fw = generateFromArtifactFile(artifactPath, 'host');
 const size = measureFirmwareSize(fw);
 console.log(JSON.stringify({

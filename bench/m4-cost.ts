@@ -19,12 +19,22 @@ import {
   runQemuToDone, startQemuBoard, type QemuBoard,
 } from '../src/device/index.js';
 import { Simulator } from '../src/quantize/index.js';
+import { parseBenchArgs, usageError } from './bench-args.js';
 
 const PIXELS = 784;
 const PROBE_IMAGES = 4;
-const artifactPath = process.argv[2] ?? 'models/default/model.int8.json';
-const imageCount = Number(process.argv[3] ?? 50);
-if (!Number.isInteger(imageCount) || imageCount < 1) throw new TypeError(`images must be a positive integer, got '${process.argv[3]}'`);
+const USAGE = `usage: tsx bench/m4-cost.ts [artifact] [images]
+
+Instructions per inference on an emulated Cortex-M4 (QEMU mps2-an386 -icount), portable and DSP kernels, with
+TFLM's reference kernels as the peer. Positional arguments, in this order:
+
+  artifact    int8 model artifact                          default models/default/model.int8.json
+  images      MNIST test images sent to the board          default 50
+  -h, --help  this text`;
+const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 2 });
+const artifactPath = argv[0] ?? 'models/default/model.int8.json';
+const imageCount = Number(argv[1] ?? 50);
+if (!Number.isInteger(imageCount) || imageCount < 1) usageError(`images must be a positive integer, got '${argv[1]}'`);
 
 /** One request at a time over the pty, as the protocol asks; the reply's timing field is the board's count. */
 async function classifyOnBoard(board: QemuBoard, images: Uint8Array, count: number): Promise<ClassifyReply[]> {

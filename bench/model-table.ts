@@ -10,10 +10,23 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/files/index.js';
+import { parseBenchArgs, usageError } from './bench-args.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:models [-- options]      (or: npx tsx bench/model-table.ts [options])
+
+The cnn-vs-mlp comparison behind the README's model table: float and int8 accuracy, Cortex-M4 flash/RAM,
+emulated Cortex-M4 instructions and camera-like accuracy of each model; render the table with npm run readme:models.
+
+options:
+  --models <a,b>      comma-separated model folders                                  default models/default,models/mlp
+  --m4-images <n>     images for bench/m4-cost.ts                                    default 20
+  --frames <n>        held-out digit frames per camera condition (bench/camera.ts)   default 50
+  --clean <n>         clean MNIST digits for bench/camera.ts                         default 2000
+  --out <file>        the JSON written                                               default docs/bench/model-table.json
+  -h, --help          this text`;
+const { values } = parseBenchArgs({
+  usage: USAGE,
   options: {
     models: { type: 'string', default: 'models/default,models/mlp' },
     'm4-images': { type: 'string', default: '20' },
@@ -24,7 +37,7 @@ const { values } = parseArgs({
 });
 const positive = (v: string | undefined, name: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`--${name} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) usageError(`--${name} must be a positive integer, got '${v}'`);
   return n;
 };
 const m4Images = positive(values['m4-images'], 'm4-images');

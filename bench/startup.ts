@@ -8,6 +8,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseBenchArgs } from './bench-args.js';
+
+const USAGE = `usage: npm run bench:startup      (or: npx tsx bench/startup.ts)
+
+CPU seconds of edge-digits --help and --version (builds first), next to a bare node -e 0. No options; the
+environment sets the number of runs:
+
+  BENCH_RUNS=<n>   runs of each command, the median is reported      default 10
+  -h, --help       this text`;
+parseBenchArgs({ usage: USAGE, options: {} });
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'edge-digits.js');

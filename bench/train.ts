@@ -25,7 +25,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, DEFAULT_AUGMENT, loadDigitSet, mnistPrefix, type DigitSet } from '../src/data/index.js';
 import { epochOrder, fillBatch } from '../src/train/batches.js';
@@ -33,6 +32,7 @@ import { GradientStepper } from '../src/train/step.js';
 import {
   buildModel, getPreset, modelCost, predictFloatLogits, selectBackend, trainModel, type Preset,
 } from '../src/train/index.js';
+import { parseBenchArgs, usageError } from './bench-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -52,21 +52,38 @@ interface BenchOptions {
 function positiveInt(v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} expects an integer ≥ 1, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) usageError(`--${name} expects an integer ≥ 1, got '${v}'`);
   return n;
 }
 
+const USAGE = `usage: npm run bench:train -- [options]      (or: npx tsx bench/train.ts [options])
+
+Training speed against the PyTorch anchor: a per-op profile of one step, the wasm ceiling, the real trainer and
+torch in turns for each thread count, and the default model's time-to-99.4 %. The last stdout line is one JSON object.
+
+options:
+  --images <n>          training images per pass                          default 12800
+  --preset <name>       model preset                                      default cnn
+  --threads <a,b>       comma-separated thread counts                     default 1,<cores> (${[...new Set([1, os.availableParallelism()])].join(',')} here)
+  --repeats <n>         timed passes of each trainer, per thread count    default 5
+  --profile-steps <n>   steps in the per-op profile                       default 12
+  --eval-images <n>     test images for the forward rate                  default 2000
+  --no-torch            skip the PyTorch anchor
+  --batch-norm          train with batch normalization                    default: the preset's
+  --no-batch-norm       train without it
+  -h, --help            this text`;
+
 function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    usage: USAGE,
     args: argv,
     options: {
       images: { type: 'string' }, preset: { type: 'string' }, threads: { type: 'string' }, 'profile-steps': { type: 'string' },
       'eval-images': { type: 'string' }, 'no-torch': { type: 'boolean' }, repeats: { type: 'string' },
       'batch-norm': { type: 'boolean' }, 'no-batch-norm': { type: 'boolean' },
     },
-    strict: true,
   });
-  if (values['batch-norm'] === true && values['no-batch-norm'] === true) throw new Error('--batch-norm and --no-batch-norm exclude each other');
+  if (values['batch-norm'] === true && values['no-batch-norm'] === true) usageError('--batch-norm and --no-batch-norm exclude each other');
   const preset = getPreset(values.preset ?? 'cnn');
   const cores = os.availableParallelism();
   const threads = (values.threads ?? [...new Set([1, cores])].join(',')).split(',').map((t) => positiveInt(t.trim(), 'threads', 1));

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from '../bench/bench-args.js';
 import { createRng, imageAt, loadDigitSet, type MnistSplit } from '../src/data/index.js';
 import { VIDEO_EXTENSIONS, frameSeed, synthesizeCameraFrame, writeGrayVideo, type Frame } from '../src/camera/index.js';
 
@@ -33,19 +33,16 @@ function integerOption(value: string | undefined, name: string, fallback: number
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  // --help, an unknown option or a missing value end the process here (exit 0 or 2, bench/bench-args.ts).
+  const { values } = parseBenchArgs({
+    usage: HELP,
     args: argv,
     options: {
       out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, start: { type: 'string' },
       split: { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' },
-      'light-on-dark': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'light-on-dark': { type: 'boolean' },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   if (!values.out) throw new Error(`--out is required\n\n${HELP}`);
   const split = (values.split ?? 'test') as MnistSplit;
   if (split !== 'test' && split !== 'train') throw new Error(`--split must be 'test' or 'train', got '${values.split}'`);

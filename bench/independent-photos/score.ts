@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from '../bench-args.js';
 import { CONDITIONS, makeSet, MANIFEST_VERSION, type Condition } from './make.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -199,14 +199,14 @@ usage: npx tsx bench/independent-photos/score.ts [--dir <dir>] [--threshold otsu
   -h, --help           this help`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  // --help, an unknown option or a missing value end the process here (exit 0 or 2, bench/bench-args.ts).
+  const { values } = parseBenchArgs({
+    usage: HELP,
     options: {
       dir: { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, 'save-frames': { type: 'string' },
-      'from-json': { type: 'string' }, failures: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'from-json': { type: 'string' }, failures: { type: 'boolean' },
     },
-    strict: true,
   });
-  if (values.help) { console.log(HELP); return; }
   const dir = path.resolve(values.dir ?? DEFAULT_DIR);
   const model = path.resolve(values.model ?? DEFAULT_MODEL);
   const thresholdArg = values.threshold ?? 'both';
