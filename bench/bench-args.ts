@@ -34,6 +34,11 @@ export interface BenchPositional {
   readonly default?: string;
 }
 
+/** The shipped int8 model, relative to the project (the scripts run from it and print the path as given). */
+export const DEFAULT_ARTIFACT = 'models/default/model.int8.json';
+/** The first positional of the benches that measure one model. */
+export const ARTIFACT_ARGUMENT = { name: 'artifact', help: 'int8 model artifact', default: DEFAULT_ARTIFACT } as const;
+
 /** The positionals as parsed, with each left-out one's default applied. */
 export type PositionalValues<P extends readonly BenchPositional[]> = {
   -readonly [K in keyof P]: P[K] extends { readonly default: string } ? string : string | undefined;

@@ -10,13 +10,13 @@ import { classifyImages, DigitBoard, startVirtualBoard, type ClassifyOutcome } f
 import { BASE_DOWN, BASE_UP, FaultRelay, scaled } from '../test/fault-relay.js';
 import { tempDir } from '../test/board-support.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
 const { positionals: [artifact, images, windowList, slow, faulty] } = parseBenchArgs({
   usage: 'tsx bench/board-link.ts [artifact] [images] [windows] [slow] [faulty]',
   description: 'Classifications/s and round trips through the virtual board, then a slow and a faulty line through the fault relay.',
   positionals: [
-    { name: 'artifact', help: 'int8 model artifact', default: 'models/default/model.int8.json' },
+    ARTIFACT_ARGUMENT,
     { name: 'images', help: 'MNIST test images per in-flight window', default: '3000' },
     { name: 'windows', help: 'comma-separated in-flight windows', default: '1,2,4,8' },
     { name: 'slow', help: 'images over the slow 9,600 baud line (0 = skip)', default: '60' },

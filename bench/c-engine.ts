@@ -6,13 +6,13 @@ import os from 'node:os';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../firmware-gen/index.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { Simulator } from '../src/quantize/index.js';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
 const { positionals: [artifactPath, images] } = parseBenchArgs({
   usage: 'tsx bench/c-engine.ts [artifact] [images]',
   description: 'Host images/s of the generated C engine (specialized and generic kernels) against the TypeScript simulator.',
   positionals: [
-    { name: 'artifact', help: 'int8 model artifact', default: 'models/default/model.int8.json' },
+    ARTIFACT_ARGUMENT,
     { name: 'images', help: 'MNIST test images', default: '10000' },
   ],
 });

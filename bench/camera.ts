@@ -31,7 +31,7 @@ import { createRng, imageAt, loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { openBoardClassifier } from '../src/cli/live/board-classifier.js';
 import { recognize, type DigitClassifier } from '../src/cli/live/recognize.js';
-import { parseBenchArgs, usageError } from './bench-args.js';
+import { DEFAULT_ARTIFACT, parseBenchArgs, usageError } from './bench-args.js';
 
 /**
  * The untuned clean check: digits the preprocessing was never tuned on (its shaping was tuned on the MNIST test
@@ -78,7 +78,7 @@ on clean MNIST digits. The last stdout line is one JSON object (docs/camera.md, 
     'clean-untuned': { type: 'string', default: String(UNTUNED.count), arg: 'n', help: `untuned clean check: training digits 55,000+ (0..${UNTUNED.count})` },
     'validation-model': { type: 'string', default: UNTUNED.model, arg: 'file', help: 'the model of the untuned clean check' },
     engine: { type: 'string', default: 'board', arg: 'board|sim', help: 'the virtual board or the simulator' },
-    model: { type: 'string', default: 'models/default/model.int8.json', arg: 'file', help: 'int8 model artifact' },
+    model: { type: 'string', default: DEFAULT_ARTIFACT, arg: 'file', help: 'int8 model artifact' },
     window: { type: 'string', default: '6', arg: 'n', help: 'requests in flight' },
     // Worker threads preprocessing the scene frames (full path and host_preprocess_fps); 0 = in the main thread.
     workers: { type: 'string', default: String(os.cpus().length), arg: 'n', help: 'preprocessing worker threads, 0 = main thread (0..64); by default one a core' },

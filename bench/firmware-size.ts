@@ -2,12 +2,12 @@
 // --gc-sections, linked with a minimal startup): the same JSON as `edge-digits firmware --size`.
 //   tsx bench/firmware-size.ts [artifact]      (--help: the argument and its default)
 import { generateFromArtifactFile, measureFirmwareSize } from '../firmware-gen/index.js';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
 const { positionals: [artifactPath] } = parseBenchArgs({
   usage: 'tsx bench/firmware-size.ts [artifact]',
   description: 'Flash and RAM of the generated engine + model on the Cortex-M4F (arm-none-eabi-gcc -Os), as JSON.',
-  positionals: [{ name: 'artifact', help: 'int8 model artifact', default: 'models/default/model.int8.json' }],
+  positionals: [ARTIFACT_ARGUMENT],
 });
 const fw = generateFromArtifactFile(artifactPath, 'host');
 const size = measureFirmwareSize(fw);

@@ -19,7 +19,7 @@ import {
   runQemuToDone, startQemuBoard, type QemuBoard,
 } from '../src/device/index.js';
 import { Simulator } from '../src/quantize/index.js';
-import { parseBenchArgs, usageError } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs, usageError } from './bench-args.js';
 
 const PIXELS = 784;
 const PROBE_IMAGES = 4;
@@ -27,7 +27,7 @@ const { positionals: [artifactPath, images] } = parseBenchArgs({
   usage: 'tsx bench/m4-cost.ts [artifact] [images]',
   description: "Instructions per inference on an emulated Cortex-M4 (QEMU mps2-an386 -icount), portable and DSP kernels, with\nTFLM's reference kernels as the peer.",
   positionals: [
-    { name: 'artifact', help: 'int8 model artifact', default: 'models/default/model.int8.json' },
+    ARTIFACT_ARGUMENT,
     { name: 'images', help: 'MNIST test images sent to the board', default: '50' },
   ],
 });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { loadArtifact } from '../src/quantize/index.js';
 import { openServeEngine, startServer, type EngineChoice } from '../src/serve/index.js';
 import { heldDigitClip, launchBrowser, pickDigits, CHROMIUM } from '../test/serve-support.js';
-import { parseBenchArgs } from './bench-args.js';
+import { DEFAULT_ARTIFACT, parseBenchArgs } from './bench-args.js';
 
 const { values } = parseBenchArgs({
   usage: 'npm run bench:serve [-- options]      (or: npx tsx bench/serve.ts [options])',
@@ -20,7 +20,7 @@ end-to-end latency and answered frames/s as the page measures them.`,
   options: {
     seconds: { type: 'string', default: '10', arg: 's', help: 'measured seconds per engine' },
     warmup: { type: 'string', default: '3', arg: 's', help: 'seconds before measuring' },
-    model: { type: 'string', default: 'models/default/model.int8.json', arg: 'file', help: 'int8 model artifact' },
+    model: { type: 'string', default: DEFAULT_ARTIFACT, arg: 'file', help: 'int8 model artifact' },
   },
 });
 const seconds = Number(values.seconds);

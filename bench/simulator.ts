@@ -4,13 +4,13 @@ import { loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { loadModel, predictFloatLogits, selectBackend } from '../src/train/index.js';
 import path from 'node:path';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
 const { positionals: [artifactPath, count] } = parseBenchArgs({
   usage: 'tsx bench/simulator.ts [artifact] [images]',
   description: 'Images/s of the int8 TypeScript simulator and of tfjs float predict (wasm backend) on the same model and images.',
   positionals: [
-    { name: 'artifact', help: "int8 model artifact (its float model is read from the artifact's source)", default: 'models/default/model.int8.json' },
+    { ...ARTIFACT_ARGUMENT, help: "int8 model artifact (its float model is read from the artifact's source)" },
     { name: 'images', help: 'MNIST test images', default: '10000' },
   ],
 });
