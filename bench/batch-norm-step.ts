@@ -17,14 +17,14 @@ import { GradientStepper } from '../src/train/step.js';
 import { getPreset, selectBackend } from '../src/train/index.js';
 import { parseBenchArgs } from './bench-args.js';
 
-const USAGE = `usage: npx tsx bench/batch-norm-step.ts [--pairs N] [--steps N]
-
-A/B of one replica's --batch-norm training step (batch 64): tfjs op sequence (A) against the wasm-heap JS kernels (B).
-
-  --pairs <n>    A/B pairs, the order swapped every pair                default 5
-  --steps <n>    training steps timed in each half of a pair            default 20
-  -h, --help     this text`;
-const { values } = parseBenchArgs({ usage: USAGE, options: { pairs: { type: 'string', default: '5' }, steps: { type: 'string', default: '20' } } });
+const { values } = parseBenchArgs({
+  usage: 'npx tsx bench/batch-norm-step.ts [--pairs N] [--steps N]',
+  description: "A/B of one replica's --batch-norm training step (batch 64): tfjs op sequence (A) against the wasm-heap JS kernels (B).",
+  options: {
+    pairs: { type: 'string', default: '5', arg: 'n', help: 'A/B pairs, the order swapped every pair' },
+    steps: { type: 'string', default: '20', arg: 'n', help: 'training steps timed in each half of a pair' },
+  },
+});
 const pairs = Number(values.pairs);
 const steps = Number(values.steps);
 const BATCH = 64;

@@ -3,32 +3,30 @@
 // that every logit equals the simulator's. Target: ≥ 200 classifications/s sustained. Then two rows through the
 // project's fault relay (test/fault-relay.ts, socat + a Node relay): a slow line (9,600 baud, paced, no faults) and
 // a faulty line (5× the fault test's original rates in both directions, no restart), window 4.
-//   tsx bench/board-link.ts [artifact=models/default/model.int8.json] [images=3000] [windows=1,2,4,8] [slow=60] [faulty=400]
+//   tsx bench/board-link.ts [artifact] [images] [windows] [slow] [faulty]      (--help: the arguments and their defaults)
 import os from 'node:os';
 import { loadDigitSet } from '../src/data/index.js';
 import { classifyImages, DigitBoard, startVirtualBoard, type ClassifyOutcome } from '../src/device/index.js';
 import { BASE_DOWN, BASE_UP, FaultRelay, scaled } from '../test/fault-relay.js';
 import { tempDir } from '../test/board-support.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
-const USAGE = `usage: tsx bench/board-link.ts [artifact] [images] [windows] [slow] [faulty]
-
-Classifications/s and round trips through the virtual board, then a slow and a faulty line through the fault relay.
-Positional arguments, in this order:
-
-  artifact    int8 model artifact                                   default models/default/model.int8.json
-  images      MNIST test images per in-flight window                default 3000
-  windows     comma-separated in-flight windows                     default 1,2,4,8
-  slow        images over the slow 9,600 baud line (0 = skip)       default 60
-  faulty      images over the faulty line (0 = skip)                default 400
-  -h, --help  this text`;
-const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 5 });
-const artifact = argv[0] ?? 'models/default/model.int8.json';
-const count = Number(argv[1] ?? 3000);
-const windows = (argv[2] ?? '1,2,4,8').split(',').map(Number);
-const slowCount = Number(argv[3] ?? 60);
-const faultyCount = Number(argv[4] ?? 400);
+const { positionals: [artifact, images, windowList, slow, faulty] } = parseBenchArgs({
+  usage: 'tsx bench/board-link.ts [artifact] [images] [windows] [slow] [faulty]',
+  description: 'Classifications/s and round trips through the virtual board, then a slow and a faulty line through the fault relay.',
+  positionals: [
+    ARTIFACT_ARGUMENT,
+    { name: 'images', help: 'MNIST test images per in-flight window', default: '3000' },
+    { name: 'windows', help: 'comma-separated in-flight windows', default: '1,2,4,8' },
+    { name: 'slow', help: 'images over the slow 9,600 baud line (0 = skip)', default: '60' },
+    { name: 'faulty', help: 'images over the faulty line (0 = skip)', default: '400' },
+  ],
+});
+const count = Number(images);
+const windows = windowList.split(',').map(Number);
+const slowCount = Number(slow);
+const faultyCount = Number(faulty);
 const WARM_UP = 100;
 
 const set = loadDigitSet('mnist:test', count);

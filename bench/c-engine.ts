@@ -1,24 +1,22 @@
 // Host images/s of the generated C engine (gcc -O2, no sanitizers; specialized and generic kernels) against the
 // TypeScript simulator on the same images, one run each. Also checks that all three give identical logits.
-//   tsx bench/c-engine.ts [artifact=models/default/model.int8.json] [images=10000]
+//   tsx bench/c-engine.ts [artifact] [images]      (--help: the arguments and their defaults)
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { buildHostEngine, generateFromArtifactFile, HOST_BATCH_MAIN, runHostEngine } from '../firmware-gen/index.js';
 import { loadDigitSet } from '../src/data/index.js';
 import { Simulator } from '../src/quantize/index.js';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
-const USAGE = `usage: tsx bench/c-engine.ts [artifact] [images]
-
-Host images/s of the generated C engine (specialized and generic kernels) against the TypeScript simulator.
-Positional arguments, in this order:
-
-  artifact    int8 model artifact             default models/default/model.int8.json
-  images      MNIST test images               default 10000
-  -h, --help  this text`;
-const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 2 });
-const artifactPath = argv[0] ?? 'models/default/model.int8.json';
-const count = Number(argv[1] ?? 10000);
+const { positionals: [artifactPath, images] } = parseBenchArgs({
+  usage: 'tsx bench/c-engine.ts [artifact] [images]',
+  description: 'Host images/s of the generated C engine (specialized and generic kernels) against the TypeScript simulator.',
+  positionals: [
+    ARTIFACT_ARGUMENT,
+    { name: 'images', help: 'MNIST test images', default: '10000' },
+  ],
+});
+const count = Number(images);
 const set = loadDigitSet('mnist:test', count);
 const fw = generateFromArtifactFile(artifactPath, 'host');
 

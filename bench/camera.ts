@@ -1,7 +1,7 @@
 // Camera path benchmark: digits on paper in the light of a real room (src/camera/scene.ts), every condition of
 // issue 14, through JPEG decode → preprocessing → board; plus the cost of preprocessing on clean MNIST digits.
 //
-//   npm run bench:camera [-- --set held-out|tuning|tuning-wide|tuning-bold --seed N --per-condition 50 --blanks 10 --engine board|sim --clean 10000 --clean-untuned 5000 --workers N --misses DIR --render-only]
+//   npm run bench:camera [-- options]      (--help: every option and its default)
 //
 // Two sets that share nothing: 'tuning' (seed 1 by default, TUNING_VARIANT ranges, MNIST test digits 0–4,999) is
 // the one the preprocessing is tuned on (seeds 1, 2, 3), with 'tuning-wide' (TUNING_WIDE_VARIANT: smaller sheets,
@@ -31,7 +31,7 @@ import { createRng, imageAt, loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { openBoardClassifier } from '../src/cli/live/board-classifier.js';
 import { recognize, type DigitClassifier } from '../src/cli/live/recognize.js';
-import { parseBenchArgs, usageError } from './bench-args.js';
+import { DEFAULT_ARTIFACT, parseBenchArgs, usageError } from './bench-args.js';
 
 /**
  * The untuned clean check: digits the preprocessing was never tuned on (its shaping was tuned on the MNIST test
@@ -45,51 +45,6 @@ const UNTUNED = { model: 'models/validation-55k/model.int8.json', set: 'mnist:tr
  */
 const FORMAT_VERSION = 3;
 
-const USAGE = `usage: npm run bench:camera [-- options]      (or: npx tsx bench/camera.ts [options])
-
-Room-scene digit frames of every condition through JPEG decode, preprocessing and the board, plus preprocessing
-on clean MNIST digits. The last stdout line is one JSON object (docs/camera.md, "bench:camera output").
-
-options:
-  --set <name>               held-out | tuning | tuning-wide | tuning-bold                 default held-out
-  --seed <n>                 the set's seed                            default 2002 (held-out), 1 (tuning sets)
-  --per-condition <n>        digit frames per condition                                    default 50
-  --blanks <n>               blank frames per condition                                    default 10
-  --conditions <a,b>         comma-separated subset of the room conditions                 default all
-  --clean <n>                clean MNIST test digits, shipped model (0..10000)             default 10000
-  --clean-untuned <n>        untuned clean check: training digits 55,000+ (0..${UNTUNED.count})        default ${UNTUNED.count}
-  --validation-model <file>  the model of the untuned clean check                          default ${UNTUNED.model}
-  --engine <board|sim>       the virtual board or the simulator                            default board
-  --model <file>             int8 model artifact                                           default models/default/model.int8.json
-  --window <n>               requests in flight                                            default 6
-  --workers <n>              preprocessing worker threads, 0 = main thread (0..64)         default the core count (${os.cpus().length})
-  --misses <dir>             write the missed frames (JPEG) into this folder
-  --render-only              render the set's frames into the cache and stop
-  -h, --help                 this text`;
-const { values } = parseBenchArgs({
-  usage: USAGE,
-  options: {
-    set: { type: 'string', default: 'held-out' },
-    seed: { type: 'string' },
-    'per-condition': { type: 'string', default: '50' },
-    blanks: { type: 'string', default: '10' },
-    conditions: { type: 'string' },
-    clean: { type: 'string', default: '10000' },
-    'clean-untuned': { type: 'string', default: String(UNTUNED.count) },
-    'validation-model': { type: 'string', default: UNTUNED.model },
-    engine: { type: 'string', default: 'board' },
-    model: { type: 'string', default: 'models/default/model.int8.json' },
-    window: { type: 'string', default: '6' },
-    // Worker threads preprocessing the scene frames (full path and host_preprocess_fps); 0 = in the main thread.
-    workers: { type: 'string', default: String(os.cpus().length) },
-    misses: { type: 'string', help: 'write the missed frames (JPEG) into this folder' },
-    // Render the set's frames into the cache and stop, before any preprocessing or classification: prepares a
-    // long run ahead of the idle minutes it is timed in, without showing a single result.
-    'render-only': { type: 'boolean', default: false },
-  },
-});
-const setName = String(values.set);
-if (setName !== 'held-out' && setName !== 'tuning' && setName !== 'tuning-wide' && setName !== 'tuning-bold') usageError(`--set must be 'held-out', 'tuning', 'tuning-wide' or 'tuning-bold', got '${setName}'`);
 // The scene frames' digits, and the steady-answer check's (step 4: the first digits of the set's pool), come from
 // bench/camera-digits.ts.
 const SETS = {
@@ -102,6 +57,39 @@ const SETS = {
   'tuning-wide': { seed: 1, variant: TUNING_WIDE_VARIANT },
   'held-out': { seed: 2002, variant: HELD_OUT_VARIANT },
 } as const;
+/** Each set's own seed, the --seed default, as --help gives it: `1 (tuning, tuning-bold, tuning-wide), 2002 (held-out)`. */
+function seedDefaults(): string {
+  const bySeed = new Map<number, string[]>();
+  for (const [name, s] of Object.entries(SETS)) bySeed.set(s.seed, [...(bySeed.get(s.seed) ?? []), name]);
+  return [...bySeed].map(([seed, names]) => `${seed} (${names.join(', ')})`).join(', ');
+}
+
+const { values } = parseBenchArgs({
+  usage: 'npm run bench:camera [-- options]      (or: npx tsx bench/camera.ts [options])',
+  description: `Room-scene digit frames of every condition through JPEG decode, preprocessing and the board, plus preprocessing
+on clean MNIST digits. The last stdout line is one JSON object (docs/camera.md, "bench:camera output").`,
+  options: {
+    set: { type: 'string', default: 'held-out', arg: 'name', help: Object.keys(SETS).join(' | ') },
+    seed: { type: 'string', arg: 'n', help: `the set's seed (default: ${seedDefaults()})` },
+    'per-condition': { type: 'string', default: '50', arg: 'n', help: 'digit frames per condition' },
+    blanks: { type: 'string', default: '10', arg: 'n', help: 'blank frames per condition' },
+    conditions: { type: 'string', arg: 'a,b', help: 'comma-separated subset of the room conditions; all when left out' },
+    clean: { type: 'string', default: '10000', arg: 'n', help: 'clean MNIST test digits, shipped model (0..10000)' },
+    'clean-untuned': { type: 'string', default: String(UNTUNED.count), arg: 'n', help: `untuned clean check: training digits 55,000+ (0..${UNTUNED.count})` },
+    'validation-model': { type: 'string', default: UNTUNED.model, arg: 'file', help: 'the model of the untuned clean check' },
+    engine: { type: 'string', default: 'board', arg: 'board|sim', help: 'the virtual board or the simulator' },
+    model: { type: 'string', default: DEFAULT_ARTIFACT, arg: 'file', help: 'int8 model artifact' },
+    window: { type: 'string', default: '6', arg: 'n', help: 'requests in flight' },
+    // Worker threads preprocessing the scene frames (full path and host_preprocess_fps); 0 = in the main thread.
+    workers: { type: 'string', default: String(os.cpus().length), arg: 'n', help: 'preprocessing worker threads, 0 = main thread (0..64); by default one a core' },
+    misses: { type: 'string', arg: 'dir', help: 'write the missed frames (JPEG) into this folder' },
+    // Render the set's frames into the cache and stop, before any preprocessing or classification: prepares a
+    // long run ahead of the idle minutes it is timed in, without showing a single result.
+    'render-only': { type: 'boolean', default: false, help: "render the set's frames into the cache and stop" },
+  },
+});
+const setName = String(values.set);
+if (setName !== 'held-out' && setName !== 'tuning' && setName !== 'tuning-wide' && setName !== 'tuning-bold') usageError(`--set must be 'held-out', 'tuning', 'tuning-wide' or 'tuning-bold', got '${setName}'`);
 const seedArg = values.seed === undefined ? null : Number(values.seed);
 if (seedArg !== null && !(Number.isInteger(seedArg) && seedArg >= 0)) usageError(`--seed must be a non-negative integer, got '${String(values.seed)}'`);
 const set = { ...SETS[setName], seed: seedArg ?? SETS[setName].seed };

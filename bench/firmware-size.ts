@@ -1,17 +1,14 @@
 // Flash and RAM of the generated engine + model on the Nano 33 BLE's Cortex-M4F (arm-none-eabi-gcc -Os,
 // --gc-sections, linked with a minimal startup): the same JSON as `edge-digits firmware --size`.
-//   tsx bench/firmware-size.ts [artifact=models/default/model.int8.json]
+//   tsx bench/firmware-size.ts [artifact]      (--help: the argument and its default)
 import { generateFromArtifactFile, measureFirmwareSize } from '../firmware-gen/index.js';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
-const USAGE = `usage: tsx bench/firmware-size.ts [artifact]
-
-Flash and RAM of the generated engine + model on the Cortex-M4F (arm-none-eabi-gcc -Os), as JSON.
-
-  artifact    int8 model artifact (positional)      default models/default/model.int8.json
-  -h, --help  this text`;
-const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 1 });
-const artifactPath = argv[0] ?? 'models/default/model.int8.json';
+const { positionals: [artifactPath] } = parseBenchArgs({
+  usage: 'tsx bench/firmware-size.ts [artifact]',
+  description: 'Flash and RAM of the generated engine + model on the Cortex-M4F (arm-none-eabi-gcc -Os), as JSON.',
+  positionals: [ARTIFACT_ARGUMENT],
+});
 const fw = generateFromArtifactFile(artifactPath, 'host');
 const size = measureFirmwareSize(fw);
 console.log(JSON.stringify({

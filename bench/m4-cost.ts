@@ -3,7 +3,7 @@
 // the ms it gives at 64 MHz, and the flash/RAM of the ARM image, for the portable kernels and the DSP ones in the
 // same run (both checked bit-exact against the simulator), with TensorFlow Lite Micro's reference kernels (-Os and
 // -O2, from ../shared/tflm) as the peer. QEMU counts instructions, not cycles; see docs/m4-cost.md.
-//   tsx bench/m4-cost.ts [artifact=models/default/model.int8.json] [images=50]
+//   tsx bench/m4-cost.ts [artifact] [images]      (--help: the arguments and their defaults)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,22 +19,20 @@ import {
   runQemuToDone, startQemuBoard, type QemuBoard,
 } from '../src/device/index.js';
 import { Simulator } from '../src/quantize/index.js';
-import { parseBenchArgs, usageError } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs, usageError } from './bench-args.js';
 
 const PIXELS = 784;
 const PROBE_IMAGES = 4;
-const USAGE = `usage: tsx bench/m4-cost.ts [artifact] [images]
-
-Instructions per inference on an emulated Cortex-M4 (QEMU mps2-an386 -icount), portable and DSP kernels, with
-TFLM's reference kernels as the peer. Positional arguments, in this order:
-
-  artifact    int8 model artifact                          default models/default/model.int8.json
-  images      MNIST test images sent to the board          default 50
-  -h, --help  this text`;
-const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 2 });
-const artifactPath = argv[0] ?? 'models/default/model.int8.json';
-const imageCount = Number(argv[1] ?? 50);
-if (!Number.isInteger(imageCount) || imageCount < 1) usageError(`images must be a positive integer, got '${argv[1]}'`);
+const { positionals: [artifactPath, images] } = parseBenchArgs({
+  usage: 'tsx bench/m4-cost.ts [artifact] [images]',
+  description: "Instructions per inference on an emulated Cortex-M4 (QEMU mps2-an386 -icount), portable and DSP kernels, with\nTFLM's reference kernels as the peer.",
+  positionals: [
+    ARTIFACT_ARGUMENT,
+    { name: 'images', help: 'MNIST test images sent to the board', default: '50' },
+  ],
+});
+const imageCount = Number(images);
+if (!Number.isInteger(imageCount) || imageCount < 1) usageError(`images must be a positive integer, got '${images}'`);
 
 /** One request at a time over the pty, as the protocol asks; the reply's timing field is the board's count. */
 async function classifyOnBoard(board: QemuBoard, images: Uint8Array, count: number): Promise<ClassifyReply[]> {

@@ -3,8 +3,7 @@
 // instructions per inference on the emulated Cortex-M4 (bench/m4-cost.ts, QEMU -icount: instructions, not cycles)
 // and camera-like accuracy (bench/camera.ts on its rendered 640×480 clip). Each figure is read from the JSON line the
 // sub-benchmark or command prints; all of them are kept under "runs" so the table can be traced back.
-//   tsx bench/model-table.ts [--models models/default,models/mlp] [--m4-images 20] [--frames 50 (digit frames per camera condition, held-out set)] [--clean 2000]
-//                            [--out docs/bench/model-table.json]
+//   tsx bench/model-table.ts [options]      (--help: every option and its default)
 // scripts/model-table.ts renders the README table from the written file.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,26 +12,16 @@ import path from 'node:path';
 import { writeFileAtomic } from '../src/files/index.js';
 import { parseBenchArgs, usageError } from './bench-args.js';
 
-const USAGE = `usage: npm run bench:models [-- options]      (or: npx tsx bench/model-table.ts [options])
-
-The cnn-vs-mlp comparison behind the README's model table: float and int8 accuracy, Cortex-M4 flash/RAM,
-emulated Cortex-M4 instructions and camera-like accuracy of each model; render the table with npm run readme:models.
-
-options:
-  --models <a,b>      comma-separated model folders                                  default models/default,models/mlp
-  --m4-images <n>     images for bench/m4-cost.ts                                    default 20
-  --frames <n>        held-out digit frames per camera condition (bench/camera.ts)   default 50
-  --clean <n>         clean MNIST digits for bench/camera.ts                         default 2000
-  --out <file>        the JSON written                                               default docs/bench/model-table.json
-  -h, --help          this text`;
 const { values } = parseBenchArgs({
-  usage: USAGE,
+  usage: 'npm run bench:models [-- options]      (or: npx tsx bench/model-table.ts [options])',
+  description: `The cnn-vs-mlp comparison behind the README's model table: float and int8 accuracy, Cortex-M4 flash/RAM,
+emulated Cortex-M4 instructions and camera-like accuracy of each model; render the table with npm run readme:models.`,
   options: {
-    models: { type: 'string', default: 'models/default,models/mlp' },
-    'm4-images': { type: 'string', default: '20' },
-    frames: { type: 'string', default: '50' },
-    clean: { type: 'string', default: '2000' },
-    out: { type: 'string', default: path.join('docs', 'bench', 'model-table.json') },
+    models: { type: 'string', default: 'models/default,models/mlp', arg: 'a,b', help: 'comma-separated model folders' },
+    'm4-images': { type: 'string', default: '20', arg: 'n', help: 'images for bench/m4-cost.ts' },
+    frames: { type: 'string', default: '50', arg: 'n', help: 'held-out digit frames per camera condition (bench/camera.ts)' },
+    clean: { type: 'string', default: '2000', arg: 'n', help: 'clean MNIST digits for bench/camera.ts' },
+    out: { type: 'string', default: path.join('docs', 'bench', 'model-table.json'), arg: 'file', help: 'the JSON written' },
   },
 });
 const positive = (v: string | undefined, name: string): number => {

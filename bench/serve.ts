@@ -5,25 +5,24 @@
  * per second, as the page itself measures them (edgeDigits.stats()). The simulator engine runs the same way in
  * the same run as the peer without a serial link. Targets: p50 ≤ 100 ms, ≥ 15 answered frames/s.
  *
- *   npm run bench:serve [-- --seconds 10 --warmup 3]
+ *   npm run bench:serve [-- options]      (--help: every option and its default)
  */
 import os from 'node:os';
 import { loadArtifact } from '../src/quantize/index.js';
 import { openServeEngine, startServer, type EngineChoice } from '../src/serve/index.js';
 import { heldDigitClip, launchBrowser, pickDigits, CHROMIUM } from '../test/serve-support.js';
-import { parseBenchArgs } from './bench-args.js';
+import { DEFAULT_ARTIFACT, parseBenchArgs } from './bench-args.js';
 
-const USAGE = `usage: npm run bench:serve [-- options]      (or: npx tsx bench/serve.ts [options])
-
-The page in headless Chromium (fake camera) against serve's server on the virtual board, the simulator as the peer:
-end-to-end latency and answered frames/s as the page measures them.
-
-options:
-  --seconds <s>    measured seconds per engine                 default 10
-  --warmup <s>     seconds before measuring                    default 3
-  --model <file>   int8 model artifact                         default models/default/model.int8.json
-  -h, --help       this text`;
-const { values } = parseBenchArgs({ usage: USAGE, options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, model: { type: 'string', default: 'models/default/model.int8.json' } } });
+const { values } = parseBenchArgs({
+  usage: 'npm run bench:serve [-- options]      (or: npx tsx bench/serve.ts [options])',
+  description: `The page in headless Chromium (fake camera) against serve's server on the virtual board, the simulator as the peer:
+end-to-end latency and answered frames/s as the page measures them.`,
+  options: {
+    seconds: { type: 'string', default: '10', arg: 's', help: 'measured seconds per engine' },
+    warmup: { type: 'string', default: '3', arg: 's', help: 'seconds before measuring' },
+    model: { type: 'string', default: DEFAULT_ARTIFACT, arg: 'file', help: 'int8 model artifact' },
+  },
+});
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const model = String(values.model);

@@ -4,19 +4,17 @@ import { loadDigitSet } from '../src/data/index.js';
 import { loadArtifact, Simulator } from '../src/quantize/index.js';
 import { loadModel, predictFloatLogits, selectBackend } from '../src/train/index.js';
 import path from 'node:path';
-import { parseBenchArgs } from './bench-args.js';
+import { ARTIFACT_ARGUMENT, parseBenchArgs } from './bench-args.js';
 
-const USAGE = `usage: tsx bench/simulator.ts [artifact] [images]
-
-Images/s of the int8 TypeScript simulator and of tfjs float predict (wasm backend) on the same model and images.
-Positional arguments, in this order:
-
-  artifact    int8 model artifact (its float model is read from the artifact's source)   default models/default/model.int8.json
-  images      MNIST test images                                                          default 10000
-  -h, --help  this text`;
-const { positionals: argv } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 2 });
-const artifactPath = argv[0] ?? 'models/default/model.int8.json';
-const images = Number(argv[1] ?? 10000);
+const { positionals: [artifactPath, count] } = parseBenchArgs({
+  usage: 'tsx bench/simulator.ts [artifact] [images]',
+  description: 'Images/s of the int8 TypeScript simulator and of tfjs float predict (wasm backend) on the same model and images.',
+  positionals: [
+    { ...ARTIFACT_ARGUMENT, help: "int8 model artifact (its float model is read from the artifact's source)" },
+    { name: 'images', help: 'MNIST test images', default: '10000' },
+  ],
+});
+const images = Number(count);
 const artifact = loadArtifact(artifactPath);
 const set = loadDigitSet('mnist:test', images);
 

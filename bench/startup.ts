@@ -1,6 +1,6 @@
 /**
  * Start-up cost of the CLI: CPU seconds (user + system, of the whole process tree, measured by bash's `time`
- * from the kernel's rusage) of `edge-digits --help` and `edge-digits --version`, median of 10 runs each, next
+ * from the kernel's rusage) of `edge-digits --help` and `edge-digits --version`, median of BENCH_RUNS runs each, next
  * to a bare `node -e 0` in the same run (the floor any Node CLI pays). Target: --help ≤ 0.4 s CPU.
  * The last line is one JSON object.
  */
@@ -8,20 +8,22 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { helpLine } from '../src/cli/command.js';
 import { parseBenchArgs } from './bench-args.js';
 
-const USAGE = `usage: npm run bench:startup      (or: npx tsx bench/startup.ts)
-
-CPU seconds of edge-digits --help and --version (builds first), next to a bare node -e 0. No options; the
+/** Runs of each command when BENCH_RUNS is not set; the median is reported. */
+const DEFAULT_RUNS = 10;
+parseBenchArgs({
+  usage: 'npm run bench:startup      (or: npx tsx bench/startup.ts)',
+  description: `CPU seconds of edge-digits --help and --version (builds first), next to a bare node -e 0. No options; the
 environment sets the number of runs:
 
-  BENCH_RUNS=<n>   runs of each command, the median is reported      default 10
-  -h, --help       this text`;
-parseBenchArgs({ usage: USAGE, options: {} });
+${helpLine('BENCH_RUNS=<n>', 'runs of each command, the median is reported', String(DEFAULT_RUNS))}`,
+});
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'edge-digits.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const RUNS = Number(process.env.BENCH_RUNS ?? DEFAULT_RUNS);
 const TARGET_S = 0.4;
 
 /** CPU seconds of one run of `argv`, from bash's `time` (wait4 rusage: user + sys of the child and its children). */

@@ -33,20 +33,18 @@ function slice(s: DigitSet, from: number, to: number): DigitSet {
   return { ...s, source: `${s.source}[${from}:${to}]`, count: to - from, images: s.images.subarray(from * 784, to * 784), labels: s.labels.subarray(from, to) };
 }
 
-const USAGE = `usage: npx tsx bench/train-validation.ts ['<candidate JSON>']
-
-Trains the cnn preset on MNIST training images 0-54,999 and scores every epoch on 55,000-59,999 (the validation
-split the schedule was tuned on). The one positional argument is a JSON object whose keys override the preset's
-defaults; default {} (the preset as it is).
+async function main(): Promise<void> {
+  const { positionals: [candidate] } = parseBenchArgs({
+    usage: "npx tsx bench/train-validation.ts ['<candidate JSON>']",
+    description: `Trains the cnn preset on MNIST training images 0-54,999 and scores every epoch on 55,000-59,999 (the validation
+split the schedule was tuned on).
 
   keys: ${CANDIDATE_KEYS.join(', ')}
         (test: true trains on all 60,000 and scores on the test set: the confirmation run)
-  example: '{"epochs":14,"ema":0.999}'
-  -h, --help   this text`;
-
-async function main(): Promise<void> {
-  const { positionals } = parseBenchArgs({ usage: USAGE, options: {}, positionals: 1 });
-  const c = JSON.parse(positionals[0] ?? '{}') as Candidate;
+  example: '{"epochs":14,"ema":0.999}'`,
+    positionals: [{ name: 'candidate', help: "a JSON object whose keys (above) override the preset's defaults", default: '{}' }],
+  });
+  const c = JSON.parse(candidate) as Candidate;
   const unknown = Object.keys(c).filter((k) => !CANDIDATE_KEYS.includes(k));
   if (unknown.length) throw new Error(`unknown candidate key(s) ${unknown.join(', ')}; known: ${CANDIDATE_KEYS.join(', ')}`);
   const preset = getPreset('cnn');

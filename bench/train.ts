@@ -10,8 +10,7 @@
  *     the load before it and the CPU share it got (a pass that got a fraction of a core was starved, not slow),
  *   - the time-to-99.4 % of the full default training, from models/default/report.json (`npm run train:default`).
  *
- *   npm run bench:train -- [--images 12800] [--threads 1,2] [--repeats 5] [--profile-steps 12] [--eval-images 2000] [--no-torch]
- *                          [--batch-norm | --no-batch-norm]
+ *   npm run bench:train -- [options]      (--help: every option and its default)
  *
  * The recipe is the preset's default (the cnn preset trains with batch normalization since session 8): with batch
  * normalization both trainers train the normalized form (conv without bias → batch normalization, ε = 10⁻³, batch
@@ -49,52 +48,40 @@ interface BenchOptions {
 }
 
 
-function positiveInt(v: string | undefined, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
+function positiveInt(v: string, name: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) usageError(`--${name} expects an integer ≥ 1, got '${v}'`);
   return n;
 }
 
-const USAGE = `usage: npm run bench:train -- [options]      (or: npx tsx bench/train.ts [options])
-
-Training speed against the PyTorch anchor: a per-op profile of one step, the wasm ceiling, the real trainer and
-torch in turns for each thread count, and the default model's time-to-99.4 %. The last stdout line is one JSON object.
-
-options:
-  --images <n>          training images per pass                          default 12800
-  --preset <name>       model preset                                      default cnn
-  --threads <a,b>       comma-separated thread counts                     default 1,<cores> (${[...new Set([1, os.availableParallelism()])].join(',')} here)
-  --repeats <n>         timed passes of each trainer, per thread count    default 5
-  --profile-steps <n>   steps in the per-op profile                       default 12
-  --eval-images <n>     test images for the forward rate                  default 2000
-  --no-torch            skip the PyTorch anchor
-  --batch-norm          train with batch normalization                    default: the preset's
-  --no-batch-norm       train without it
-  -h, --help            this text`;
-
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseBenchArgs({
-    usage: USAGE,
+    usage: 'npm run bench:train -- [options]      (or: npx tsx bench/train.ts [options])',
+    description: `Training speed against the PyTorch anchor: a per-op profile of one step, the wasm ceiling, the real trainer and
+torch in turns for each thread count, and the default model's time-to-99.4 %. The last stdout line is one JSON object.`,
     args: argv,
     options: {
-      images: { type: 'string' }, preset: { type: 'string' }, threads: { type: 'string' }, 'profile-steps': { type: 'string' },
-      'eval-images': { type: 'string' }, 'no-torch': { type: 'boolean' }, repeats: { type: 'string' },
-      'batch-norm': { type: 'boolean' }, 'no-batch-norm': { type: 'boolean' },
+      images: { type: 'string', default: '12800', arg: 'n', help: 'training images per pass' },
+      preset: { type: 'string', default: 'cnn', arg: 'name', help: 'model preset' },
+      threads: { type: 'string', default: [...new Set([1, os.availableParallelism()])].join(','), arg: 'a,b', help: 'comma-separated thread counts; 1 and the core count by default' },
+      repeats: { type: 'string', default: '5', arg: 'n', help: 'timed passes of each trainer, per thread count' },
+      'profile-steps': { type: 'string', default: '12', arg: 'n', help: 'steps in the per-op profile' },
+      'eval-images': { type: 'string', default: '2000', arg: 'n', help: 'test images for the forward rate' },
+      'no-torch': { type: 'boolean', help: 'skip the PyTorch anchor' },
+      'batch-norm': { type: 'boolean', help: "train with batch normalization (default: the preset's)" },
+      'no-batch-norm': { type: 'boolean', help: 'train without it' },
     },
   });
   if (values['batch-norm'] === true && values['no-batch-norm'] === true) usageError('--batch-norm and --no-batch-norm exclude each other');
-  const preset = getPreset(values.preset ?? 'cnn');
-  const cores = os.availableParallelism();
-  const threads = (values.threads ?? [...new Set([1, cores])].join(',')).split(',').map((t) => positiveInt(t.trim(), 'threads', 1));
+  const preset = getPreset(values.preset);
   return {
     preset,
-    images: positiveInt(values.images, 'images', 12_800),
-    threads,
-    profileSteps: positiveInt(values['profile-steps'], 'profile-steps', 12),
-    evalImages: positiveInt(values['eval-images'], 'eval-images', 2000),
+    images: positiveInt(values.images, 'images'),
+    threads: values.threads.split(',').map((t) => positiveInt(t.trim(), 'threads')),
+    profileSteps: positiveInt(values['profile-steps'], 'profile-steps'),
+    evalImages: positiveInt(values['eval-images'], 'eval-images'),
     torch: values['no-torch'] !== true,
-    repeats: positiveInt(values.repeats, 'repeats', 5),
+    repeats: positiveInt(values.repeats, 'repeats'),
     batchNorm: values['batch-norm'] === true ? true : values['no-batch-norm'] === true ? false : preset.defaults.batchNorm,
   };
 }

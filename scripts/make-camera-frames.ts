@@ -4,29 +4,29 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseBenchArgs } from '../bench/bench-args.js';
+import { benchHelp, parseBenchArgs } from '../bench/bench-args.js';
 import { createRng, imageAt, loadDigitSet, type MnistSplit } from '../src/data/index.js';
 import { VIDEO_EXTENSIONS, frameSeed, synthesizeCameraFrame, writeGrayVideo, type Frame } from '../src/camera/index.js';
 
-const HELP = `usage: tsx scripts/make-camera-frames.ts --out <dir> [options]
-
-Renders MNIST digits the way a webcam sees them on paper (off-centre, scaled, rotated, tilted, uneven light,
+/** The options and the help --help prints (bench/bench-args.ts); --out has no default: it is required. */
+const ARGS = {
+  usage: 'tsx scripts/make-camera-frames.ts --out <dir> [options]',
+  description: `Renders MNIST digits the way a webcam sees them on paper (off-centre, scaled, rotated, tilted, uneven light,
 blur, sensor noise, JPEG) and writes <dir>/mnist-<split>-<index>-label<digit>.jpg. Frame k depends only on
-(--seed, MNIST index), so runs are reproducible and ranges can be regenerated independently.
+(--seed, MNIST index), so runs are reproducible and ranges can be regenerated independently.`,
+  options: {
+    out: { type: 'string', arg: 'dir', help: 'output folder (created if missing); required' },
+    count: { type: 'string', default: '100', arg: 'n', help: 'number of frames' },
+    seed: { type: 'string', default: '1', arg: 's', help: 'rendering seed' },
+    start: { type: 'string', default: '0', arg: 'k', help: 'first MNIST index' },
+    split: { type: 'string', default: 'test', arg: 'name', help: 'test | train' },
+    'light-on-dark': { type: 'boolean', help: 'chalk-on-board polarity instead of pen on paper' },
+    video: { type: 'string', arg: 'file', help: `also encode the frames as a clip (${VIDEO_EXTENSIONS.join(', ')}; needs ffmpeg)` },
+    fps: { type: 'string', default: '10', arg: 'f', help: 'clip frame rate' },
+  },
+} as const;
 
-options:
-  --out <dir>          output folder (created if missing)                          required
-  --count <n>          number of frames                                             default 100
-  --seed <s>           rendering seed                                               default 1
-  --start <k>          first MNIST index                                            default 0
-  --split <name>       test | train                                                 default test
-  --light-on-dark      chalk-on-board polarity instead of pen on paper
-  --video <file>       also encode the frames as a clip (${VIDEO_EXTENSIONS.join(', ')}; needs ffmpeg)
-  --fps <f>            clip frame rate                                              default 10
-  -h, --help           this text`;
-
-function integerOption(value: string | undefined, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
+function integerOption(value: string, name: string, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${value}'`);
   return n;
@@ -34,22 +34,14 @@ function integerOption(value: string | undefined, name: string, fallback: number
 
 async function main(argv: string[]): Promise<number> {
   // --help, an unknown option or a missing value end the process here (exit 0 or 2, bench/bench-args.ts).
-  const { values } = parseBenchArgs({
-    usage: HELP,
-    args: argv,
-    options: {
-      out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, start: { type: 'string' },
-      split: { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' },
-      'light-on-dark': { type: 'boolean' },
-    },
-  });
-  if (!values.out) throw new Error(`--out is required\n\n${HELP}`);
-  const split = (values.split ?? 'test') as MnistSplit;
+  const { values } = parseBenchArgs({ ...ARGS, args: argv });
+  if (!values.out) throw new Error(`--out is required\n\n${benchHelp(ARGS)}`);
+  const split = values.split as MnistSplit;
   if (split !== 'test' && split !== 'train') throw new Error(`--split must be 'test' or 'train', got '${values.split}'`);
-  const count = integerOption(values.count, 'count', 100, 1);
-  const seed = integerOption(values.seed, 'seed', 1, 0);
-  const start = integerOption(values.start, 'start', 0, 0);
-  const fps = values.fps === undefined ? 10 : Number(values.fps);
+  const count = integerOption(values.count, 'count', 1);
+  const seed = integerOption(values.seed, 'seed', 0);
+  const start = integerOption(values.start, 'start', 0);
+  const fps = Number(values.fps);
   if (!(fps > 0 && fps <= 120)) throw new Error(`--fps must be a number in (0, 120], got '${values.fps}'`);
   const digits = loadDigitSet(`mnist:${split}`);
   if (start + count > digits.count) throw new Error(`--start ${start} + --count ${count} exceeds the ${digits.count} digits of mnist:${split}`);

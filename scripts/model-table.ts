@@ -109,24 +109,15 @@ export function spliceModelTable(readme: string, block: string, file = 'README.m
   return readme.slice(0, begin) + block + readme.slice(end + MODEL_TABLE_END.length);
 }
 
-const USAGE = `usage: npm run readme:models [-- options]      (or: npx tsx scripts/model-table.ts [options])
-
-Renders the README's cnn-vs-mlp table from bench/model-table.ts's output and writes it between the README's
-model-table markers.
-
-options:
-  --bench <file>    the bench output read                              default ${DEFAULT_BENCH}
-  --readme <file>   the README written                                 default README.md
-  --check           only compare; exit 1 if the README differs
-  -h, --help        this text`;
-
 function main(): number {
   const { values } = parseBenchArgs({
-    usage: USAGE,
+    usage: 'npm run readme:models [-- options]      (or: npx tsx scripts/model-table.ts [options])',
+    description: `Renders the README's cnn-vs-mlp table from bench/model-table.ts's output and writes it between the README's
+model-table markers.`,
     options: {
-      bench: { type: 'string', default: DEFAULT_BENCH },
-      readme: { type: 'string', default: 'README.md' },
-      check: { type: 'boolean', default: false },
+      bench: { type: 'string', default: DEFAULT_BENCH, arg: 'file', help: 'the bench output read' },
+      readme: { type: 'string', default: 'README.md', arg: 'file', help: 'the README written' },
+      check: { type: 'boolean', default: false, help: 'only compare; exit 1 if the README differs' },
     },
   });
   const bench = parseModelTableBench(readFileSync(values.bench, 'utf8'), values.bench);

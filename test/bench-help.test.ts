@@ -1,11 +1,13 @@
 /**
  * Every benchmark and helper script answers `--help` with its usage (exit 0) and rejects bad usage with one line
  * `<script>: <what was wrong> (see --help)` on stderr and exit 2, no stack trace (bench/bench-args.ts). Only
- * --help and bad usage are run: each script stops before loading data or measuring anything.
+ * --help and bad usage are run: each script stops before loading data or measuring anything, except for the one
+ * check that a default --help shows is the one a run uses (bench/firmware-size.ts, about 2 s of arm-none-eabi-gcc).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { toolsPresent } from './tools.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
 
@@ -85,4 +87,19 @@ describe('bad usage: one line, exit 2, no stack trace', () => {
     expectUsageError(run('bench/firmware-size.ts', ['models/default/model.int8.json', 'extra']), 'bench/firmware-size.ts', "unexpected argument 'extra'");
     expectUsageError(run('scripts/model-table.ts', ['README.md']), 'scripts/model-table.ts', "unexpected argument 'README.md'");
   }, 60_000);
+});
+
+describe('a default --help shows is the one the script uses', () => {
+  it('bench/camera.ts --per-condition', () => {
+    expect(run('bench/camera.ts', ['--help']).stdout).toMatch(/^ +--per-condition <n> +digit frames per condition \(default: 50\)$/m);
+  }, 60_000);
+
+  it.skipIf(!toolsPresent('bench-help: firmware-size default', ['arm-none-eabi-gcc']))('bench/firmware-size.ts artifact: the model measured without arguments', () => {
+    const shown = /^ {2}artifact +.*\(default: (.+)\)$/m.exec(run('bench/firmware-size.ts', ['--help']).stdout)?.[1];
+    expect(shown).toBe('models/default/model.int8.json');
+    const r = run('bench/firmware-size.ts', []);
+    expect(r.code, `exit code; stderr: ${r.stderr}`).toBe(0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { model: unknown };
+    expect(last.model).toBe(shown);
+  }, 120_000);
 });

@@ -185,31 +185,23 @@ function gitCommit(): string | null {
   try { return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { return null; }
 }
 
-const HELP = `score.ts — run the CLI on the independent photo set and print per-condition figures (docs/independent-photos.md)
-
-usage: npx tsx bench/independent-photos/score.ts [--dir <dir>] [--threshold otsu|adaptive|both] [--model <artifact>]
-                                                 [--save-frames <dir>] [--from-json <file>]
-
-  --dir <dir>          the rendered set (default ${DEFAULT_DIR}); rendered first if it has no manifest.json
-  --threshold <t>      otsu, adaptive or both (default both: two runs)
-  --model <file>       int8 artifact (default models/default/model.int8.json)
-  --save-frames <dir>  pass --save-frames to the CLI (a subfolder per threshold): the 28×28 inputs it classified
-  --from-json <file>   score a saved 'edge-digits run --json' output instead of running the CLI (its threshold unknown)
-  --failures           also list every photo the toolkit got wrong (file, label, answer or no-digit reason)
-  -h, --help           this help`;
-
 async function main(): Promise<void> {
   // --help, an unknown option or a missing value end the process here (exit 0 or 2, bench/bench-args.ts).
   const { values } = parseBenchArgs({
-    usage: HELP,
+    usage: 'npx tsx bench/independent-photos/score.ts [options]',
+    description: 'Runs the CLI on the independent photo set and prints per-condition figures (docs/independent-photos.md).',
     options: {
-      dir: { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, 'save-frames': { type: 'string' },
-      'from-json': { type: 'string' }, failures: { type: 'boolean' },
+      dir: { type: 'string', default: DEFAULT_DIR, arg: 'dir', help: 'the rendered set; rendered first if it has no manifest.json' },
+      threshold: { type: 'string', default: 'both', arg: 't', help: 'otsu, adaptive or both (two runs)' },
+      model: { type: 'string', default: DEFAULT_MODEL, arg: 'file', help: 'int8 artifact' },
+      'save-frames': { type: 'string', arg: 'dir', help: 'pass --save-frames to the CLI (a subfolder per threshold): the 28×28 inputs it classified' },
+      'from-json': { type: 'string', arg: 'file', help: "score a saved 'edge-digits run --json' output instead of running the CLI (its threshold unknown)" },
+      failures: { type: 'boolean', help: 'also list every photo the toolkit got wrong (file, label, answer or no-digit reason)' },
     },
   });
-  const dir = path.resolve(values.dir ?? DEFAULT_DIR);
-  const model = path.resolve(values.model ?? DEFAULT_MODEL);
-  const thresholdArg = values.threshold ?? 'both';
+  const dir = path.resolve(values.dir);
+  const model = path.resolve(values.model);
+  const thresholdArg = values.threshold;
   if (!['otsu', 'adaptive', 'both'].includes(thresholdArg)) throw new Error(`--threshold takes otsu, adaptive or both, got '${thresholdArg}'`);
   if (!existsSync(model)) throw new Error(`--model ${model}: no such file`);
   const started = Date.now();

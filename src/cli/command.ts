@@ -27,15 +27,27 @@ export interface Command {
 }
 
 export function helpText(c: Command): string {
-  const lines = [`edge-digits ${c.name} — ${c.summary}`, '', `usage: edge-digits ${c.usage}`, '', 'options:'];
-  const all = { ...c.options, help: { type: 'boolean', short: 'h', help: 'show this help' } as OptionSpec };
-  for (const [name, o] of Object.entries(all)) {
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` <${o.arg ?? 'value'}>` : ''}`;
-    const def = o.default !== undefined && o.type === 'string' ? ` (default: ${o.default})` : '';
-    lines.push(`  ${flag.padEnd(34)} ${o.help}${def}`);
-  }
+  const lines = [`edge-digits ${c.name} — ${c.summary}`, '', `usage: edge-digits ${c.usage}`, '', 'options:', ...optionLines(c.options)];
   if (c.examples.length) lines.push('', 'examples:', ...c.examples.map((e) => `  ${e}`));
   return lines.join('\n');
+}
+
+/**
+ * One help line per option, then -h/--help, each built from its spec (flag, value name, help, and the default a
+ * string option gets), so a default is written once, where the parser reads it. Shared with the bench and helper
+ * scripts (bench/bench-args.ts).
+ */
+export function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
+  const all = { ...options, help: { type: 'boolean', short: 'h', help: 'show this help' } as OptionSpec };
+  return Object.entries(all).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` <${o.arg ?? 'value'}>` : ''}`;
+    return helpLine(flag, o.help, o.type === 'string' && o.default !== undefined ? String(o.default) : undefined);
+  });
+}
+
+/** A help line in the options' column layout: what is given (a flag, a positional's name), what it does, its default. */
+export function helpLine(left: string, help: string, defaultValue?: string): string {
+  return `  ${left.padEnd(34)} ${help}${defaultValue !== undefined ? ` (default: ${defaultValue})` : ''}`;
 }
 
 export async function runCommand(c: Command, argv: string[]): Promise<number> {
