@@ -84,6 +84,7 @@ for (const dir of values.models.split(',').map((s) => s.trim()).filter(Boolean))
     m4_images: num(m4, 'images'),
     camera_like_accuracy: num(camera, 'scenes', 'overall', 'right'),
     camera_like_frames: num(camera, 'scenes', 'overall', 'digits'),
+    camera_seed: num(camera, 'scenes', 'seed'),
   });
 }
 

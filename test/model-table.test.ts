@@ -45,6 +45,12 @@ describe('README model table', () => {
     expect(renderModelTable(other)).toContain('over 10 images'); // the per-model count comes from the runs, not the settings
   });
 
+  it('names the camera seed the runs rendered, so a looked-at seed is not passed off as unseen', () => {
+    const reseeded: ModelTableBench = { ...bench, models: bench.models.map((m) => ({ ...m, camera_seed: 4242 })) };
+    expect(renderModelTable(reseeded)).toContain('held-out variant at seed 4242');
+    expect(renderModelTable(bench)).toContain(`held-out variant at seed ${bench.models[0].camera_seed}`);
+  });
+
   it('rejects a bench file with a missing figure, naming the field', () => {
     const broken = JSON.parse(readFileSync(DEFAULT_BENCH, 'utf8')) as { models: Record<string, unknown>[] };
     delete broken.models[1].ram_bytes;
